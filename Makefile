@@ -1,0 +1,38 @@
+# Two entry points: `make serve` and `make test`. Both create or refresh .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: venv serve test lint eval clean
+
+# torch is pinned and installed first: 2.13.0 resolves to the local CPU build instead of
+# pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+serve: venv
+	$(BIN)/techmatch serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv lint
+	$(BIN)/python -m pytest
+
+eval: venv
+	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""techmatch's matching engine: embeddings, FAISS and BM25 candidates, fused ranking, explanations."""

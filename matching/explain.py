@@ -1,0 +1,119 @@
+"""Explanations a curator can check: aligned sentences, shared terms and categories, verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from matching.lexical import surface_forms
+from matching.text import category_label
+from matching.types import ConstraintVerdict, Explanation, SentencePair
+
+MAX_PAIRS = 3
+MAX_TERMS = 8
+_QUOTE_CHARS = 90
+
+
+def align_sentences(
+    need_sentences: Sequence[str],
+    need_vectors: np.ndarray,
+    technology_sentences: Sequence[str],
+    technology_vectors: np.ndarray,
+    *,
+    limit: int = MAX_PAIRS,
+) -> tuple[SentencePair, ...]:
+    """Best-aligned (need sentence, technology sentence) pairs, each need sentence used once."""
+    if not len(need_sentences) or not len(technology_sentences):
+        return ()
+    similarity = need_vectors @ technology_vectors.T
+    pairs: list[SentencePair] = []
+    for row in np.argsort(-similarity.max(axis=1), kind="stable")[:limit]:
+        col = int(similarity[row].argmax())
+        pairs.append(
+            SentencePair(
+                need_sentence=need_sentences[row],
+                technology_sentence=technology_sentences[col],
+                similarity=round(float(similarity[row, col]), 4),
+            )
+        )
+    return tuple(pairs)
+
+
+def shared_terms(need_text: str, technology_text: str, *, limit: int = MAX_TERMS) -> tuple[str, ...]:
+    """Words the two texts share after stemming, in the need's own spelling and order."""
+    technology_stems = set(surface_forms(technology_text))
+    terms = [form.lower() for stem, form in surface_forms(need_text).items() if stem in technology_stems]
+    return tuple(terms[:limit])
+
+
+def _quote(sentence: str) -> str:
+    sentence = sentence.strip().rstrip(".")
+    if len(sentence) <= _QUOTE_CHARS:
+        return sentence
+    return sentence[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _strength(similarity: float) -> str:
+    """Words from the absolute semantic similarity, so a best-of-a-bad-lot hit is not called strong."""
+    if similarity >= 0.55:
+        return "Strong match"
+    if similarity >= 0.4:
+        return "Good match"
+    if similarity >= 0.25:
+        return "Possible match"
+    return "Weak match"
+
+
+def summarise(
+    *,
+    score: float,
+    similarity: float,
+    technology_title: str,
+    sentence_pairs: Sequence[SentencePair],
+    shared_categories: Sequence[str],
+    verdicts: Sequence[ConstraintVerdict],
+) -> str:
+    """One line in plain words: how good, which sentences matched, what breaks a constraint."""
+    parts = [f"{_strength(similarity)} ({score:.2f}) with {technology_title}"]
+    if sentence_pairs:
+        best = sentence_pairs[0]
+        parts.append(f'your "{_quote(best.need_sentence)}" matches "{_quote(best.technology_sentence)}"')
+    if shared_categories:
+        parts.append("both about " + ", ".join(category_label(c) for c in shared_categories))
+    failed = [v.detail for v in verdicts if not v.satisfied]
+    if failed:
+        parts.append("but " + "; ".join(failed))
+    elif verdicts:
+        parts.append("fits every stated constraint")
+    return "; ".join(parts) + "."
+
+
+def build_explanation(
+    *,
+    score: float,
+    similarity: float,
+    technology_title: str,
+    need_text: str,
+    technology_text: str,
+    sentence_pairs: tuple[SentencePair, ...],
+    need_categories: tuple[str, ...],
+    technology_categories: tuple[str, ...],
+    verdicts: tuple[ConstraintVerdict, ...],
+) -> Explanation:
+    shared_categories = tuple(c for c in need_categories if c in technology_categories)
+    return Explanation(
+        summary=summarise(
+            score=score,
+            similarity=similarity,
+            technology_title=technology_title,
+            sentence_pairs=sentence_pairs,
+            shared_categories=shared_categories,
+            verdicts=verdicts,
+        ),
+        sentence_pairs=sentence_pairs,
+        shared_terms=shared_terms(need_text, technology_text),
+        shared_categories=shared_categories,
+        need_categories=need_categories,
+        constraints=verdicts,
+    )
