@@ -1,0 +1,55 @@
+"""Routes for SMEs (companies)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.paging import page_of
+from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
+from app.schemas import CompanyCreate, CompanyRead, CompanyUpdate, Page
+from app.services import catalogue
+
+router = APIRouter(prefix="/companies", tags=["companies"])
+
+
+@router.get("")
+def list_companies(session: SessionDep, page: PageDep) -> Page[CompanyRead]:
+    rows, total = catalogue.list_companies(session, limit=page.limit, offset=page.offset)
+    return page_of(CompanyRead, rows, total, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_company(
+    body: CompanyCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CompanyRead:
+    company = catalogue.create_company(session, data=body, settings=settings)
+    response.headers["Location"] = request.app.url_path_for("get_company", company_id=company.id)
+    return CompanyRead.model_validate(company)
+
+
+@router.get("/{company_id}")
+def get_company(company_id: int, session: SessionDep) -> CompanyRead:
+    return CompanyRead.model_validate(catalogue.get_company(session, company_id=company_id))
+
+
+@router.patch("/{company_id}")
+def update_company(
+    company_id: int,
+    body: CompanyUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+) -> CompanyRead:
+    company = catalogue.update_company(
+        session, matcher=matcher, company_id=company_id, data=body, settings=settings
+    )
+    return CompanyRead.model_validate(company)
+
+
+@router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_company(company_id: int, session: SessionDep) -> None:
+    catalogue.delete_company(session, company_id=company_id)

@@ -1,0 +1,29 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.deps import SessionDep
+from app.errors import NotReady
+from app.services.index_sync import readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, session: SessionDep) -> dict[str, object]:
+    """200 once model and index are loaded and the index holds what the database holds."""
+    report = readiness(session, matcher=request.app.state.matcher)
+    if report.problems:
+        raise NotReady(
+            "not ready: " + "; ".join(p["message"] for p in report.problems),
+            errors=report.problems,
+        )
+    return {"status": "ready", **report.counts}

@@ -1,0 +1,55 @@
+"""Routes for technology providers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.paging import page_of
+from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
+from app.schemas import Page, ProviderCreate, ProviderRead, ProviderUpdate
+from app.services import catalogue
+
+router = APIRouter(prefix="/providers", tags=["providers"])
+
+
+@router.get("")
+def list_providers(session: SessionDep, page: PageDep) -> Page[ProviderRead]:
+    rows, total = catalogue.list_providers(session, limit=page.limit, offset=page.offset)
+    return page_of(ProviderRead, rows, total, page)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_provider(
+    body: ProviderCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ProviderRead:
+    provider = catalogue.create_provider(session, data=body, settings=settings)
+    response.headers["Location"] = request.app.url_path_for("get_provider", provider_id=provider.id)
+    return ProviderRead.model_validate(provider)
+
+
+@router.get("/{provider_id}")
+def get_provider(provider_id: int, session: SessionDep) -> ProviderRead:
+    return ProviderRead.model_validate(catalogue.get_provider(session, provider_id=provider_id))
+
+
+@router.patch("/{provider_id}")
+def update_provider(
+    provider_id: int,
+    body: ProviderUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+) -> ProviderRead:
+    provider = catalogue.update_provider(
+        session, matcher=matcher, provider_id=provider_id, data=body, settings=settings
+    )
+    return ProviderRead.model_validate(provider)
+
+
+@router.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_provider(provider_id: int, session: SessionDep) -> None:
+    catalogue.delete_provider(session, provider_id=provider_id)

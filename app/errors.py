@@ -1,0 +1,127 @@
+"""Errors that carry their HTTP status, and the handlers that render every error as problem+json."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """An expected failure; `status` is what the client gets, `errors` lists per-field problems."""
+
+    status: int = 500
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class ValidationProblem(AppError):
+    status = 422
+
+    @classmethod
+    def field(cls, location: tuple[str | int, ...], message: str) -> ValidationProblem:
+        """One invalid field, reported like a request validation error."""
+        return cls(
+            f"{'.'.join(map(str, location))}: {message}",
+            errors=[{"location": list(location), "message": message, "type": "value_error"}],
+        )
+
+
+class NotReady(AppError):
+    status = 503
+
+
+def problem_response(
+    *,
+    status: int,
+    detail: str,
+    instance: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem; type about:blank, so the title is the status phrase."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        status=exc.status, detail=exc.detail, instance=request.url.path, errors=exc.errors
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only loc, msg and type: pydantic's ctx may hold exception objects that JSON cannot carry.
+    errors = [
+        {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    fields = ", ".join(".".join(map(str, e["location"])) for e in errors)
+    return problem_response(
+        status=422, detail=f"invalid request: {fields}", instance=request.url.path, errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        status=exc.status_code,
+        detail=detail,
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # Services check uniqueness first; this answers the race where two writes pass that check.
+    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        status=409, detail="the change conflicts with existing data", instance=request.url.path
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        status=500, detail="an unexpected error occurred", instance=request.url.path
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected_error)

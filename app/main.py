@@ -1,0 +1,86 @@
+"""The FastAPI application: `create_app()` wires settings, database, engine, routes and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+import anyio
+from fastapi import FastAPI
+
+from app.api import api_router, health
+from app.config import Settings
+from app.db import create_db_engine, create_session_factory, create_tables, unit_of_work
+from app.errors import install_error_handlers
+from app.services.index_sync import save_index, sync_index
+from matching.encoder import load_encoder
+from matching.engine import Matcher
+
+logger = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return version("techmatch")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None, *, matcher: Matcher | None = None) -> FastAPI:
+    """The app; `matcher` replaces the one built from `settings.model` (tests, a preloaded CLI)."""
+    settings = settings or Settings()
+    engine = create_db_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+
+    def start(app: FastAPI) -> None:
+        create_tables(engine)
+        ready = matcher or Matcher(load_encoder(settings.model))
+        with unit_of_work(session_factory) as session:
+            result = sync_index(
+                session,
+                matcher=ready,
+                index_dir=settings.index_dir,
+                batch_size=settings.encode_batch_size,
+            )
+        logger.info(
+            "index %s: %d technologies, %d needs (catalogue version %d)%s",
+            result.outcome, result.technologies, result.needs, result.catalogue_version,
+            f"; {result.reason}" if result.reason else "",
+        )
+        app.state.index_sync = result
+        app.state.matcher = ready
+
+    def stop(app: FastAPI) -> None:
+        ready: Matcher | None = app.state.matcher
+        if ready is not None:
+            with unit_of_work(session_factory) as session:
+                save_index(session, matcher=ready, index_dir=settings.index_dir)
+        app.state.matcher = None
+        engine.dispose()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Loading the model and the index blocks; keep it off the event loop.
+        await anyio.to_thread.run_sync(start, app)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(stop, app)
+
+    app = FastAPI(
+        title="techmatch",
+        version=_version(),
+        summary="Matches manufacturing SMEs' needs with technology providers' offerings.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.matcher = None
+    app.state.index_sync = None
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(health.router)
+    return app

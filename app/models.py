@@ -1,0 +1,187 @@
+"""SQLAlchemy models: the catalogue (source of truth), stored matches, cached embeddings."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC both ways; SQLite stores no zone, so one is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use app.models.utcnow()")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        datetime: UTCDateTime,
+    }
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Provider(Timestamped, Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str | None] = mapped_column(String(500))
+
+
+class Technology(Timestamped, Base):
+    __tablename__ = "technologies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    sectors: Mapped[list[str]] = mapped_column(default=list)
+    trl: Mapped[int | None]
+    price_min_eur: Mapped[int | None]
+    price_max_eur: Mapped[int | None]
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    regions_served: Mapped[list[str]] = mapped_column(default=list)
+
+    provider: Mapped[Provider] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
+
+class Company(Timestamped, Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    sector: Mapped[str | None] = mapped_column(String(50))
+    employees: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Need(Timestamped, Base):
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    budget_eur_max: Mapped[int | None]
+    min_trl: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(16))
+    # None means "any language"; an empty list is normalised to None on write.
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+
+    company: Mapped[Company] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def company_name(self) -> str:
+        return self.company.name
+
+    @property
+    def constraints(self) -> dict[str, Any]:
+        return {
+            "budget_eur_max": self.budget_eur_max,
+            "min_trl": self.min_trl,
+            "region": self.region,
+            "languages": self.languages,
+        }
+
+
+class MatchStatus(enum.StrEnum):
+    proposed = "proposed"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Match(Timestamped, Base):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("need_id", "technology_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    technology_id: Mapped[int] = mapped_column(
+        ForeignKey("technologies.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    components: Mapped[dict[str, Any]]
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A VARCHAR with a CHECK rather than a native enum: adding a status later needs no type change.
+    status: Mapped[MatchStatus] = mapped_column(
+        Enum(MatchStatus, native_enum=False, length=20, validate_strings=True),
+        default=MatchStatus.proposed,
+    )
+
+    technology: Mapped[Technology] = relationship(lazy="joined", innerjoin=True)
+
+
+class Embedding(Base):
+    """A vector cached by (model, hash of the embedded text), so unchanged text is never re-encoded."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (UniqueConstraint("model", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(300))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    dimension: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CatalogueState(Base):
+    """One row whose version is bumped by every technology or need write, in the same transaction."""
+
+    __tablename__ = "catalogue_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,208 @@
+"""Every database query of the service; repositories flush, the unit of work commits."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    CatalogueState,
+    Company,
+    Embedding,
+    Match,
+    MatchStatus,
+    Need,
+    Provider,
+    Technology,
+)
+
+ModelT = TypeVar("ModelT", Provider, Technology, Company, Need)
+
+# Stays under every database's limit on bound parameters in one IN (...).
+_IN_CHUNK = 500
+
+
+ItemT = TypeVar("ItemT")
+
+
+def _chunks(items: Sequence[ItemT], size: int) -> Iterable[Sequence[ItemT]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class CatalogueRepository(Generic[ModelT]):
+    """Queries shared by providers, technologies, companies and needs."""
+
+    model: type[ModelT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, id: int) -> ModelT | None:
+        return self.session.get(self.model, id)
+
+    def get_by_ref(self, ref: str) -> ModelT | None:
+        return self.session.scalars(select(self.model).where(self.model.ref == ref)).first()
+
+    def by_refs(self, refs: Collection[str]) -> dict[str, ModelT]:
+        found: dict[str, ModelT] = {}
+        for chunk in _chunks(sorted(refs), _IN_CHUNK):
+            for row in self.session.scalars(select(self.model).where(self.model.ref.in_(chunk))):
+                found[row.ref] = row  # type: ignore[index]
+        return found
+
+    def page(self, *, limit: int, offset: int, **filters: Any) -> tuple[list[ModelT], int]:
+        conditions = [getattr(self.model, name) == value for name, value in filters.items()]
+        total = self.session.scalar(
+            select(func.count()).select_from(self.model).where(*conditions)
+        )
+        rows = self.session.scalars(
+            select(self.model).where(*conditions).order_by(self.model.id).limit(limit).offset(offset)
+        ).all()
+        return list(rows), total or 0
+
+    def all(self) -> list[ModelT]:
+        return list(self.session.scalars(select(self.model).order_by(self.model.id)).all())
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(self.model)) or 0
+
+    def add(self, row: ModelT) -> ModelT:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def delete(self, row: ModelT) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+
+class ProviderRepository(CatalogueRepository[Provider]):
+    model = Provider
+
+    def has_technologies(self, provider_id: int) -> bool:
+        query = select(Technology.id).where(Technology.provider_id == provider_id).limit(1)
+        return self.session.scalar(query) is not None
+
+
+class TechnologyRepository(CatalogueRepository[Technology]):
+    model = Technology
+
+    def of_provider(self, provider_id: int) -> list[Technology]:
+        query = select(Technology).where(Technology.provider_id == provider_id)
+        return list(self.session.scalars(query.order_by(Technology.id)).all())
+
+    def by_ids(self, ids: Collection[int]) -> dict[int, Technology]:
+        found: dict[int, Technology] = {}
+        for chunk in _chunks(sorted(ids), _IN_CHUNK):
+            for row in self.session.scalars(select(Technology).where(Technology.id.in_(chunk))):
+                found[row.id] = row
+        return found
+
+
+class CompanyRepository(CatalogueRepository[Company]):
+    model = Company
+
+    def has_needs(self, company_id: int) -> bool:
+        query = select(Need.id).where(Need.company_id == company_id).limit(1)
+        return self.session.scalar(query) is not None
+
+
+class NeedRepository(CatalogueRepository[Need]):
+    model = Need
+
+    def of_company(self, company_id: int) -> list[Need]:
+        query = select(Need).where(Need.company_id == company_id)
+        return list(self.session.scalars(query.order_by(Need.id)).all())
+
+    def by_ids(self, ids: Collection[int]) -> dict[int, Need]:
+        found: dict[int, Need] = {}
+        for chunk in _chunks(sorted(ids), _IN_CHUNK):
+            for row in self.session.scalars(select(Need).where(Need.id.in_(chunk))):
+                found[row.id] = row
+        return found
+
+
+class MatchRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of_need(self, need_id: int, *, statuses: Collection[MatchStatus]) -> list[Match]:
+        query = (
+            select(Match)
+            .where(Match.need_id == need_id, Match.status.in_(list(statuses)))
+            .order_by(Match.score.desc(), Match.technology_id)
+        )
+        return list(self.session.scalars(query).all())
+
+    def decisions(self, need_id: int) -> dict[int, MatchStatus]:
+        """Technology id -> status, for the need's matches a curator has decided on."""
+        query = select(Match.technology_id, Match.status).where(
+            Match.need_id == need_id, Match.status != MatchStatus.proposed
+        )
+        return {technology_id: status for technology_id, status in self.session.execute(query)}
+
+    def delete_proposed(self, need_id: int) -> None:
+        self.session.execute(
+            delete(Match).where(Match.need_id == need_id, Match.status == MatchStatus.proposed)
+        )
+
+    def delete_of_technology(self, technology_id: int) -> None:
+        self.session.execute(delete(Match).where(Match.technology_id == technology_id))
+
+    def delete_of_need(self, need_id: int) -> None:
+        self.session.execute(delete(Match).where(Match.need_id == need_id))
+
+    def add_all(self, matches: Sequence[Match]) -> None:
+        self.session.add_all(matches)
+        self.session.flush()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Match)) or 0
+
+
+class EmbeddingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def vectors(self, *, model: str, text_hashes: Collection[str]) -> dict[str, Embedding]:
+        found: dict[str, Embedding] = {}
+        for chunk in _chunks(sorted(text_hashes), _IN_CHUNK):
+            query = select(Embedding).where(Embedding.model == model, Embedding.text_hash.in_(chunk))
+            for row in self.session.scalars(query):
+                found[row.text_hash] = row
+        return found
+
+    def add_all(self, embeddings: Sequence[Embedding]) -> None:
+        self.session.add_all(embeddings)
+        self.session.flush()
+
+
+class CatalogueStateRepository:
+    _ROW_ID = 1
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def version(self) -> int:
+        state = self.session.get(CatalogueState, self._ROW_ID)
+        return state.version if state is not None else 0
+
+    def bump(self) -> int:
+        """Increments the version in the caller's transaction; an UPDATE, so writers do not race."""
+        result = self.session.execute(
+            update(CatalogueState)
+            .where(CatalogueState.id == self._ROW_ID)
+            .values(version=CatalogueState.version + 1)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.add(CatalogueState(id=self._ROW_ID, version=1))
+            self.session.flush()
+        # The UPDATE bypassed the identity map; read the row back as it is now.
+        state = self.session.get(CatalogueState, self._ROW_ID, populate_existing=True)
+        assert state is not None
+        return state.version
+

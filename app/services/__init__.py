@@ -1,0 +1,1 @@
+"""Use cases that keep the database (source of truth) and the engine's index in step."""

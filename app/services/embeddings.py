@@ -1,0 +1,117 @@
+"""Text to vector through the cache keyed by (model, text hash): only missing texts are encoded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from app.models import Embedding
+from app.repositories import EmbeddingRepository
+from matching.encoder import Encoder
+from matching.text import need_text, technology_text, text_hash
+from matching.types import Need, Technology
+
+ProgressCallback = Callable[[int], None]
+
+
+def vectors_for_texts(
+    session: Session,
+    *,
+    encoder: Encoder,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    on_encoded: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Vectors row-aligned with `texts`; new ones are encoded in batches and stored.
+
+    `on_encoded` is told how many texts each batch encoded (for progress bars).
+    """
+    hashes = [text_hash(text) for text in texts]
+    repository = EmbeddingRepository(session)
+    cached = repository.vectors(model=encoder.name, text_hashes=set(hashes))
+    found: dict[str, np.ndarray] = {
+        digest: np.frombuffer(row.vector, dtype="<f4")
+        for digest, row in cached.items()
+        if row.dimension == encoder.dimension
+    }
+    missing: dict[str, str] = {}
+    for digest, text in zip(hashes, texts, strict=True):
+        if digest not in found:
+            missing.setdefault(digest, text)
+    pending = list(missing.items())
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        vectors = encoder.encode([text for _, text in batch], kind="passage", batch_size=batch_size)
+        fresh: list[Embedding] = []
+        for (digest, _), vector in zip(batch, vectors, strict=True):
+            found[digest] = vector
+            stale = cached.get(digest)
+            if stale is not None:  # same model name, other dimension: the model changed under it
+                stale.dimension = encoder.dimension
+                stale.vector = _to_bytes(vector)
+            else:
+                fresh.append(
+                    Embedding(
+                        model=encoder.name,
+                        text_hash=digest,
+                        dimension=encoder.dimension,
+                        vector=_to_bytes(vector),
+                    )
+                )
+        repository.add_all(fresh)
+        if on_encoded is not None:
+            on_encoded(len(batch))
+    if not texts:
+        return np.zeros((0, encoder.dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.stack([found[digest] for digest in hashes]), dtype=np.float32)
+
+
+def technology_vectors(
+    session: Session,
+    *,
+    encoder: Encoder,
+    technologies: Sequence[Technology],
+    batch_size: int = 64,
+    on_encoded: ProgressCallback | None = None,
+) -> np.ndarray:
+    return vectors_for_texts(
+        session,
+        encoder=encoder,
+        texts=[technology_text(t) for t in technologies],
+        batch_size=batch_size,
+        on_encoded=on_encoded,
+    )
+
+
+def need_vectors(
+    session: Session,
+    *,
+    encoder: Encoder,
+    needs: Sequence[Need],
+    batch_size: int = 64,
+    on_encoded: ProgressCallback | None = None,
+) -> np.ndarray:
+    return vectors_for_texts(
+        session,
+        encoder=encoder,
+        texts=[need_text(n) for n in needs],
+        batch_size=batch_size,
+        on_encoded=on_encoded,
+    )
+
+
+def missing_count(session: Session, *, encoder: Encoder, texts: Sequence[str]) -> int:
+    """How many distinct texts are not cached yet (to size a progress bar)."""
+    hashes = {text_hash(text) for text in texts}
+    cached = EmbeddingRepository(session).vectors(model=encoder.name, text_hashes=hashes)
+    return sum(
+        1
+        for digest in hashes
+        if digest not in cached or cached[digest].dimension != encoder.dimension
+    )
+
+
+def _to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()

@@ -1,0 +1,179 @@
+"""Matching use cases: compute and store a need's matches, read them, ad-hoc matches, leads."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from sqlalchemy.orm import Session
+
+from app import models, schemas
+from app.config import Settings
+from app.models import MatchStatus
+from app.repositories import MatchRepository, NeedRepository, TechnologyRepository
+from app.services.catalogue import check_text_limits, get_need, get_technology
+from app.services.records import need_record, technology_record
+from matching import types
+from matching.engine import Matcher
+
+logger = logging.getLogger(__name__)
+
+AD_HOC_NEED_ID = 0
+
+
+def _components(components: types.ScoreComponents) -> schemas.ComponentsRead:
+    return schemas.ComponentsRead.model_validate(asdict(components))
+
+
+def _explanation(explanation: types.Explanation | None) -> schemas.ExplanationRead | None:
+    return None if explanation is None else schemas.ExplanationRead.model_validate(asdict(explanation))
+
+
+def _stored_match_read(row: models.Match) -> schemas.MatchRead:
+    technology = row.technology
+    return schemas.MatchRead(
+        need_id=row.need_id,
+        technology_id=technology.id,
+        technology_ref=technology.ref,
+        title=technology.title,
+        provider_id=technology.provider_id,
+        provider_name=technology.provider.name,
+        rank=row.rank,
+        score=row.score,
+        components=schemas.ComponentsRead.model_validate(row.components),
+        explanation=(
+            None if row.explanation is None else schemas.ExplanationRead.model_validate(row.explanation)
+        ),
+        status=row.status,
+        reviewed=row.status != MatchStatus.proposed,
+    )
+
+
+def compute_matches(
+    session: Session, *, matcher: Matcher, need_id: int, k: int
+) -> schemas.NeedMatches:
+    """Replace the need's proposed matches with k fresh ones; curator decisions are kept.
+
+    Technologies already approved or rejected for this need are excluded, so a rejected pair is
+    never proposed again and an approved one is not duplicated.
+    """
+    need = get_need(session, need_id=need_id)
+    repository = MatchRepository(session)
+    decided = repository.decisions(need.id)
+    repository.delete_proposed(need.id)
+    results = matcher.match(need_record(need), k=k, exclude=set(decided), explain=True)
+    known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
+    fresh = [
+        models.Match(
+            need_id=need.id,
+            technology_id=m.technology_id,
+            score=m.score,
+            rank=m.rank,
+            components=asdict(m.components),
+            explanation=None if m.explanation is None else asdict(m.explanation),
+            status=MatchStatus.proposed,
+        )
+        for m in _present(results, known)
+    ]
+    repository.add_all(fresh)
+    rows = repository.of_need(need.id, statuses=(MatchStatus.approved, MatchStatus.proposed))
+    return schemas.NeedMatches(
+        need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows]
+    )
+
+
+def read_matches(session: Session, *, need_id: int, show_unreviewed: bool) -> schemas.NeedMatches:
+    """Approved matches, best first; with `show_unreviewed`, proposed ones too, marked as such."""
+    need = get_need(session, need_id=need_id)
+    statuses = (MatchStatus.approved, MatchStatus.proposed) if show_unreviewed else (MatchStatus.approved,)
+    rows = MatchRepository(session).of_need(need.id, statuses=statuses)
+    return schemas.NeedMatches(
+        need_id=need.id,
+        includes_unreviewed=show_unreviewed,
+        items=[_stored_match_read(r) for r in rows],
+    )
+
+
+def ad_hoc_matches(
+    session: Session,
+    *,
+    matcher: Matcher,
+    request: schemas.AdHocMatchRequest,
+    settings: Settings,
+) -> schemas.AdHocMatches:
+    """Technologies for a text that is not stored; nothing is written."""
+    check_text_limits(request, max_chars=settings.max_text_chars)
+    k = request.k or settings.default_k
+    wanted = request.constraints
+    constraints = types.Constraints(
+        budget_eur_max=wanted.budget_eur_max,
+        min_trl=wanted.min_trl,
+        region=wanted.region,
+        languages=tuple(wanted.languages) if wanted.languages else None,
+    )
+    need = types.Need(
+        id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints
+    )
+    results = matcher.match(need, k=k, explain=True)
+    known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
+    items = []
+    for m in _present(results, known):
+        technology = known[m.technology_id]
+        items.append(
+            schemas.MatchRead(
+                need_id=AD_HOC_NEED_ID,
+                technology_id=technology.id,
+                technology_ref=technology.ref,
+                title=technology.title,
+                provider_id=technology.provider_id,
+                provider_name=technology.provider.name,
+                rank=m.rank,
+                score=m.score,
+                components=_components(m.components),
+                explanation=_explanation(m.explanation),
+                status=None,
+                reviewed=False,
+            )
+        )
+    return schemas.AdHocMatches(k=k, items=items)
+
+
+def technology_leads(
+    session: Session, *, matcher: Matcher, technology_id: int, k: int
+) -> schemas.TechnologyLeads:
+    """The stored needs the technology fits best."""
+    technology = get_technology(session, technology_id=technology_id)
+    results = matcher.leads(technology_record(technology), k=k, explain=True)
+    known = NeedRepository(session).by_ids({m.need_id for m in results})
+    items = []
+    for m in results:
+        need = known.get(m.need_id)
+        if need is None:
+            logger.warning("index holds need %d that the database does not", m.need_id)
+            continue
+        items.append(
+            schemas.LeadRead(
+                technology_id=technology.id,
+                need_id=need.id,
+                need_ref=need.ref,
+                title=need.title,
+                company_id=need.company_id,
+                company_name=need.company.name,
+                lang=need.lang,
+                rank=m.rank,
+                score=m.score,
+                components=_components(m.components),
+                explanation=_explanation(m.explanation),
+            )
+        )
+    return schemas.TechnologyLeads(technology_id=technology.id, items=items)
+
+
+def _present(
+    results: list[types.Match], known: dict[int, models.Technology]
+) -> list[types.Match]:
+    # The index can only run ahead of the database after a crash; readiness reports that case.
+    present = [m for m in results if m.technology_id in known]
+    if len(present) != len(results):
+        logger.warning("index holds technologies that the database does not; skipped them")
+    return present

@@ -1,0 +1,63 @@
+"""Service fixtures: per-test settings, SQLite database and data dir; apps on the hashing encoder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from matching.encoder import HASHING_MODEL
+from tests.app.support import load_mini
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No TECHMATCH_* variable or .env file of the developer's leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("TECHMATCH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path / 'techmatch.db'}",
+        data_dir=tmp_path / "data",
+        model=HASHING_MODEL,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def loaded_settings(settings: Settings) -> Settings:
+    load_mini(settings)
+    return settings
+
+
+@pytest.fixture
+def loaded_app(loaded_settings: Settings) -> FastAPI:
+    return create_app(loaded_settings)
+
+
+@pytest.fixture
+def loaded_client(loaded_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(loaded_app) as test_client:
+        yield test_client

@@ -1,0 +1,58 @@
+"""Test helpers for the service: the mini data set, loading it, an encoder that counts its work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from app.config import Settings
+from app.db import create_db_engine, create_session_factory, create_tables
+from app.services.loader import load_dataset
+from matching.datasets import load_dataset as read_dataset
+from matching.encoder import HASHING_MODEL, Encoder, TextKind, load_encoder
+from matching.engine import Matcher
+
+MINI = Path(__file__).resolve().parent.parent / "fixtures" / "mini"
+
+
+class CountingEncoder:
+    """Wraps an encoder and counts the texts it was asked to encode."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.texts_encoded = 0
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "passage",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        self.texts_encoded += len(texts)
+        return self.inner.encode(
+            texts, kind=kind, batch_size=batch_size, show_progress=show_progress
+        )
+
+
+def counting_matcher() -> tuple[Matcher, CountingEncoder]:
+    encoder = CountingEncoder(load_encoder(HASHING_MODEL))
+    return Matcher(encoder), encoder
+
+
+def load_mini(settings: Settings) -> None:
+    """Loads the mini data set into the settings' database and saves its index."""
+    engine = create_db_engine(settings.database_url)
+    create_tables(engine)
+    load_dataset(
+        create_session_factory(engine),
+        dataset=read_dataset(MINI),
+        matcher=Matcher(load_encoder(HASHING_MODEL)),
+        index_dir=settings.index_dir,
+    )
+    engine.dispose()
