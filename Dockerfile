@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     TECHMATCH_DATABASE_URL=sqlite:////srv/techmatch/var/techmatch.db \
-    TECHMATCH_DATA_DIR=/srv/techmatch/var
+    TECHMATCH_DATA_DIR=/srv/techmatch/var \
+    TECHMATCH_DEMO_DIR=/srv/techmatch/data/demo
 
 WORKDIR /srv/techmatch
 
