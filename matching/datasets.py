@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from matching.errors import DatasetError
-from matching.types import Constraints
+from matching.types import Constraints, Need, Technology
 
 BENCHMARK_FILES = ("providers.jsonl", "technologies.jsonl", "companies.jsonl", "needs.jsonl")
 
@@ -291,4 +291,49 @@ def load_dataset(path: Path) -> Dataset:
     raise DatasetError(
         f"{path.name}: neither the benchmark format ({', '.join(BENCHMARK_FILES)}) "
         "nor BEIR (corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRecords:
+    """A data set as engine records with positional int ids, and the maps back to its string refs."""
+
+    technologies: list[Technology]
+    needs: list[Need]
+    technology_refs: dict[int, str]
+    need_refs: dict[int, str]
+    provider_ids: dict[str, int]
+    company_ids: dict[str, int]
+
+
+def engine_records(dataset: Dataset) -> EngineRecords:
+    """Engine records straight from a data set, for measuring the engine without a database."""
+    provider_ids = {p.ref: i for i, p in enumerate(dataset.providers, start=1)}
+    provider_names = {p.ref: p.name for p in dataset.providers}
+    company_ids = {c.ref: i for i, c in enumerate(dataset.companies, start=1)}
+    companies = {c.ref: c for c in dataset.companies}
+    technologies = [
+        Technology(
+            id=i, title=t.title, description=t.description,
+            provider_id=provider_ids.get(t.provider_ref or ""), provider_name=provider_names.get(t.provider_ref or ""),
+            categories=t.categories, sectors=t.sectors, trl=t.trl, price_min_eur=t.price_min_eur,
+            price_max_eur=t.price_max_eur, languages=t.languages, regions_served=t.regions_served,
+        )
+        for i, t in enumerate(dataset.technologies, start=1)
+    ]
+    needs = []
+    for i, n in enumerate(dataset.needs, start=1):
+        company = companies.get(n.company_ref or "")
+        needs.append(Need(
+            id=i, title=n.title, description=n.description, lang=n.lang, constraints=n.constraints,
+            company_id=company_ids.get(n.company_ref or ""), company_name=company.name if company else None,
+            sector=company.sector if company else None,
+        ))
+    return EngineRecords(
+        technologies=technologies,
+        needs=needs,
+        technology_refs={i: t.ref for i, t in enumerate(dataset.technologies, start=1)},
+        need_refs={i: n.ref for i, n in enumerate(dataset.needs, start=1)},
+        provider_ids=provider_ids,
+        company_ids=company_ids,
     )

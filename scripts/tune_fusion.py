@@ -14,76 +14,26 @@ import itertools
 import json
 from pathlib import Path
 
-import numpy as np
+from benchlib import LoadedEngine, engine_for
 
 from matching.datasets import Dataset, load_dataset
-from matching.encoder import DEFAULT_MODEL, load_encoder
-from matching.engine import MODES, Matcher
+from matching.encoder import DEFAULT_MODEL
+from matching.engine import MODES, Mode
 from matching.evaluation import evaluate
 from matching.ranking import RankingWeights
-from matching.text import text_hash
-from matching.types import Need, Technology
 
 
-def engine_records(dataset: Dataset) -> tuple[list[Technology], list[Need], dict[int, str], dict[int, str]]:
-    providers = {p.ref: p.name for p in dataset.providers}
-    sectors = {c.ref: c.sector for c in dataset.companies}
-    technologies = [
-        Technology(
-            id=i,
-            title=t.title,
-            description=t.description,
-            provider_name=providers.get(t.provider_ref or ""),
-            categories=t.categories,
-            sectors=t.sectors,
-            trl=t.trl,
-            price_min_eur=t.price_min_eur,
-            price_max_eur=t.price_max_eur,
-            languages=t.languages,
-            regions_served=t.regions_served,
-        )
-        for i, t in enumerate(dataset.technologies, start=1)
-    ]
-    needs = [
-        Need(
-            id=i,
-            title=n.title,
-            description=n.description,
-            lang=n.lang,
-            constraints=n.constraints,
-            sector=sectors.get(n.company_ref or ""),
-        )
-        for i, n in enumerate(dataset.needs, start=1)
-    ]
-    return (
-        technologies,
-        needs,
-        {i: t.ref for i, t in enumerate(dataset.technologies, start=1)},
-        {i: n.ref for i, n in enumerate(dataset.needs, start=1)},
-    )
-
-
-def cached_encode(matcher: Matcher, texts: list[str], kind: str, cache: Path) -> np.ndarray:
-    key = text_hash(matcher.encoder.name + kind + "\x00".join(texts))[:16]
-    path = cache / f"{key}.npy"
-    if path.exists():
-        return np.load(path)
-    vectors = matcher.encoder.encode(texts, kind=kind, batch_size=32, show_progress=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
-
-
-def run(matcher: Matcher, dataset: Dataset, needs, query_vectors, tech_refs, need_refs, mode) -> dict:
+def run(engine: LoadedEngine, dataset: Dataset, mode: Mode) -> dict:
+    needs, refs = engine.records.needs, engine.records
     rankings = {}
-    for need, vector in zip(needs, query_vectors, strict=True):
-        matches = matcher.match(need, k=10, explain=False, mode=mode, query_vector=vector)
-        rankings[need_refs[need.id]] = [tech_refs[m.technology_id] for m in matches]
+    for need, vector in zip(needs, engine.query_vectors, strict=True):
+        matches = engine.matcher.match(need, k=10, explain=False, mode=mode, query_vector=vector)
+        rankings[refs.need_refs[need.id]] = [refs.technology_refs[m.technology_id] for m in matches]
     result = evaluate(rankings, dataset.qrels)
     langs = sorted({n.lang for n in needs})
     if len(langs) > 1:
         for lang in langs:
-            subset = {need_refs[n.id] for n in needs if n.lang == lang}
+            subset = {refs.need_refs[n.id] for n in needs if n.lang == lang}
             result[f"ndcg@10[{lang}]"] = evaluate(
                 {q: r for q, r in rankings.items() if q in subset},
                 {q: r for q, r in dataset.qrels.items() if q in subset},
@@ -98,27 +48,15 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="search fusion weights")
     args = parser.parse_args()
     dataset = load_dataset(args.dataset)
-    technologies, needs, tech_refs, need_refs = engine_records(dataset)
-    matcher = Matcher(load_encoder(args.model))
-    cache = Path("var/cache")
-    tech_vectors = cached_encode(matcher, [matcher._technologies._to_text(t) for t in technologies], "passage", cache)
-    from matching.text import need_text
-
-    query_vectors = cached_encode(matcher, [need_text(n) for n in needs], "query", cache)
-    matcher.build(
-        technologies=technologies,
-        technology_vectors=tech_vectors,
-        needs=[],
-        need_vectors=np.zeros((0, tech_vectors.shape[1]), np.float32),
-    )
+    engine = engine_for(dataset, model=args.model)
     for mode in MODES:
-        print(mode, json.dumps(run(matcher, dataset, needs, query_vectors, tech_refs, need_refs, mode)))
+        print(mode, json.dumps(run(engine, dataset, mode)))
     if args.grid:
         results = []
         for dense, tax, sector, penalty, norm in itertools.product(
             (0.4, 0.5, 0.6, 0.7), (0.0, 0.1, 0.2, 0.3), (0.0, 0.05, 0.1), (0.0, 0.1, 0.25), ("minmax", "rrf")
         ):
-            matcher.weights = dataclasses.replace(
+            engine.matcher.weights = dataclasses.replace(
                 RankingWeights(),
                 dense=dense,
                 lexical=1 - dense,
@@ -127,7 +65,7 @@ def main() -> None:
                 constraint_penalty=penalty,
                 normalisation=norm,
             )
-            r = run(matcher, dataset, needs, query_vectors, tech_refs, need_refs, "hybrid")
+            r = run(engine, dataset, "hybrid")
             results.append((r["ndcg@10"], dense, tax, sector, penalty, norm, r))
         for row in sorted(results, key=lambda r: -r[0])[:15]:
             print(row)
