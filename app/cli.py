@@ -1,4 +1,4 @@
-"""The `techmatch` command line: load, serve, match and eval."""
+"""The `techmatch` command line: load, serve, match, eval and pair."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,12 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import MAX_K, Settings
 from app.db import create_db_engine, create_session_factory, create_tables, unit_of_work
 from app.errors import AppError
-from app.repositories import NeedRepository, TechnologyRepository
-from app.schemas import AdHocMatchRequest
+from app.repositories import CompanyRepository, NeedRepository, ProviderRepository, TechnologyRepository
+from app.schemas import AdHocMatchRequest, PairingPlanCreate
 from app.services.evaluation import evaluate_dataset
 from app.services.index_sync import sync_index
 from app.services.loader import LoadReport, load_dataset
 from app.services.matches import ad_hoc_matches
+from app.services.pairing import create_plan, plan_read
 from matching.datasets import Dataset
 from matching.datasets import load_dataset as read_dataset
 from matching.encoder import load_encoder
@@ -279,6 +281,135 @@ def evaluate(
     rows = [("all", report.metrics), *report.by_language.items()]
     for label, values in rows:
         table.add_row(label, *(_cell(values[m]) for m in metrics))
+    _stdout().print(table)
+
+
+class Fairness(StrEnum):
+    none = "none"
+    coverage = "coverage"
+    maximin = "maximin"
+
+
+def _pairing_request(
+    dataset: Dataset,
+    session: Session,
+    *,
+    rounds: int | None,
+    tables: int,
+    fairness: Fairness,
+    min_score: float,
+) -> PairingPlanCreate:
+    """The data set's pairing.json as a plan request: every company, the providers given slots."""
+    raw = dataset.pairing
+    if raw is None:
+        _fail(f"{dataset.name} has no pairing.json")
+    capacity = raw.get("capacity") if isinstance(raw, dict) else None
+    max_per_company = raw.get("max_per_company") if isinstance(raw, dict) else None
+    if (
+        not isinstance(capacity, dict)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in capacity.values())
+        or not isinstance(max_per_company, int)
+        or max_per_company < 0
+    ):
+        _fail('pairing.json: expected {"capacity": {"P001": slots, ...}, "max_per_company": n}')
+    providers = ProviderRepository(session).by_refs(set(capacity))
+    unknown = sorted(set(capacity) - set(providers))
+    if unknown:
+        _fail(f"pairing.json names unknown provider(s): {', '.join(unknown)}")
+    companies = CompanyRepository(session).by_refs({c.ref for c in dataset.companies})
+    try:
+        return PairingPlanCreate(
+            name=f"{dataset.name} demo day",
+            company_ids=[companies[c.ref].id for c in dataset.companies],
+            provider_ids=[providers[ref].id for ref in capacity],
+            capacities={providers[ref].id: slots for ref, slots in capacity.items()},
+            max_per_company=max_per_company,
+            rounds=rounds,
+            tables=dict.fromkeys((providers[ref].id for ref in capacity), tables),
+            min_score=min_score,
+            fairness=fairness.value,
+            author="techmatch pair",
+        )
+    except ValidationError as exc:
+        _fail(f"pairing.json: {_one_line(exc)}")
+
+
+@cli.command()
+def pair(
+    directory: Annotated[Path, typer.Argument(help="data set in the benchmark format, with pairing.json")],
+    rounds: Annotated[
+        int | None, typer.Option(min=1, max=100, help="rounds in the day (default: as few as the plan needs)")
+    ] = None,
+    tables: Annotated[int, typer.Option(min=1, max=100, help="demo tables per provider")] = 1,
+    fairness: Annotated[Fairness, typer.Option(help="none | coverage | maximin")] = Fairness.none,
+    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="no pair below this score")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
+) -> None:
+    """Demo-day plan for a data set's pairing.json, in a throw-away database."""
+    dataset = _dataset(directory)
+    if dataset.pairing is None:
+        _fail(f"{directory} has no pairing.json")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="techmatch-pair-") as scratch:
+        settings = _settings(database_url=f"sqlite:///{Path(scratch) / 'pair.db'}", data_dir=Path(scratch))
+        matcher = _matcher(settings)
+        engine, factory = _database(settings)
+        _load(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=not as_json)
+        try:
+            with unit_of_work(factory) as session:
+                request = _pairing_request(
+                    dataset, session, rounds=rounds, tables=tables, fairness=fairness, min_score=min_score
+                )
+                plan = plan_read(session, create_plan(session, matcher=matcher, data=request, settings=settings))
+        except AppError as exc:
+            _fail(exc.detail)
+        finally:
+            engine.dispose()
+    totals = plan.totals
+    summary = {
+        "dataset": dataset.name,
+        "model": matcher.encoder.name,
+        "fairness": fairness.value,
+        "companies": len(plan.company_ids),
+        "providers": len(plan.provider_ids),
+        "max_per_company": plan.max_per_company,
+        "total_score": round(totals.total_score, 4),
+        "greedy_total_score": round(totals.greedy_total_score, 4),
+        "optimal": totals.optimal,
+        "bound": totals.bound,
+        "gap": totals.gap,
+        "pairs": totals.pairs,
+        "covered_companies": totals.covered_companies,
+        "unassigned_companies": totals.unassigned_companies,
+        "worst_best_score": totals.worst_best_score,
+        "rounds": totals.rounds,
+        "unscheduled": totals.unscheduled,
+        "solve_seconds": totals.seconds,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    table = Table(
+        title=f"{dataset.name}: {totals.pairs} demos in {totals.rounds} rounds ({fairness.value} fairness)",
+        caption=(
+            f"total score {totals.total_score:.3f} ({'optimal' if totals.optimal else 'not proven optimal'}, "
+            f"greedy {totals.greedy_total_score:.3f}); {totals.covered_companies} of {len(plan.company_ids)} "
+            f"SMEs with a demo; {totals.unscheduled} unscheduled"
+        ),
+    )
+    for column, justify in (("round", "right"), ("provider", "left"), ("table", "right"), ("SME", "left"),
+                            ("score", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for item in plan.assignments:
+        table.add_row(
+            str(item.round or "-"),
+            f"{escape(item.provider_name)} [dim]({escape(item.provider_ref or str(item.provider_id))})[/]",
+            str(item.table or "-"),
+            f"{escape(item.company_name)} [dim]({escape(item.company_ref or str(item.company_id))})[/]"
+            + (" [bold]locked[/]" if item.locked else ""),
+            f"{item.score:.3f}",
+        )
     _stdout().print(table)
 
 

@@ -15,6 +15,8 @@ from app.models import (
     Match,
     MatchStatus,
     Need,
+    PairingPlan,
+    PairingRevision,
     Provider,
     Technology,
 )
@@ -206,3 +208,58 @@ class CatalogueStateRepository:
         assert state is not None
         return state.version
 
+
+
+class PairingRepository:
+    """Demo-day plans and their revisions, and the catalogue rows a plan is built from."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, plan_id: int) -> PairingPlan | None:
+        return self.session.get(PairingPlan, plan_id)
+
+    def page(self, *, limit: int, offset: int) -> tuple[list[PairingPlan], int]:
+        total = self.session.scalar(select(func.count()).select_from(PairingPlan))
+        rows = self.session.scalars(
+            select(PairingPlan).order_by(PairingPlan.id).limit(limit).offset(offset)
+        ).all()
+        return list(rows), total or 0
+
+    def add(self, plan: PairingPlan) -> PairingPlan:
+        self.session.add(plan)
+        self.session.flush()
+        return plan
+
+    def add_revision(self, plan: PairingPlan, revision: PairingRevision) -> PairingRevision:
+        plan.revisions.append(revision)
+        plan.revision = revision.number
+        self.session.flush()
+        return revision
+
+    def companies(self, ids: Collection[int]) -> dict[int, Company]:
+        return self._by_ids(Company, ids)
+
+    def providers(self, ids: Collection[int]) -> dict[int, Provider]:
+        return self._by_ids(Provider, ids)
+
+    def needs_of(self, company_ids: Collection[int]) -> list[Need]:
+        found: list[Need] = []
+        for chunk in _chunks(sorted(company_ids), _IN_CHUNK):
+            found.extend(self.session.scalars(select(Need).where(Need.company_id.in_(chunk))))
+        return sorted(found, key=lambda n: n.id)
+
+    def technologies_of(self, provider_ids: Collection[int]) -> list[Technology]:
+        found: list[Technology] = []
+        for chunk in _chunks(sorted(provider_ids), _IN_CHUNK):
+            found.extend(
+                self.session.scalars(select(Technology).where(Technology.provider_id.in_(chunk)))
+            )
+        return sorted(found, key=lambda t: t.id)
+
+    def _by_ids(self, model: type[ModelT], ids: Collection[int]) -> dict[int, ModelT]:
+        found: dict[int, ModelT] = {}
+        for chunk in _chunks(sorted(ids), _IN_CHUNK):
+            for row in self.session.scalars(select(model).where(model.id.in_(chunk))):
+                found[row.id] = row
+        return found
