@@ -528,6 +528,8 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_PRINT_CSS}</style></head><body>"
         f'<header><h1>{title}</h1><p class="meta">{meta}</p>'
+        # Relative to .../export.html, so the page works wherever the API is mounted.
+        '<p class="picture"><a href="heatmap.png">Heat map of scores and chosen pairs</a></p>'
         "</header>"
         f'<section class="providers"><h2>Technology providers</h2><div class="cards">{provider_cards}</div></section>'
         f'<section class="companies"><h2>SMEs</h2><div class="cards">{company_cards}</div></section>'

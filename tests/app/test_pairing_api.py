@@ -207,6 +207,7 @@ def test_printable_page_and_heat_map(loaded_client: TestClient, ids: dict[str, i
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "no demonstrations" in html  # the sneaky company has no needs, so no demo
 
+    assert '<a href="heatmap.png">' in html  # the page links the picture, relative to itself
     image = loaded_client.get(f"{PLANS}/{plan['id']}/heatmap.png")
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
