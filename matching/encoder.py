@@ -22,10 +22,15 @@ HASHING_MODEL = "hashing"
 
 @runtime_checkable
 class Encoder(Protocol):
-    """What the engine needs of an embedding model."""
+    """What the engine needs of an embedding model.
+
+    `symmetric` is true when a query and a passage of the same text get the same vector, so a
+    stored profile's vector can serve as its query vector without encoding it again.
+    """
 
     name: str
     dimension: int
+    symmetric: bool
 
     def encode(
         self,
@@ -77,6 +82,7 @@ class SentenceTransformerEncoder:
         )
         self.dimension = int(get_dimension())
         self._prefixes = {"query": query_prefix, "passage": passage_prefix}
+        self.symmetric = query_prefix == passage_prefix
         # torch modules are not safe to call from several threads at once.
         self._lock = threading.Lock()
 
@@ -116,6 +122,7 @@ class HashingEncoder:
     def __init__(self, *, dimension: int = 256) -> None:
         self.name = HASHING_MODEL
         self.dimension = dimension
+        self.symmetric = True
         self.calls = 0
 
     def _features(self, text: str) -> list[str]:

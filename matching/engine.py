@@ -212,6 +212,14 @@ class Matcher:
 
     # -- ranking ----------------------------------------------------------------------------
 
+    def _query_vector(self, side: _Collection, ident: int, text: str) -> np.ndarray:
+        """The stored vector of a profile already in the index (same text, symmetric encoder), else encode."""
+        if self.encoder.symmetric:
+            with self._lock:
+                if side.texts.get(ident) == text:
+                    return side.vectors.vectors([ident])[0]
+        return self.encoder.encode([text], kind="query")[0]
+
     def _rank(
         self,
         side: _Collection,
@@ -286,7 +294,7 @@ class Matcher:
         """The k technologies that best solve `need`, best first."""
         text = need_text(need)
         if query_vector is None:
-            query_vector = self.encoder.encode([text], kind="query")[0]
+            query_vector = self._query_vector(self._needs, need.id, text)
         affinity, tags = self.need_categories(query_vector)
         with self._lock:
             side = self._technologies
@@ -350,13 +358,14 @@ class Matcher:
     ) -> list[Match]:
         """The k stored needs that `technology` fits best (leads for its provider), best first."""
         text = technology_text(technology)
-        query_vector = self.encoder.encode([text], kind="query")[0]
+        query_vector = self._query_vector(self._technologies, technology.id, text)
+        need_tags: dict[int, tuple[str, ...]] = {}
         with self._lock:
             side = self._needs
 
             def features(need_id: int) -> _PairFeatures:
                 need = side.records[need_id]
-                affinity, _ = self.need_categories(side.vectors.vectors([need_id])[0])
+                affinity, need_tags[need_id] = self.need_categories(side.vectors.vectors([need_id])[0])
                 return _PairFeatures(
                     taxonomy=self._taxonomy_score(affinity, technology.categories),
                     sector=1.0 if need.sector and need.sector in technology.sectors else 0.0,
@@ -373,14 +382,12 @@ class Matcher:
                 features=features,
             )
             needs = {i: side.records[i] for i, *_ in ranked}
-            vectors = {i: side.vectors.vectors([i])[0] for i in needs}
         technology_sentences = self._encode_sentences(text, kind="passage") if explain else None
         matches = []
         for rank, (need_id, score, components, pair) in enumerate(ranked, start=1):
             explanation = None
             if explain and technology_sentences is not None:
                 need = needs[need_id]
-                _, tags = self.need_categories(vectors[need_id])
                 explanation = self._explain(
                     score=score,
                     similarity=components.dense,
@@ -388,7 +395,7 @@ class Matcher:
                     need_sentences=self._sentences(side, need_id),
                     technology=technology,
                     technology_sentences=technology_sentences,
-                    need_categories=tags,
+                    need_categories=need_tags[need_id],
                     verdicts=pair.verdicts,
                 )
             matches.append(

@@ -29,23 +29,39 @@ def _explanation(explanation: types.Explanation | None) -> schemas.ExplanationRe
     return None if explanation is None else schemas.ExplanationRead.model_validate(asdict(explanation))
 
 
-def _stored_match_read(row: models.Match) -> schemas.MatchRead:
-    technology = row.technology
+def _match_read(
+    technology: models.Technology,
+    *,
+    need_id: int,
+    rank: int,
+    score: float,
+    components: schemas.ComponentsRead,
+    explanation: schemas.ExplanationRead | None,
+    status: MatchStatus | None,
+) -> schemas.MatchRead:
+    """One result row, stored or ad hoc, with its technology's identity."""
     return schemas.MatchRead(
-        need_id=row.need_id,
+        need_id=need_id,
         technology_id=technology.id,
         technology_ref=technology.ref,
         title=technology.title,
         provider_id=technology.provider_id,
         provider_name=technology.provider.name,
-        rank=row.rank,
-        score=row.score,
+        rank=rank,
+        score=score,
+        components=components,
+        explanation=explanation,
+        status=status,
+        reviewed=status is not None and status != MatchStatus.proposed,
+    )
+
+
+def _stored_match_read(row: models.Match) -> schemas.MatchRead:
+    return _match_read(
+        row.technology, need_id=row.need_id, rank=row.rank, score=row.score,
         components=schemas.ComponentsRead.model_validate(row.components),
-        explanation=(
-            None if row.explanation is None else schemas.ExplanationRead.model_validate(row.explanation)
-        ),
+        explanation=None if row.explanation is None else schemas.ExplanationRead.model_validate(row.explanation),
         status=row.status,
-        reviewed=row.status != MatchStatus.proposed,
     )
 
 
@@ -116,25 +132,13 @@ def ad_hoc_matches(
     )
     results = matcher.match(need, k=k, explain=True)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
-    items = []
-    for m in _present(results, known):
-        technology = known[m.technology_id]
-        items.append(
-            schemas.MatchRead(
-                need_id=AD_HOC_NEED_ID,
-                technology_id=technology.id,
-                technology_ref=technology.ref,
-                title=technology.title,
-                provider_id=technology.provider_id,
-                provider_name=technology.provider.name,
-                rank=m.rank,
-                score=m.score,
-                components=_components(m.components),
-                explanation=_explanation(m.explanation),
-                status=None,
-                reviewed=False,
-            )
+    items = [
+        _match_read(
+            known[m.technology_id], need_id=AD_HOC_NEED_ID, rank=m.rank, score=m.score,
+            components=_components(m.components), explanation=_explanation(m.explanation), status=None,
         )
+        for m in _present(results, known)
+    ]
     return schemas.AdHocMatches(k=k, items=items)
 
 

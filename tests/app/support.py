@@ -24,6 +24,7 @@ class CountingEncoder:
         self.inner = inner
         self.name = inner.name
         self.dimension = inner.dimension
+        self.symmetric = inner.symmetric
         self.texts_encoded = 0
 
     def encode(

@@ -139,3 +139,24 @@ def test_vectors_are_unit_length():
     vectors = HashingEncoder().encode(["a text", "another text", ""])
     norms = np.linalg.norm(vectors, axis=1)
     assert norms[0] == pytest.approx(1.0) and norms[2] == 0.0
+
+
+def test_a_stored_need_or_technology_is_not_encoded_again_as_a_query(hashing_matcher):
+    encoder = hashing_matcher.encoder
+    hashing_matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # category texts, encoded once
+    before = encoder.calls
+    assert ids(hashing_matcher.match(BEARING_NEED, k=1, explain=False)) == [11]
+    assert hashing_matcher.leads(TECHNOLOGIES[0], k=1, explain=False)[0].need_id == BEARING_NEED.id
+    assert encoder.calls == before
+    edited = Need(id=BEARING_NEED.id, title="Edited", description=BEARING_NEED.description)
+    hashing_matcher.match(edited, k=1, explain=False)
+    assert encoder.calls == before + 1  # the text differs from the indexed one, so it is encoded
+
+
+def test_an_asymmetric_encoder_always_encodes_the_query(hashing_matcher):
+    encoder = hashing_matcher.encoder
+    encoder.symmetric = False  # e.g. E5, whose queries and passages get different prefixes
+    hashing_matcher.need_categories(np.zeros(encoder.dimension, np.float32))
+    before = encoder.calls
+    hashing_matcher.match(BEARING_NEED, k=1, explain=False)
+    assert encoder.calls == before + 1
