@@ -1,4 +1,4 @@
-"""FAISS vector index with int64 ids (database keys), saved beside metadata that is checked on load."""
+"""FAISS vector index with int64 ids (database keys): exact when small, IVF when large; saved with checked metadata."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ import numpy as np
 
 from matching.errors import IndexMismatchError
 
-FORMAT_VERSION = 1
+# 2: the file may hold an IVF index (kind "ivf-flat-ip") as well as the exact one.
+FORMAT_VERSION = 2
+FLAT_KIND = "flat-ip"
+IVF_KIND = "ivf-flat-ip"
+# Catalogues up to this size are searched exactly. `scripts/bench.py index` measures flat against
+# IVF search: below about 50,000 vectors of dimension 384 an exact search of one query takes a few
+# milliseconds on two cores, less than encoding the query, so an approximate index only costs recall.
+ANN_THRESHOLD = 50_000
+# Vectors are added to an IVF index this many at a time, so a build never copies the whole set.
+ADD_CHUNK = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,29 +35,65 @@ class IndexMeta:
     dimension: int
     count: int
     catalogue_version: int
-    kind: str = "flat-ip"
+    kind: str = FLAT_KIND
     built_at: str = ""
     format_version: int = FORMAT_VERSION
 
 
 class VectorIndex:
-    """Exact inner-product search (cosine on normalised vectors) keyed by int64 ids.
+    """Inner-product search (cosine on normalised vectors) keyed by int64 ids.
 
-    Supports adding, replacing and removing vectors by id, and reconstructing a stored vector,
-    so that fused ranking can score candidates that only the lexical side found.
+    Exact (`IndexFlatIP`) up to `ann_threshold` vectors; past it an inverted-file index
+    (`IndexIVFFlat`, sqrt(n) lists, `nprobe` of them searched) that keeps full vectors, so scores
+    stay exact cosines and only the candidate set is approximate. Both kinds support adding,
+    replacing and removing by id and reconstructing a stored vector (the IVF one through a hash
+    table from id to list position), so fused ranking can score candidates only BM25 found.
     """
 
-    def __init__(self, dimension: int, *, index: faiss.Index | None = None) -> None:
+    def __init__(
+        self,
+        dimension: int,
+        *,
+        index: faiss.Index | None = None,
+        ann_threshold: int = ANN_THRESHOLD,
+    ) -> None:
         self.dimension = dimension
+        self.ann_threshold = ann_threshold
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    @classmethod
+    def build(
+        cls,
+        dimension: int,
+        *,
+        ids: Sequence[int] | np.ndarray,
+        vectors: np.ndarray,
+        ann_threshold: int = ANN_THRESHOLD,
+    ) -> VectorIndex:
+        """An index of the kind that suits `len(ids)`, holding these vectors."""
+        index = cls(dimension, ann_threshold=ann_threshold)
+        index.upsert(ids, vectors)
+        return index
+
+    @property
+    def kind(self) -> str:
+        return IVF_KIND if isinstance(self._index, faiss.IndexIVF) else FLAT_KIND
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
     def ids(self) -> np.ndarray:
+        if isinstance(self._index, faiss.IndexIVF):
+            lists = self._index.invlists
+            parts = [
+                faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                for i in range(lists.nlist)
+                if lists.list_size(i)
+            ]
+            return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
-    def upsert(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def upsert(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors; an id that is already present has its vector replaced."""
         ids_arr = np.asarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -59,12 +104,41 @@ class VectorIndex:
         if not len(ids_arr):
             return
         self.remove(ids_arr)
-        self._index.add_with_ids(vectors, ids_arr)
+        if self.kind == FLAT_KIND and len(self) + len(ids_arr) > self.ann_threshold:
+            self._become_ivf(ids_arr, vectors)
+            return
+        for start in range(0, len(ids_arr), ADD_CHUNK):
+            self._index.add_with_ids(vectors[start : start + ADD_CHUNK], ids_arr[start : start + ADD_CHUNK])
+
+    def _become_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Move to an IVF index trained on a sample of what it will hold, old vectors and new."""
+        old_ids = self.ids()
+        old = self.vectors(old_ids) if len(old_ids) else np.zeros((0, self.dimension), dtype=np.float32)
+        total = len(old_ids) + len(ids)
+        nlist = ivf_lists(total)
+        rng = np.random.default_rng(0)
+        # faiss samples at most 256 points per centroid; a sample of that size trains as well as all.
+        sample_size = min(total, nlist * 256)
+        picks = np.sort(rng.choice(total, size=sample_size, replace=False))
+        sample = np.concatenate([old[picks[picks < len(old)]], vectors[picks[picks >= len(old)] - len(old)]])
+        quantizer = faiss.IndexFlatIP(self.dimension)
+        index = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(sample)
+        del sample
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.nprobe = ivf_probes(nlist)
+        self._index = index
+        for part_ids, part in ((old_ids, old), (ids, vectors)):
+            for start in range(0, len(part_ids), ADD_CHUNK):
+                index.add_with_ids(part[start : start + ADD_CHUNK], part_ids[start : start + ADD_CHUNK])
 
     def remove(self, ids: Iterable[int]) -> int:
-        ids_arr = np.asarray(list(ids), dtype=np.int64)
+        ids_arr = np.ascontiguousarray(np.fromiter((int(i) for i in ids), dtype=np.int64))
         if not len(ids_arr) or not len(self):
             return 0
+        if isinstance(self._index, faiss.IndexIVF):
+            # The id -> position hash table only accepts an explicit id array.
+            return int(self._index.remove_ids(faiss.IDSelectorArray(len(ids_arr), faiss.swig_ptr(ids_arr))))
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids_arr)))
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +150,7 @@ class VectorIndex:
             return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
         return self._index.search(query, k)
 
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The stored vectors of `ids` (KeyError-free: unknown ids raise IndexMismatchError)."""
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         for row, ident in enumerate(ids):
@@ -89,7 +163,7 @@ class VectorIndex:
     def save(self, directory: Path, *, name: str, meta: IndexMeta) -> None:
         """Write `<name>.faiss` and `<name>.meta.json` atomically (temp file, then rename)."""
         directory.mkdir(parents=True, exist_ok=True)
-        stamped = IndexMeta(**{**asdict(meta), "built_at": meta.built_at or _now()})
+        stamped = IndexMeta(**{**asdict(meta), "kind": self.kind, "built_at": meta.built_at or _now()})
         _atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())
         _atomic_write(
             directory / f"{name}.meta.json",
@@ -97,7 +171,9 @@ class VectorIndex:
         )
 
     @classmethod
-    def load(cls, directory: Path, *, name: str, expected: IndexMeta) -> VectorIndex:
+    def load(
+        cls, directory: Path, *, name: str, expected: IndexMeta, ann_threshold: int = ANN_THRESHOLD
+    ) -> VectorIndex:
         """Read an index and refuse it unless its metadata equals `expected` (build time aside)."""
         meta_path, index_path = directory / f"{name}.meta.json", directory / f"{name}.faiss"
         if not meta_path.is_file() or not index_path.is_file():
@@ -120,7 +196,20 @@ class VectorIndex:
                 f"{index_path.name} holds {index.ntotal} vectors of dimension {index.d}, "
                 f"its metadata says {meta.count} of dimension {meta.dimension}"
             )
-        return cls(expected.dimension, index=index)
+        found_kind = IVF_KIND if isinstance(index, faiss.IndexIVF) else FLAT_KIND
+        if found_kind != meta.kind:
+            raise IndexMismatchError(f"{index_path.name} holds a {found_kind} index, its metadata says {meta.kind}")
+        return cls(expected.dimension, index=index, ann_threshold=ann_threshold)
+
+
+def ivf_lists(count: int) -> int:
+    """Inverted lists for `count` vectors: about sqrt(n), so a list holds about sqrt(n) vectors."""
+    return int(min(max(round(np.sqrt(count)), 16), 8192))
+
+
+def ivf_probes(nlist: int) -> int:
+    """Lists searched per query: 1/16 of them (at least 8); recall@10 >= 0.95 in `scripts/bench.py index`."""
+    return min(nlist, max(8, nlist // 16))
 
 
 def _now() -> str:
