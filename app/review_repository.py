@@ -1,0 +1,166 @@
+"""Queries of the review workflow: the queue with its filters and sorting, decisions, history."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import Select, String, cast, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Company, Match, MatchStatus, Need, Provider, ReviewDecision, Technology
+
+
+class QueueSort(enum.StrEnum):
+    score_desc = "score_desc"
+    score_asc = "score_asc"
+    newest = "newest"
+    oldest = "oldest"
+    need = "need"
+    company = "company"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueFilters:
+    status: MatchStatus | None = MatchStatus.proposed
+    company_id: int | None = None
+    provider_id: int | None = None
+    need_id: int | None = None
+    category: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+
+
+class ReviewRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _queue_query(self, *, tenant: str, filters: QueueFilters) -> Select[tuple[Match]]:
+        query = (
+            select(Match)
+            .join(Need, Need.id == Match.need_id)
+            .join(Technology, Technology.id == Match.technology_id)
+            .where(Need.tenant == tenant)
+        )
+        if filters.status is not None:
+            query = query.where(Match.status == filters.status)
+        if filters.company_id is not None:
+            query = query.where(Need.company_id == filters.company_id)
+        if filters.provider_id is not None:
+            query = query.where(Technology.provider_id == filters.provider_id)
+        if filters.need_id is not None:
+            query = query.where(Match.need_id == filters.need_id)
+        if filters.category:
+            # Categories are a JSON list; its text form holds each slug quoted, on SQLite and PostgreSQL.
+            query = query.where(cast(Technology.categories, String).like(f"%{json.dumps(filters.category)}%"))
+        if filters.min_score is not None:
+            query = query.where(Match.score >= filters.min_score)
+        if filters.max_score is not None:
+            query = query.where(Match.score <= filters.max_score)
+        return query
+
+    @staticmethod
+    def _ordered(query: Select[tuple[Match]], sort: QueueSort) -> Select[tuple[Match]]:
+        if sort is QueueSort.company:
+            query = query.join(Company, Company.id == Need.company_id)
+        order = {
+            QueueSort.score_desc: (Match.score.desc(),),
+            QueueSort.score_asc: (Match.score.asc(),),
+            QueueSort.newest: (Match.created_at.desc(),),
+            QueueSort.oldest: (Match.created_at.asc(),),
+            QueueSort.need: (Match.need_id.asc(), Match.rank.asc()),
+            QueueSort.company: (Company.name.asc(), Match.need_id.asc(), Match.rank.asc()),
+        }[sort]
+        # The id breaks ties, so paging and "next" never skip or repeat a match.
+        return query.order_by(*order, Match.id.asc())
+
+    def queue(
+        self, *, tenant: str, filters: QueueFilters, sort: QueueSort, limit: int, offset: int
+    ) -> tuple[list[Match], int]:
+        query = self._queue_query(tenant=tenant, filters=filters)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(self._ordered(query, sort).limit(limit).offset(offset)).unique().all()
+        return list(rows), total
+
+    def queue_ids(self, *, tenant: str, filters: QueueFilters, sort: QueueSort, limit: int) -> list[int]:
+        query = self._ordered(self._queue_query(tenant=tenant, filters=filters), sort)
+        return list(self.session.scalars(query.with_only_columns(Match.id).limit(limit)))
+
+    def status_counts(self, *, tenant: str) -> dict[MatchStatus, int]:
+        query = (
+            select(Match.status, func.count())
+            .join(Need, Need.id == Match.need_id)
+            .where(Need.tenant == tenant)
+            .group_by(Match.status)
+        )
+        counts = {status: 0 for status in MatchStatus}
+        counts.update({MatchStatus(status): n for status, n in self.session.execute(query)})
+        return counts
+
+    def match(self, match_id: int, *, tenant: str) -> Match | None:
+        query = select(Match).join(Need, Need.id == Match.need_id).where(Match.id == match_id, Need.tenant == tenant)
+        return self.session.scalars(query).first()
+
+    def matches(self, match_ids: Collection[int], *, tenant: str) -> dict[int, Match]:
+        query = (
+            select(Match)
+            .join(Need, Need.id == Match.need_id)
+            .where(Match.id.in_(list(match_ids)), Need.tenant == tenant)
+        )
+        return {row.id: row for row in self.session.scalars(query)}
+
+    def need(self, need_id: int, *, tenant: str) -> Need | None:
+        return self.session.scalars(select(Need).where(Need.id == need_id, Need.tenant == tenant)).first()
+
+    def need_matches(self, need_id: int) -> list[Match]:
+        query = select(Match).where(Match.need_id == need_id).order_by(Match.score.desc(), Match.id)
+        return list(self.session.scalars(query))
+
+    def compare_and_set(self, match: Match, *, version: int, values: dict[str, object]) -> bool:
+        """Writes `values` only if no other decision changed the match since it was read."""
+        result = self.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.review_version == version)
+            .values(review_version=version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.refresh(match)
+        return True
+
+    def add_decision(self, decision: ReviewDecision) -> ReviewDecision:
+        self.session.add(decision)
+        self.session.flush()
+        return decision
+
+    def history(self, match_id: int) -> list[ReviewDecision]:
+        query = (
+            select(ReviewDecision)
+            .where(ReviewDecision.match_id == match_id)
+            .order_by(ReviewDecision.at, ReviewDecision.id)
+        )
+        return list(self.session.scalars(query))
+
+    def recent_decisions(self, *, tenant: str, limit: int) -> list[ReviewDecision]:
+        query = (
+            select(ReviewDecision)
+            .where(ReviewDecision.tenant == tenant)
+            .order_by(ReviewDecision.at.desc(), ReviewDecision.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def companies(self, *, tenant: str) -> list[Company]:
+        return list(self.session.scalars(select(Company).where(Company.tenant == tenant).order_by(Company.name)))
+
+    def providers(self) -> list[Provider]:
+        return list(self.session.scalars(select(Provider).order_by(Provider.name)))
+
+    def categories(self) -> list[str]:
+        found: set[str] = set()
+        for categories in self.session.scalars(select(Technology.categories)):
+            found.update(categories or ())
+        return sorted(found)
