@@ -11,8 +11,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Base
-
 
 def create_db_engine(url: str) -> Engine:
     """An engine for `url`; for a SQLite file, its folder is created and FKs and WAL switched on."""
@@ -27,10 +25,25 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
+# Durability settings for SQLite, applied to every connection.
+# - journal_mode=WAL: readers never block the writer and a commit is one append to the log; a
+#   killed process leaves a log that the next opener replays, so committed transactions survive.
+# - synchronous=FULL: the log is fsynced at every commit, before the client gets its 2xx. With
+#   NORMAL a process crash loses nothing either, but a power cut or OS crash can lose the last
+#   commits; "every acknowledged write survives" has to hold for those too, and our write rate
+#   (curators and member profiles, not telemetry) makes one fsync per commit cheap.
+# - busy_timeout: a writer waits up to 10 s for another writer's lock instead of failing at once
+#   with "database is locked" (the API and `techmatch load` may write at the same time).
+# - foreign_keys: SQLite does not enforce them unless asked, per connection.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -52,7 +65,3 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.close()
 
-
-def create_tables(engine: Engine) -> None:
-    """Creates the tables that are missing (schema migrations come in a later issue)."""
-    Base.metadata.create_all(engine)

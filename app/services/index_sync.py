@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import unit_of_work
+from app.errors import Conflict
 from app.repositories import CatalogueStateRepository, NeedRepository, TechnologyRepository
 from app.services.embeddings import (
     ProgressCallback,
@@ -82,16 +86,134 @@ def save_index(session: Session, *, matcher: Matcher, index_dir: Path) -> None:
     matcher.save(index_dir, catalogue_version=CatalogueStateRepository(session).version())
 
 
+# An online rebuild catches up with writes committed while it ran by rebuilding again; past this
+# many rounds it repairs by id only and leaves the saved index stale (the next start-up repairs it).
+REBUILD_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    technologies: int
+    needs: int
+    catalogue_version: int
+    rounds: int
+    saved: bool
+    seconds: float
+
+
+class IndexRebuilder:
+    """Rebuilds a serving matcher's index from stored embeddings, one rebuild at a time.
+
+    `Matcher.build` makes the new index off to the side and swaps it in under the matcher's lock,
+    so queries keep answering from the old index until the swap. Writes committed during the build
+    were applied to the old index and would be lost by the swap: the catalogue version, read before
+    the snapshot and again after the swap, tells whether any happened, and then the build repeats.
+    """
+
+    def __init__(self) -> None:
+        self._running = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._running.locked()
+
+    def rebuild(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        matcher: Matcher,
+        index_dir: Path,
+        batch_size: int = 64,
+    ) -> RebuildResult:
+        if not self._running.acquire(blocking=False):
+            raise Conflict("an index rebuild is already running")
+        try:
+            return _rebuild(factory, matcher=matcher, index_dir=index_dir, batch_size=batch_size)
+        finally:
+            self._running.release()
+
+
+def _rebuild(
+    factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Path, batch_size: int
+) -> RebuildResult:
+    started = time.perf_counter()
+    for round_number in range(1, REBUILD_ROUNDS + 1):
+        with unit_of_work(factory) as session:
+            # Version first: a write that lands between the two reads makes the version look old,
+            # which only causes one more round, never a missed write.
+            before = CatalogueStateRepository(session).version()
+            technologies = [technology_record(row) for row in TechnologyRepository(session).all()]
+            needs = [need_record(row) for row in NeedRepository(session).all()]
+            encoder = matcher.encoder
+            matcher.build(
+                technologies=technologies,
+                technology_vectors=technology_vectors(
+                    session, encoder=encoder, technologies=technologies, batch_size=batch_size
+                ),
+                needs=needs,
+                need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size),
+            )
+        with unit_of_work(factory) as session:
+            after = CatalogueStateRepository(session).version()
+        if after == before:
+            with unit_of_work(factory) as session:
+                save_index(session, matcher=matcher, index_dir=index_dir)
+            return RebuildResult(
+                len(technologies), len(needs), before, round_number, True, time.perf_counter() - started
+            )
+        logger.info("catalogue changed during the rebuild (%d -> %d): building again", before, after)
+    with unit_of_work(factory) as session:
+        reconcile_index(session, matcher=matcher, batch_size=batch_size)
+        version = CatalogueStateRepository(session).version()
+    return RebuildResult(
+        matcher.technology_count, matcher.need_count, version, REBUILD_ROUNDS, False,
+        time.perf_counter() - started,
+    )
+
+
+def reconcile_index(session: Session, *, matcher: Matcher, batch_size: int = 64) -> tuple[int, int]:
+    """Add what the database holds and the index lacks, drop what the database no longer holds.
+
+    Compares ids only; vectors come from the embeddings table. Returns (added, removed).
+    """
+    added = removed = 0
+    technology_rows = {row.id: row for row in TechnologyRepository(session).all()}
+    need_rows = {row.id: row for row in NeedRepository(session).all()}
+    in_index = matcher.technology_ids()
+    missing_technologies = [technology_record(technology_rows[i]) for i in sorted(technology_rows.keys() - in_index)]
+    if missing_technologies:
+        matcher.upsert_technologies(
+            missing_technologies,
+            technology_vectors(
+                session, encoder=matcher.encoder, technologies=missing_technologies, batch_size=batch_size
+            ),
+        )
+    extra = in_index - technology_rows.keys()
+    matcher.remove_technologies(extra)
+    added, removed = len(missing_technologies), len(extra)
+    in_index = matcher.need_ids()
+    missing_needs = [need_record(need_rows[i]) for i in sorted(need_rows.keys() - in_index)]
+    if missing_needs:
+        matcher.upsert_needs(
+            missing_needs,
+            need_vectors(session, encoder=matcher.encoder, needs=missing_needs, batch_size=batch_size),
+        )
+    extra = in_index - need_rows.keys()
+    matcher.remove_needs(extra)
+    return added + len(missing_needs), removed + len(extra)
+
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
     problems: list[dict[str, Any]]
     counts: dict[str, Any]
 
 
-def readiness(session: Session, *, matcher: Matcher | None) -> Readiness:
+def readiness(session: Session, *, matcher: Matcher | None, start_error: str | None = None) -> Readiness:
     """What keeps the service from answering correctly: no model or index, or counts that differ."""
     if matcher is None:
-        problem = {"location": ["model"], "message": "the model and index are not loaded"}
+        message = start_error or "the model and index are not loaded"
+        problem = {"location": ["model"], "message": message}
         return Readiness(problems=[problem], counts={})
     counts: dict[str, Any] = {"model": matcher.encoder.name}
     problems: list[dict[str, Any]] = []
