@@ -19,9 +19,11 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.commands.db import db_cli
 from app.config import MAX_K, Settings
-from app.db import create_db_engine, create_session_factory, create_tables, unit_of_work
+from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
+from app.migrations import SchemaNotCurrent, ensure_schema
 from app.repositories import CompanyRepository, NeedRepository, ProviderRepository, TechnologyRepository
 from app.schemas import AdHocMatchRequest, PairingPlanCreate
 from app.services.evaluation import evaluate_dataset
@@ -42,6 +44,7 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+cli.add_typer(db_cli, name="db")
 
 # The packaged demo catalogue, beside the app package in a checkout.
 DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -82,7 +85,12 @@ def _one_line(exc: ValidationError) -> str:
 
 def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     engine = create_db_engine(settings.database_url)
-    create_tables(engine)
+    try:
+        # An embedded SQLite database is brought up to date; a server database is only checked.
+        ensure_schema(engine)
+    except SchemaNotCurrent as exc:
+        engine.dispose()
+        _fail(str(exc))
     return engine, create_session_factory(engine)
 
 

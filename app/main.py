@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 from app.api import api_router, health
 from app.config import Settings
-from app.db import create_db_engine, create_session_factory, create_tables, unit_of_work
+from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
+from app.migrations import check_schema
 from app.services.index_sync import save_index, sync_index
 from matching.encoder import load_encoder
 from matching.engine import Matcher
@@ -35,7 +36,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     session_factory = create_session_factory(engine)
 
     def start(app: FastAPI) -> None:
-        create_tables(engine)
+        # Refuse to serve a database that is not at the code's migration head (the message names the command).
+        check_schema(engine)
         ready = matcher or Matcher(load_encoder(settings.model))
         with unit_of_work(session_factory) as session:
             result = sync_index(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from matching.encoder import HASHING_MODEL
+from tests.app.databases import TestDatabases
 from tests.app.support import load_mini
 
 
@@ -25,11 +26,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> TestDatabases:
+    return TestDatabases.prepare(tmp_path_factory.mktemp("schema"))
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(test_databases: TestDatabases, tmp_path: Path) -> str:
+    """An empty database at the migration head: SQLite, or PostgreSQL under TECHMATCH_TEST_DATABASE_URL."""
+    return test_databases.fresh(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite:///{tmp_path / 'techmatch.db'}",
+        database_url=database_url,
         data_dir=tmp_path / "data",
         model=HASHING_MODEL,
     )

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Settings
-from app.db import create_db_engine, create_session_factory, create_tables
+from app.db import create_db_engine, create_session_factory
+from app.migrations import ensure_schema
 from app.services.loader import load_dataset
 from matching.datasets import load_dataset as read_dataset
 from matching.encoder import HASHING_MODEL, Encoder, TextKind, load_encoder
@@ -49,7 +50,7 @@ def counting_matcher() -> tuple[Matcher, CountingEncoder]:
 def load_mini(settings: Settings) -> None:
     """Loads the mini data set into the settings' database and saves its index."""
     engine = create_db_engine(settings.database_url)
-    create_tables(engine)
+    ensure_schema(engine)
     load_dataset(
         create_session_factory(engine),
         dataset=read_dataset(MINI),

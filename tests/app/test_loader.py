@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.db import create_db_engine, create_session_factory, create_tables, unit_of_work
+from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.migrations import ensure_schema
 from app.models import Company, Embedding, Need, Provider, Technology
 from app.repositories import CatalogueStateRepository
 from app.services.loader import load_dataset
@@ -28,7 +29,7 @@ def _count(settings: Settings, model: type) -> int:
 
 def _load(settings: Settings, path: Path) -> tuple[CountingEncoder, object]:
     engine = create_db_engine(settings.database_url)
-    create_tables(engine)
+    ensure_schema(engine)
     encoder = CountingEncoder(load_encoder("hashing"))
     report = load_dataset(
         create_session_factory(engine),

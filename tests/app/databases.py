@@ -1,0 +1,86 @@
+"""Test databases: a migrated SQLite file copied per test, or one PostgreSQL database emptied per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import create_db_engine
+from app.migrations import VERSION_TABLE, upgrade
+from app.models import Base
+
+# Read at import: the per-test fixture removes every TECHMATCH_* variable from the environment.
+# Set by scripts/test-postgres.sh (`make test` runs the app tests a second time with it).
+POSTGRES_URL_VARIABLE = "TECHMATCH_TEST_DATABASE_URL"
+SERVER_URL = os.environ.get(POSTGRES_URL_VARIABLE) or None
+
+
+@dataclass
+class TestDatabases:
+    """Hands each test an empty database at the migration head."""
+
+    __test__ = False  # not a test class, despite the name
+
+    template: Path | None
+    server_url: str | None
+
+    @classmethod
+    def prepare(cls, scratch: Path) -> TestDatabases:
+        """Migrates once per session: into a template file, or into the server database from scratch."""
+        if SERVER_URL is not None:
+            engine = create_db_engine(SERVER_URL)
+            try:
+                _reset_schema(engine)
+                upgrade(engine)
+            finally:
+                engine.dispose()
+            return cls(template=None, server_url=SERVER_URL)
+        template = scratch / "template.db"
+        engine = create_db_engine(f"sqlite:///{template}")
+        try:
+            upgrade(engine)
+        finally:
+            # Closing the last connection checkpoints the WAL into the file that is copied.
+            engine.dispose()
+        return cls(template=template, server_url=None)
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.server_url else "sqlite"
+
+    def fresh(self, directory: Path) -> str:
+        """The URL of an empty, migrated database for one test."""
+        if self.server_url is not None:
+            engine = create_db_engine(self.server_url)
+            try:
+                _truncate(engine)
+            finally:
+                engine.dispose()
+            return self.server_url
+        assert self.template is not None
+        target = directory / "techmatch.db"
+        shutil.copyfile(self.template, target)
+        return f"sqlite:///{target}"
+
+
+def _reset_schema(engine: Engine) -> None:
+    """Drops whatever an earlier run left, so the migrations are exercised from an empty database."""
+    database = make_url(str(engine.url)).database
+    if not database or "test" not in database:
+        raise RuntimeError(f"refusing to wipe {database!r}: a test database's name must contain 'test'")
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+def _truncate(engine: Engine) -> None:
+    tables = ", ".join(f'"{name}"' for name in Base.metadata.tables if name != VERSION_TABLE)
+    with engine.begin() as connection:
+        # A connection left inside a transaction by a previous test would block TRUNCATE forever.
+        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
