@@ -37,10 +37,10 @@ def test_growing_past_the_threshold_moves_to_ivf_and_keeps_every_vector():
     assert index.kind == FLAT_KIND
     index.upsert(np.arange(400, 700) + 1000, data[400:])
     assert index.kind == IVF_KIND
-    np.testing.assert_allclose(index.vectors([1000, 1699]), data[[0, 699]], atol=1e-6)
+    np.testing.assert_allclose(index.vectors([1000, 1699]), data[[0, 699]], atol=0.02)
     scores, ids = index.search(data[10], 1)
     assert ids[0][0] == 1010
-    assert scores[0][0] == pytest.approx(1.0, abs=1e-5)
+    assert scores[0][0] == pytest.approx(1.0, abs=0.02)
 
 
 def test_recall_at_10_against_exact_search():
@@ -67,7 +67,7 @@ def test_remove_and_update_on_the_ivf_index():
     # Update: id 7 takes the vector of id 900, so a search for that vector finds both.
     index.upsert([7], data[[900]])
     assert len(index) == 998
-    np.testing.assert_allclose(index.vectors([7])[0], data[900], atol=1e-6)
+    np.testing.assert_allclose(index.vectors([7])[0], data[900], atol=0.02)
     _, ids = index.search(data[900], 2)
     assert set(ids[0].tolist()) == {7, 900}
 
@@ -77,7 +77,7 @@ def test_save_and_load_keep_the_kind_and_refuse_a_mismatch(tmp_path):
     index = VectorIndex.build(DIM, ids=np.arange(800), vectors=data, ann_threshold=500)
     index.save(tmp_path, name="technologies", meta=meta(800))
     saved = (tmp_path / "technologies.meta.json").read_text()
-    assert '"kind": "ivf-flat-ip"' in saved
+    assert '"kind": "ivf-sq8-ip"' in saved
     loaded = VectorIndex.load(tmp_path, name="technologies", expected=meta(800), ann_threshold=500)
     assert loaded.kind == IVF_KIND
     _, before = index.search(data[:5], 5)
@@ -85,8 +85,8 @@ def test_save_and_load_keep_the_kind_and_refuse_a_mismatch(tmp_path):
     np.testing.assert_array_equal(before, after)
     # Removal still works after a round trip (the id hash table is saved with the index).
     assert loaded.remove([0]) == 1
-    (tmp_path / "technologies.meta.json").write_text(saved.replace("ivf-flat-ip", "flat-ip"))
-    with pytest.raises(IndexMismatchError, match="holds a ivf-flat-ip index"):
+    (tmp_path / "technologies.meta.json").write_text(saved.replace("ivf-sq8-ip", "flat-ip"))
+    with pytest.raises(IndexMismatchError, match="holds a ivf-sq8-ip index"):
         VectorIndex.load(tmp_path, name="technologies", expected=meta(800))
 
 

@@ -1,0 +1,132 @@
+"""Index scale case, run in its own process so its peak RSS is the index's: build, recall, search, edits.
+
+Usage: python scripts/bench_index.py COUNT [--threshold N] [--chunk N] [--queries N]; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+from bench_corpus import clustered_chunks, clustered_queries
+
+from matching.index import ANN_THRESHOLD, VectorIndex, training_size
+
+DIMENSION = 384
+
+
+def rss_mb() -> float:
+    """Current resident set size (Linux /proc), in MiB."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def exact_top(queries: np.ndarray, *, count: int, chunk: int, k: int = 10) -> np.ndarray:
+    """Exact top-k ids by streaming the chunks again (the ground truth never holds the whole set)."""
+    best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    best_ids = np.full((len(queries), k), -1, dtype=np.int64)
+    for ids, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk):
+        scores = queries @ vectors.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        merged_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, 1)], axis=1)
+        merged_ids = np.concatenate([best_ids, ids[top]], axis=1)
+        order = np.argsort(-merged_scores, axis=1)[:, :k]
+        best_scores = np.take_along_axis(merged_scores, order, 1)
+        best_ids = np.take_along_axis(merged_ids, order, 1)
+    return best_ids
+
+
+def per_query_ms(index: VectorIndex, queries: np.ndarray, k: int = 10) -> tuple[float, np.ndarray]:
+    """Mean time of one single-query search (what a request does), and the ids found."""
+    found = np.zeros((len(queries), k), dtype=np.int64)
+    start = time.perf_counter()
+    for row, query in enumerate(queries):
+        found[row] = index.search(query, k)[1][0]
+    return (time.perf_counter() - start) / len(queries) * 1000, found
+
+
+def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, object]:
+    raw_mb = count * DIMENSION * 4 / 2**20
+    baseline_rss = rss_mb()
+    started = time.perf_counter()
+    chunks = clustered_chunks(count, dimension=DIMENSION, chunk=chunk)
+    first_ids, first = next(chunks)
+    sample = first[: training_size(count)]
+    index = VectorIndex.for_size(DIMENSION, count=count, sample=sample, ann_threshold=threshold)
+    trained = time.perf_counter()
+    index.upsert(first_ids, first)
+    del first, sample
+    for ids, vectors in chunks:
+        index.upsert(ids, vectors)
+    build_s = time.perf_counter() - started
+    peak_mb = peak_rss_mb()
+    query_vectors = clustered_queries(queries, dimension=DIMENSION)
+    search_ms, found = per_query_ms(index, query_vectors)
+    truth = exact_top(query_vectors, count=count, chunk=chunk)
+    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
+    # Exact search time on the same vectors, for the threshold: a flat index over the first chunk
+    # scaled by size would flatter it, so time a flat index of min(count, 100k) vectors directly.
+    flat_count = min(count, 100_000)
+    flat = VectorIndex(DIMENSION, ann_threshold=10**9)
+    for ids, vectors in clustered_chunks(flat_count, dimension=DIMENSION, chunk=chunk):
+        flat.upsert(ids, vectors)
+    flat_ms, _ = per_query_ms(flat, query_vectors[:50])
+    del flat
+    # Edits on the large index: remove 1,000 ids, move 100 ids onto other vectors.
+    removed = np.arange(0, 1000, dtype=np.int64) * (count // 1000)
+    t0 = time.perf_counter()
+    removed_count = index.remove(removed)
+    remove_ms = (time.perf_counter() - t0) * 1000
+    hits_after_remove = int(np.isin(index.search(query_vectors, 10)[1], removed).sum())
+    moved = removed[:100]
+    t0 = time.perf_counter()
+    index.upsert(moved, query_vectors[:100])
+    update_ms = (time.perf_counter() - t0) * 1000
+    top_after_update = index.search(query_vectors[:100], 1)[1][:, 0]
+    return {
+        "count": count,
+        "kind": index.kind,
+        "threshold": threshold,
+        "nlist": int(getattr(index._index, "nlist", 0)),
+        "nprobe": int(getattr(index._index, "nprobe", 0)),
+        "build_s": round(build_s, 2),
+        "train_s": round(trained - started, 2),
+        "recall_at_10": round(recall, 4),
+        "search_ms_per_query": round(search_ms, 3),
+        "exact_search_ms_per_query": round(flat_ms, 3),
+        "exact_search_count": flat_count,
+        "raw_vector_mb": round(raw_mb, 1),
+        "rss_before_mb": round(baseline_rss, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "peak_rss_ratio": round(peak_mb / raw_mb, 3),
+        "index_rss_ratio": round((peak_mb - baseline_rss) / raw_mb, 3),
+        "remove_1000_ms": round(remove_ms, 1),
+        "removed": removed_count,
+        "removed_found_after": hits_after_remove,
+        "update_100_ms": round(update_ms, 1),
+        "updated_found_first": int((top_after_update == moved).sum()),
+        "size_after_edits": len(index),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("count", type=int)
+    parser.add_argument("--threshold", type=int, default=ANN_THRESHOLD)
+    parser.add_argument("--chunk", type=int, default=0, help="vectors per chunk (default: the training sample)")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    chunk = args.chunk or max(training_size(args.count), 10_000)
+    print(json.dumps(run(args.count, threshold=args.threshold, chunk=chunk, queries=args.queries)))
+
+
+if __name__ == "__main__":
+    main()
