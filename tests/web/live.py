@@ -1,0 +1,136 @@
+"""A real techmatch server for browser tests and screenshots: seeded database, uvicorn on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from app.config import Settings
+from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.migrations import ensure_schema
+from app.services.curators import create_curator
+from app.services.keys import create_key
+from app.services.loader import load_dataset
+from matching.datasets import load_dataset as read_dataset
+from matching.encoder import HASHING_MODEL, load_encoder
+from matching.engine import Matcher
+
+CHROMIUM = Path("/usr/bin/chromium")
+CURATOR = "mette"
+PASSWORD = "correct horse battery"
+START_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSite:
+    base_url: str
+    api_key: str
+    sme_key: str
+    username: str
+    password: str
+    log: Path
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
+    """Loads the data set, creates the curator account, an admin key and an SME website's key."""
+    engine = create_db_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        factory = create_session_factory(engine)
+        load_dataset(
+            factory, dataset=read_dataset(dataset), matcher=Matcher(load_encoder(settings.model)),
+            index_dir=settings.index_dir,
+        )
+        with unit_of_work(factory) as session:
+            create_curator(session, username=CURATOR, password=PASSWORD, tenant="default")
+            # Seeding computes every need's matches in a burst; the default rate limit would refuse it.
+            admin = create_key(
+                session, tenant="default", scopes=["admin"], name="browser tests", rate_limit="100000/minute"
+            )
+            sme = create_key(session, tenant="default", scopes=["needs:write", "matches:read"], name="SME site")
+            return admin.secret, sme.secret
+    finally:
+        engine.dispose()
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"the server was not ready after {START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
+
+
+@contextmanager
+def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_MODEL) -> Iterator[LiveSite]:
+    """A seeded server on 127.0.0.1 with k proposed matches computed for every need; stopped on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{workdir / 'techmatch.db'}"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url, data_dir=workdir / "var", model=model,
+    )
+    api_key, sme_key = _seed(settings, dataset)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TECHMATCH_")}
+    env |= {
+        "TECHMATCH_DATABASE_URL": database_url,
+        "TECHMATCH_DATA_DIR": str(workdir / "var"),
+        "TECHMATCH_MODEL": model,
+        "HF_HUB_OFFLINE": "1",
+    }
+    log = workdir / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_ready(base_url, process, log)
+        site = LiveSite(
+            base_url=base_url, api_key=api_key, sme_key=sme_key, username=CURATOR, password=PASSWORD, log=log
+        )
+        with site.api() as api:
+            needs = api.get("/api/v1/needs", params={"limit": 100}).json()
+            offset = 0
+            while offset < needs["total"]:
+                page = api.get("/api/v1/needs", params={"limit": 100, "offset": offset}).json()["items"]
+                for need in page:
+                    api.post(f"/api/v1/needs/{need['id']}/matches", params={"k": k}).raise_for_status()
+                offset += len(page)
+        yield site
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
