@@ -19,7 +19,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.commands.curators import curators_cli
 from app.commands.db import db_cli
+from app.commands.keys import keys_cli
 from app.config import MAX_K, Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
@@ -44,6 +46,8 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
 
 # The packaged demo catalogue, beside the app package in a checkout.

@@ -22,10 +22,17 @@ class AppError(Exception):
 
     status: int = 500
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        self.headers = headers
 
 
 class NotFound(AppError):
@@ -52,6 +59,64 @@ class NotReady(AppError):
     status = 503
 
 
+class Unauthorized(AppError):
+    """No API key, an unknown one or a revoked one."""
+
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="techmatch"'})
+
+
+class Forbidden(AppError):
+    """A valid key without the scope the route needs."""
+
+    status = 403
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+
+
+class BadRequest(AppError):
+    """A body that cannot be read at all (an upload that is not the file type it claims)."""
+
+    status = 400
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+
+
+class TooManyRequests(AppError):
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+# Stable problem types (RFC 9457), relative URIs documented in docs/integration.md; clients
+# branch on `type`, never on `detail`, which is for people and may change wording.
+PROBLEM_TYPES: dict[int, str] = {
+    400: "/problems/bad-request",
+    401: "/problems/unauthorized",
+    403: "/problems/forbidden",
+    404: "/problems/not-found",
+    405: "/problems/method-not-allowed",
+    409: "/problems/conflict",
+    413: "/problems/payload-too-large",
+    415: "/problems/unsupported-media-type",
+    422: "/problems/validation",
+    429: "/problems/rate-limited",
+    500: "/problems/internal",
+    503: "/problems/not-ready",
+}
+
+
+def problem_type(status: int) -> str:
+    return PROBLEM_TYPES.get(status, "about:blank")
+
+
 def problem_response(
     *,
     status: int,
@@ -60,9 +125,9 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """An RFC 9457 problem; type about:blank, so the title is the status phrase."""
+    """An RFC 9457 problem: a stable `type` per status (PROBLEM_TYPES), the status phrase as title."""
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": problem_type(status),
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -76,7 +141,11 @@ def problem_response(
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(
-        status=exc.status, detail=exc.detail, instance=request.url.path, errors=exc.errors
+        status=exc.status,
+        detail=exc.detail,
+        instance=request.url.path,
+        errors=exc.errors,
+        headers=exc.headers,
     )
 
 

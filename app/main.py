@@ -11,6 +11,8 @@ import anyio
 from fastapi import FastAPI
 
 from app.api import api_router, health
+from app.auth import RateLimits
+from app.body_limit import install_http_limits
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
@@ -82,7 +84,9 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.session_factory = session_factory
     app.state.matcher = None
     app.state.index_sync = None
+    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
+    install_http_limits(app, settings)
     app.include_router(api_router)
     app.include_router(health.router)
     return app

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -22,6 +23,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# The tenant of `techmatch load`, `make serve` and rows written before tenants existed.
+DEFAULT_TENANT = "default"
 
 
 def utcnow() -> datetime:
@@ -70,9 +74,11 @@ class Timestamped:
 
 class Provider(Timestamped, Base):
     __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("tenant", "ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    ref: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     country: Mapped[str | None] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(16))
@@ -82,9 +88,11 @@ class Provider(Timestamped, Base):
 
 class Technology(Timestamped, Base):
     __tablename__ = "technologies"
+    __table_args__ = (UniqueConstraint("tenant", "ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    ref: Mapped[str | None] = mapped_column(String(100))
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -105,9 +113,11 @@ class Technology(Timestamped, Base):
 
 class Company(Timestamped, Base):
     __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("tenant", "ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    ref: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     sector: Mapped[str | None] = mapped_column(String(50))
     employees: Mapped[int | None]
@@ -117,9 +127,11 @@ class Company(Timestamped, Base):
 
 class Need(Timestamped, Base):
     __tablename__ = "needs"
+    __table_args__ = (UniqueConstraint("tenant", "ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    ref: Mapped[str | None] = mapped_column(String(100))
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -170,6 +182,11 @@ class Match(Timestamped, Base):
         Enum(MatchStatus, native_enum=False, length=20, validate_strings=True),
         default=MatchStatus.proposed,
     )
+    # Review state: bumped by every curator decision, so a decision taken on a stale page is refused.
+    review_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    explanation_edited: Mapped[bool] = mapped_column(default=False, server_default="0")
+    reviewed_by: Mapped[str | None] = mapped_column(String(300))
+    reviewed_at: Mapped[datetime | None]
 
     technology: Mapped[Technology] = relationship(lazy="joined", innerjoin=True)
 
@@ -269,3 +286,118 @@ class PairingRevision(Base):
     seconds: Mapped[float] = mapped_column(Float)
 
     plan: Mapped[PairingPlan] = relationship(back_populates="revisions")
+
+
+class ApiKey(Base):
+    """A key a cluster website calls the API with: only a hash of the secret is kept.
+
+    `prefix` is the public, unique part of the key used to find the row; the secret is compared
+    by its SHA-256 in constant time. Keys are random and long, so a slow password hash adds nothing.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the whole key
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    # Requests per period, e.g. "600/minute"; None means the rate_limit setting.
+    rate_limit: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Curator(Base):
+    """A cluster staff account for the review pages; created from the CLI, never deleted (only disabled)."""
+
+    __tablename__ = "curators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default="default")
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ReviewDecision(Base):
+    """One curator decision on a match (append-only audit trail): who, when, what, before and after.
+
+    No foreign key to the match: recomputing a need's proposals replaces proposed matches, and the
+    history of a match must outlive it. The pair (need, technology) is kept for the same reason.
+    """
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default="default")
+    match_id: Mapped[int] = mapped_column(index=True)
+    need_id: Mapped[int] = mapped_column(index=True)
+    technology_id: Mapped[int] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(300))
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebhookSubscription(Timestamped, Base):
+    """A tenant's URL that receives signed POSTs for the events it names.
+
+    The secret is kept in the clear: it signs every delivery, so it cannot be stored as a hash.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+
+class DeliveryStatus(enum.StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class WebhookDelivery(Timestamped, Base):
+    """One event for one subscription (the outbox): written with the change, sent and retried by the worker."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
+    event: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20, validate_strings=True),
+        default=DeliveryStatus.pending,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When the worker may (re)try; None once the delivery has succeeded or given up.
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    response_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # A redelivery is a new delivery of the same event, so the log keeps both.
+    redelivery_of: Mapped[int | None]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
+    ApiKey,
     CatalogueState,
     Company,
     Embedding,
@@ -263,3 +264,22 @@ class PairingRepository:
             for row in self.session.scalars(select(model).where(model.id.in_(chunk))):
                 found[row.id] = row
         return found
+
+
+class ApiKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_prefix(self, prefix: str) -> ApiKey | None:
+        return self.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+
+    def all(self, *, tenant: str | None = None) -> list[ApiKey]:
+        query = select(ApiKey).order_by(ApiKey.tenant, ApiKey.id)
+        if tenant is not None:
+            query = query.where(ApiKey.tenant == tenant)
+        return list(self.session.scalars(query).all())
+
+    def add(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        self.session.flush()
+        return key

@@ -1,10 +1,12 @@
 """HTTP routes: thin routers, one per resource, versioned under /api/v1."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.api import companies, health, matches, needs, pairing, providers, technologies
+from app.auth import require_key
 
-api_router = APIRouter(prefix="/api/v1")
+# Every route under /api/v1 needs a valid key, even one that forgets to ask for a scope.
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_key)])
 for module in (providers, technologies, companies, needs, matches, pairing):
     api_router.include_router(module.router)
 

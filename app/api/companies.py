@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.paging import page_of
+from app.auth import NeedsWriteDep, ProfileReadDep
 from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.schemas import CompanyCreate, CompanyRead, CompanyUpdate, Page
 from app.services import catalogue
@@ -13,13 +14,14 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 
 
 @router.get("")
-def list_companies(session: SessionDep, page: PageDep) -> Page[CompanyRead]:
+def list_companies(principal: ProfileReadDep, session: SessionDep, page: PageDep) -> Page[CompanyRead]:
     rows, total = catalogue.list_companies(session, limit=page.limit, offset=page.offset)
     return page_of(CompanyRead, rows, total, page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_company(
+    principal: NeedsWriteDep,
     body: CompanyCreate,
     request: Request,
     response: Response,
@@ -32,12 +34,13 @@ def create_company(
 
 
 @router.get("/{company_id}")
-def get_company(company_id: int, session: SessionDep) -> CompanyRead:
+def get_company(principal: ProfileReadDep, company_id: int, session: SessionDep) -> CompanyRead:
     return CompanyRead.model_validate(catalogue.get_company(session, company_id=company_id))
 
 
 @router.patch("/{company_id}")
 def update_company(
+    principal: NeedsWriteDep,
     company_id: int,
     body: CompanyUpdate,
     session: SessionDep,
@@ -51,5 +54,5 @@ def update_company(
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_company(company_id: int, session: SessionDep) -> None:
+def delete_company(principal: NeedsWriteDep, company_id: int, session: SessionDep) -> None:
     catalogue.delete_company(session, company_id=company_id)

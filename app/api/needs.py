@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api.paging import page_of
+from app.auth import MatchesReadDep, NeedsWriteDep, ProfileReadDep
 from app.deps import KDep, MatcherDep, PageDep, SessionDep, SettingsDep
 from app.schemas import NeedCreate, NeedMatches, NeedRead, NeedUpdate, Page
 from app.services import catalogue, matches
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/needs", tags=["needs"])
 
 @router.get("")
 def list_needs(
+    principal: ProfileReadDep,
     session: SessionDep,
     page: PageDep,
     company_id: Annotated[int | None, Query(description="only this company's")] = None,
@@ -28,6 +30,7 @@ def list_needs(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_need(
+    principal: NeedsWriteDep,
     body: NeedCreate,
     request: Request,
     response: Response,
@@ -41,12 +44,13 @@ def create_need(
 
 
 @router.get("/{need_id}")
-def get_need(need_id: int, session: SessionDep) -> NeedRead:
+def get_need(principal: ProfileReadDep, need_id: int, session: SessionDep) -> NeedRead:
     return NeedRead.model_validate(catalogue.get_need(session, need_id=need_id))
 
 
 @router.patch("/{need_id}")
 def update_need(
+    principal: NeedsWriteDep,
     need_id: int,
     body: NeedUpdate,
     session: SessionDep,
@@ -60,12 +64,13 @@ def update_need(
 
 
 @router.delete("/{need_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_need(need_id: int, session: SessionDep, matcher: MatcherDep) -> None:
+def delete_need(principal: NeedsWriteDep, need_id: int, session: SessionDep, matcher: MatcherDep) -> None:
     catalogue.delete_need(session, matcher=matcher, need_id=need_id)
 
 
 @router.post("/{need_id}/matches")
 def compute_matches(
+    principal: NeedsWriteDep,
     need_id: int, session: SessionDep, matcher: MatcherDep, k: KDep
 ) -> NeedMatches:
     """Compute and store the need's matches (proposed, for curator review)."""
@@ -73,7 +78,7 @@ def compute_matches(
 
 
 @router.get("/{need_id}/matches")
-def read_matches(need_id: int, session: SessionDep, settings: SettingsDep) -> NeedMatches:
+def read_matches(principal: MatchesReadDep, need_id: int, session: SessionDep, settings: SettingsDep) -> NeedMatches:
     """Approved matches; proposed ones too, marked, where the show_unreviewed setting is on."""
     return matches.read_matches(
         session, need_id=need_id, show_unreviewed=settings.show_unreviewed

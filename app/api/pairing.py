@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from app.auth import PairingDep
 from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.schemas import (
     Page,
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/pairing-plans", tags=["pairing"])
 
 
 @router.get("")
-def list_plans(session: SessionDep, page: PageDep) -> Page[PairingPlanSummary]:
+def list_plans(principal: PairingDep, session: SessionDep, page: PageDep) -> Page[PairingPlanSummary]:
     rows, total = pairing.list_plans(session, limit=page.limit, offset=page.offset)
     return Page[PairingPlanSummary](
         items=[pairing.plan_summary(row) for row in rows], total=total, limit=page.limit, offset=page.offset
@@ -29,6 +30,7 @@ def list_plans(session: SessionDep, page: PageDep) -> Page[PairingPlanSummary]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_plan(
+    principal: PairingDep,
     body: PairingPlanCreate,
     request: Request,
     response: Response,
@@ -43,25 +45,27 @@ def create_plan(
 
 
 @router.get("/{plan_id}")
-def get_plan(plan_id: int, session: SessionDep) -> PairingPlanRead:
+def get_plan(principal: PairingDep, plan_id: int, session: SessionDep) -> PairingPlanRead:
     return pairing.plan_read(session, pairing.get_plan(session, plan_id=plan_id))
 
 
 @router.post("/{plan_id}/revisions", status_code=status.HTTP_201_CREATED)
-def revise_plan(plan_id: int, body: PairingRevisionCreate, session: SessionDep) -> PairingPlanRead:
+def revise_plan(
+    principal: PairingDep, plan_id: int, body: PairingRevisionCreate, session: SessionDep
+) -> PairingPlanRead:
     """Lock pairs (they stay) and remove pairs (never again), re-optimise the rest; returns the new plan."""
     plan = pairing.revise_plan(session, plan_id=plan_id, data=body)
     return pairing.plan_read(session, plan)
 
 
 @router.get("/{plan_id}/revisions")
-def plan_history(plan_id: int, session: SessionDep) -> PairingHistory:
+def plan_history(principal: PairingDep, plan_id: int, session: SessionDep) -> PairingHistory:
     """Every revision, oldest first: what changed, who, when, and the totals."""
     return pairing.history(pairing.get_plan(session, plan_id=plan_id))
 
 
 @router.get("/{plan_id}/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def export_csv(plan_id: int, session: SessionDep) -> Response:
+def export_csv(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
     plan = pairing.get_plan(session, plan_id=plan_id)
     return Response(
         pairing.export_csv(session, plan),
@@ -71,12 +75,12 @@ def export_csv(plan_id: int, session: SessionDep) -> Response:
 
 
 @router.get("/{plan_id}/export.html", response_class=HTMLResponse)
-def export_html(plan_id: int, session: SessionDep) -> HTMLResponse:
+def export_html(principal: PairingDep, plan_id: int, session: SessionDep) -> HTMLResponse:
     """A printable page: per provider its SMEs and rounds, per SME its providers and rounds."""
     return HTMLResponse(pairing.export_html(session, pairing.get_plan(session, plan_id=plan_id)))
 
 
 @router.get("/{plan_id}/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def heatmap(plan_id: int, session: SessionDep) -> Response:
+def heatmap(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
     """The scores as a heat map, SMEs x providers, with the chosen pairs marked."""
     return Response(pairing.heatmap(session, pairing.get_plan(session, plan_id=plan_id)), media_type="image/png")

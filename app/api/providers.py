@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.paging import page_of
+from app.auth import AnyKeyDep, CatalogueWriteDep
 from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.schemas import Page, ProviderCreate, ProviderRead, ProviderUpdate
 from app.services import catalogue
@@ -13,13 +14,14 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 
 
 @router.get("")
-def list_providers(session: SessionDep, page: PageDep) -> Page[ProviderRead]:
+def list_providers(principal: AnyKeyDep, session: SessionDep, page: PageDep) -> Page[ProviderRead]:
     rows, total = catalogue.list_providers(session, limit=page.limit, offset=page.offset)
     return page_of(ProviderRead, rows, total, page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_provider(
+    principal: CatalogueWriteDep,
     body: ProviderCreate,
     request: Request,
     response: Response,
@@ -32,12 +34,13 @@ def create_provider(
 
 
 @router.get("/{provider_id}")
-def get_provider(provider_id: int, session: SessionDep) -> ProviderRead:
+def get_provider(principal: AnyKeyDep, provider_id: int, session: SessionDep) -> ProviderRead:
     return ProviderRead.model_validate(catalogue.get_provider(session, provider_id=provider_id))
 
 
 @router.patch("/{provider_id}")
 def update_provider(
+    principal: CatalogueWriteDep,
     provider_id: int,
     body: ProviderUpdate,
     session: SessionDep,
@@ -51,5 +54,5 @@ def update_provider(
 
 
 @router.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_provider(provider_id: int, session: SessionDep) -> None:
+def delete_provider(principal: CatalogueWriteDep, provider_id: int, session: SessionDep) -> None:
     catalogue.delete_provider(session, provider_id=provider_id)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api.paging import page_of
+from app.auth import AnyKeyDep, CatalogueWriteDep, MatchesReadDep
 from app.deps import KDep, MatcherDep, PageDep, SessionDep, SettingsDep
 from app.schemas import Page, TechnologyCreate, TechnologyLeads, TechnologyRead, TechnologyUpdate
 from app.services import catalogue, matches
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/technologies", tags=["technologies"])
 
 @router.get("")
 def list_technologies(
+    principal: AnyKeyDep,
     session: SessionDep,
     page: PageDep,
     provider_id: Annotated[int | None, Query(description="only this provider's")] = None,
@@ -28,6 +30,7 @@ def list_technologies(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_technology(
+    principal: CatalogueWriteDep,
     body: TechnologyCreate,
     request: Request,
     response: Response,
@@ -45,13 +48,14 @@ def create_technology(
 
 
 @router.get("/{technology_id}")
-def get_technology(technology_id: int, session: SessionDep) -> TechnologyRead:
+def get_technology(principal: AnyKeyDep, technology_id: int, session: SessionDep) -> TechnologyRead:
     technology = catalogue.get_technology(session, technology_id=technology_id)
     return TechnologyRead.model_validate(technology)
 
 
 @router.patch("/{technology_id}")
 def update_technology(
+    principal: CatalogueWriteDep,
     technology_id: int,
     body: TechnologyUpdate,
     session: SessionDep,
@@ -65,12 +69,15 @@ def update_technology(
 
 
 @router.delete("/{technology_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_technology(technology_id: int, session: SessionDep, matcher: MatcherDep) -> None:
+def delete_technology(
+    principal: CatalogueWriteDep, technology_id: int, session: SessionDep, matcher: MatcherDep
+) -> None:
     catalogue.delete_technology(session, matcher=matcher, technology_id=technology_id)
 
 
 @router.get("/{technology_id}/leads")
 def technology_leads(
+    principal: MatchesReadDep,
     technology_id: int, session: SessionDep, matcher: MatcherDep, k: KDep
 ) -> TechnologyLeads:
     return matches.technology_leads(session, matcher=matcher, technology_id=technology_id, k=k)

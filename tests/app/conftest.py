@@ -14,7 +14,7 @@ from app.config import Settings
 from app.main import create_app
 from matching.encoder import HASHING_MODEL
 from tests.app.databases import TestDatabases
-from tests.app.support import load_mini
+from tests.app.support import authorize, load_mini
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +54,9 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
+    """Started, and sending an admin key of the default tenant."""
     with TestClient(app) as test_client:
+        authorize(test_client)
         yield test_client
 
 
@@ -71,5 +73,7 @@ def loaded_app(loaded_settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def loaded_client(loaded_app: FastAPI) -> Iterator[TestClient]:
+    """Started on the mini data set, and sending an admin key of the default tenant."""
     with TestClient(loaded_app) as test_client:
+        authorize(test_client)
         yield test_client

@@ -1,4 +1,4 @@
-"""Test helpers for the service: the mini data set, loading it, an encoder that counts its work."""
+"""Test helpers for the service: the mini data set, loading it, an encoder that counts its work, API keys."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.db import create_db_engine, create_session_factory
+from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.migrations import ensure_schema
+from app.services.keys import create_key
 from app.services.loader import load_dataset
 from matching.datasets import load_dataset as read_dataset
 from matching.encoder import HASHING_MODEL, Encoder, TextKind, load_encoder
@@ -58,3 +61,18 @@ def load_mini(settings: Settings) -> None:
         index_dir=settings.index_dir,
     )
     engine.dispose()
+
+
+def create_api_key(app: FastAPI, *, tenant: str = "default", scopes: Sequence[str] = ("admin",)) -> str:
+    """A new key in the app's database (its tables must exist: call once the app has started)."""
+    with unit_of_work(app.state.session_factory) as session:
+        return create_key(session, tenant=tenant, scopes=scopes, name="test").secret
+
+
+def authorize(client: TestClient, *, tenant: str = "default", scopes: Sequence[str] = ("admin",)) -> str:
+    """Makes `client` (already started) send a new key of `tenant` with `scopes`; returns the key."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    key = create_api_key(app, tenant=tenant, scopes=scopes)
+    client.headers["Authorization"] = f"Bearer {key}"
+    return key

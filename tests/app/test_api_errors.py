@@ -9,6 +9,7 @@ from httpx import Response
 
 from app.config import Settings
 from app.main import create_app
+from tests.app.support import authorize
 from tests.factories import company_body, need_body, provider_body, technology_body
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -77,6 +78,7 @@ def test_unknown_field_is_422(client: TestClient) -> None:
 def test_over_long_text_is_422(tmp_path, settings: Settings) -> None:
     short = settings.model_copy(update={"max_text_chars": 200})
     with TestClient(create_app(short)) as client:
+        authorize(client)
         body = _problem(
             client.post("/api/v1/providers", json=provider_body(description="x" * 201)), 422
         )
@@ -185,5 +187,6 @@ def test_unexpected_error_is_500_problem(app: FastAPI) -> None:
         raise RuntimeError("kaput")
 
     with TestClient(app, raise_server_exceptions=False) as client:
+        authorize(client)
         body = _problem(client.get("/boom"), 500)
     assert "kaput" not in body["detail"]  # internals stay in the log

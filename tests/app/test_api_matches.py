@@ -10,6 +10,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
 from app.models import Match, MatchStatus
+from tests.app.support import authorize
 from tests.factories import need_body
 
 
@@ -73,6 +74,7 @@ def test_compute_and_read_matches(loaded_client: TestClient, loaded_app: FastAPI
 def test_unreviewed_matches_are_shown_marked_when_configured(loaded_settings: Settings) -> None:
     settings = loaded_settings.model_copy(update={"show_unreviewed": True})
     with TestClient(create_app(settings)) as client:
+        authorize(client)
         need_id = _ids_by_ref(client, "needs")["N5"]
         client.post(f"/api/v1/needs/{need_id}/matches", params={"k": 3})
         shown = client.get(f"/api/v1/needs/{need_id}/matches").json()

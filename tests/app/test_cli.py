@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.app.support import MINI
+from tests.app.support import MINI, authorize
 
 
 @pytest.fixture
@@ -117,6 +117,7 @@ def test_serve_loads_the_demo_into_an_empty_database(
     assert result.exit_code == 0, result.output
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
     with TestClient(served["app"]) as client:
+        authorize(client)
         assert client.get("/readyz").json()["technologies"] == 10
 
     # Not empty any more: a second start loads nothing.

@@ -15,7 +15,7 @@ from app.models import Company, Need
 from app.repositories import CatalogueStateRepository
 from app.services.unit import after_commit
 from matching.engine import Matcher
-from tests.app.support import counting_matcher
+from tests.app.support import authorize, counting_matcher
 
 
 def test_healthz(client: TestClient) -> None:
@@ -53,6 +53,7 @@ def test_readyz_red_without_matcher(client: TestClient, app: FastAPI) -> None:
 def _start(settings: Settings, matcher: Matcher) -> FastAPI:
     app = create_app(settings, matcher=matcher)
     with TestClient(app) as client:
+        authorize(client)
         assert client.get("/readyz").status_code == 200
     return app
 
@@ -100,6 +101,7 @@ def test_writes_while_running_are_saved_at_shutdown(
 ) -> None:
     matcher, _ = counting_matcher()
     with TestClient(create_app(loaded_settings, matcher=matcher)) as client:
+        authorize(client)
         provider_id = client.get("/api/v1/providers").json()["items"][0]["id"]
         response = client.post(
             "/api/v1/technologies",
