@@ -18,6 +18,7 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
 from app.migrations import check_schema
 from app.services.index_sync import save_index, sync_index
+from app.services.webhooks import WebhookWorker
 from matching.encoder import load_encoder
 from matching.engine import Matcher
 
@@ -40,6 +41,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     def start(app: FastAPI) -> None:
         # Refuse to serve a database that is not at the code's migration head (the message names the command).
         check_schema(engine)
+        if settings.webhook_worker:
+            worker = WebhookWorker(session_factory, settings=settings)
+            worker.start()
+            app.state.webhook_worker = worker
         ready = matcher or Matcher(load_encoder(settings.model))
         with unit_of_work(session_factory) as session:
             result = sync_index(
@@ -57,6 +62,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         app.state.matcher = ready
 
     def stop(app: FastAPI) -> None:
+        worker: WebhookWorker | None = app.state.webhook_worker
+        if worker is not None:
+            worker.stop()
+            app.state.webhook_worker = None
         ready: Matcher | None = app.state.matcher
         if ready is not None:
             with unit_of_work(session_factory) as session:
@@ -84,6 +93,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.session_factory = session_factory
     app.state.matcher = None
     app.state.index_sync = None
+    app.state.webhook_worker = None
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
     install_http_limits(app, settings)
