@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -41,6 +41,26 @@ class _PairFeatures:
     taxonomy: float
     sector: float
     verdicts: tuple[ConstraintVerdict, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFeatures:
+    """A query's candidate set with the inputs of hybrid fusion, row-aligned with `ids`.
+
+    `dense` is the raw cosine; the other columns are what the fused score combines (dense and
+    lexical normalised over this candidate set, violations counted), so a model fitted on them
+    ranks exactly as the Matcher will.
+    """
+
+    ids: list[int]
+    dense: np.ndarray
+    lexical: np.ndarray
+    dense_n: np.ndarray
+    lexical_n: np.ndarray
+    taxonomy: np.ndarray
+    sector: np.ndarray
+    violations: np.ndarray
+    pair: list[_PairFeatures]
 
 
 class _Collection(Generic[Record]):
@@ -82,10 +102,17 @@ class Matcher:
     def __init__(self, encoder: Encoder, *, weights: RankingWeights | None = None) -> None:
         self.encoder = encoder
         self.weights = weights or RankingWeights()
+        # Technology id -> additive score term learned from curator decisions (matching.feedback).
+        self.priors: dict[int, float] = {}
         self._lock = threading.RLock()
         self._technologies: _Collection[Technology] = _Collection(dimension=encoder.dimension, to_text=technology_text)
         self._needs: _Collection[Need] = _Collection(dimension=encoder.dimension, to_text=need_text)
         self._category_vectors: np.ndarray | None = None
+
+    def set_ranking(self, *, weights: RankingWeights, priors: Mapping[int, float]) -> None:
+        """Swap fusion weights and technology priors together (a learned ranking model, or the defaults)."""
+        with self._lock:
+            self.weights, self.priors = weights, dict(priors)
 
     # -- catalogue --------------------------------------------------------------------------
 
@@ -220,21 +247,18 @@ class Matcher:
                     return side.vectors.vectors([ident])[0]
         return self.encoder.encode([text], kind="query")[0]
 
-    def _rank(
+    def _candidates(
         self,
         side: _Collection,
         *,
         query_vector: np.ndarray,
         query_text: str,
-        k: int,
+        depth: int,
         exclude: Collection[int],
         mode: Mode,
         features: Callable[[int], _PairFeatures],
-    ) -> list[tuple[int, float, ScoreComponents, _PairFeatures]]:
-        if not side.records:
-            return []
+    ) -> CandidateFeatures | None:
         w = self.weights
-        depth = max(w.candidates, 5 * k) + len(exclude)
         dense_scores, dense_ids = side.vectors.search(query_vector, depth)
         dense_scores, dense_ids = dense_scores[0], dense_ids[0]
         lexical_scores, lexical_ids = side.lexical.search(query_text, depth)
@@ -246,26 +270,60 @@ class Matcher:
             ids = list(dict.fromkeys([*(int(i) for i in dense_ids if i >= 0), *lexical_ids.tolist()]))
         ids = [i for i in ids if i not in exclude and i in side.records]
         if not ids:
-            return []
+            return None
         dense = side.vectors.vectors(ids) @ query_vector
         lexical_by_id = dict(zip(lexical_ids.tolist(), lexical_scores.tolist(), strict=True))
         lexical = np.array([lexical_by_id.get(i, 0.0) for i in ids], dtype=np.float32)
         present = np.array([i in lexical_by_id for i in ids])
-        dense_n = normalise_scores(dense, weights=w)
-        lexical_n = normalise_scores(lexical, weights=w, present=present)
         pair = [features(i) for i in ids]
+        return CandidateFeatures(
+            ids=ids,
+            dense=dense,
+            lexical=lexical,
+            dense_n=normalise_scores(dense, weights=w),
+            lexical_n=normalise_scores(lexical, weights=w, present=present),
+            taxonomy=np.array([p.taxonomy for p in pair], dtype=np.float32),
+            sector=np.array([p.sector for p in pair], dtype=np.float32),
+            violations=np.array([sum(not v.satisfied for v in p.verdicts) for p in pair], dtype=np.float32),
+            pair=pair,
+        )
+
+    def _rank(
+        self,
+        side: _Collection,
+        *,
+        query_vector: np.ndarray,
+        query_text: str,
+        k: int,
+        exclude: Collection[int],
+        mode: Mode,
+        features: Callable[[int], _PairFeatures],
+        priors: Mapping[int, float] | None = None,
+    ) -> list[tuple[int, float, ScoreComponents, _PairFeatures]]:
+        if not side.records:
+            return []
+        w = self.weights
+        depth = max(w.candidates, 5 * k) + len(exclude)
+        found = self._candidates(
+            side, query_vector=query_vector, query_text=query_text, depth=depth, exclude=exclude, mode=mode,
+            features=features,
+        )
+        if found is None:
+            return []
+        ids, dense, pair = found.ids, found.dense, found.pair
         if mode == "dense":
             fused = dense.astype(np.float32)
         elif mode == "lexical":
-            fused = lexical
+            fused = found.lexical
         else:
-            taxonomy = np.array([p.taxonomy for p in pair], dtype=np.float32)
-            sector = np.array([p.sector for p in pair], dtype=np.float32)
-            violations = np.array([sum(not v.satisfied for v in p.verdicts) for p in pair])
             total = w.dense + w.lexical + w.taxonomy + w.sector
             fused = (
-                w.dense * dense_n + w.lexical * lexical_n + w.taxonomy * taxonomy + w.sector * sector
-            ) / total - w.constraint_penalty * violations
+                w.dense * found.dense_n + w.lexical * found.lexical_n + w.taxonomy * found.taxonomy
+                + w.sector * found.sector
+            ) / total - w.constraint_penalty * found.violations
+            if priors:
+                fused = fused + np.array([priors.get(i, 0.0) for i in ids], dtype=np.float32)
+        lexical_n = found.lexical_n
         order = np.argsort(-fused, kind="stable")[:k]
         ranked = []
         for row in order:
@@ -280,6 +338,28 @@ class Matcher:
             score = float(np.clip(fused[row], 0.0, 1.0)) if mode == "hybrid" else float(fused[row])
             ranked.append((ids[row], round(score, 4), components, p))
         return ranked
+
+    def match_features(self, need: Need, *, query_vector: np.ndarray | None = None) -> CandidateFeatures | None:
+        """The hybrid candidate set of `need` with its fusion inputs (for learning from decisions)."""
+        text = need_text(need)
+        if query_vector is None:
+            query_vector = self._query_vector(self._needs, need.id, text)
+        affinity, _ = self.need_categories(query_vector)
+        with self._lock:
+            side = self._technologies
+            if not side.records:
+                return None
+            return self._candidates(
+                side, query_vector=query_vector, query_text=text, depth=self.weights.candidates, exclude=(),
+                mode="hybrid", features=lambda i: self._technology_features(need, side.records[i], affinity),
+            )
+
+    def _technology_features(self, need: Need, technology: Technology, affinity: np.ndarray) -> _PairFeatures:
+        return _PairFeatures(
+            taxonomy=self._taxonomy_score(affinity, technology.categories),
+            sector=1.0 if need.sector and need.sector in technology.sectors else 0.0,
+            verdicts=check_constraints(need.constraints, technology),
+        )
 
     def match(
         self,
@@ -300,12 +380,7 @@ class Matcher:
             side = self._technologies
 
             def features(technology_id: int) -> _PairFeatures:
-                technology = side.records[technology_id]
-                return _PairFeatures(
-                    taxonomy=self._taxonomy_score(affinity, technology.categories),
-                    sector=1.0 if need.sector and need.sector in technology.sectors else 0.0,
-                    verdicts=check_constraints(need.constraints, technology),
-                )
+                return self._technology_features(need, side.records[technology_id], affinity)
 
             ranked = self._rank(
                 side,
@@ -315,6 +390,7 @@ class Matcher:
                 exclude=set(exclude),
                 mode=mode,
                 features=features,
+                priors=self.priors,
             )
             technologies = {i: side.records[i] for i, *_ in ranked}
         matches = []

@@ -1,0 +1,316 @@
+"""Learning from curator decisions: re-weighted fusion and per-technology priors, fitted on approve/reject."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit
+
+from matching.engine import CandidateFeatures, Matcher
+from matching.ranking import RankingWeights
+
+MODEL_VERSION = 1
+# Columns of a feature row. "constraints" is minus the number of violated constraints, so every
+# weight is non-negative; "prior" is a technology's smoothed approve log-odds.
+FEATURES: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "constraints", "prior")
+FUSION_FIELDS: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "constraint_penalty")
+# Pseudo-decisions at the overall approve rate added to each technology: a technology needs several
+# decisions before its prior moves far from 0.
+PRIOR_STRENGTH = 5.0
+# Pull toward the default weights, in needs: about this many decided needs move the weights half
+# way to what the decisions alone say, so a handful of decisions changes little.
+REGULARISATION = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A curator's verdict on one proposed (need, technology) pair."""
+
+    need_id: int
+    technology_id: int
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NeedExamples:
+    """One need's decided technologies with their fusion features (FEATURES without "prior")."""
+
+    need_id: int
+    technology_ids: tuple[int, ...]
+    features: np.ndarray
+    approved: np.ndarray
+
+
+def need_examples(
+    *, need_id: int, candidates: CandidateFeatures, decisions: Mapping[int, bool]
+) -> NeedExamples | None:
+    """The decided technologies found in the need's candidate set; None when there are none."""
+    rows = [row for row, ident in enumerate(candidates.ids) if ident in decisions]
+    if not rows:
+        return None
+    index = np.array(rows)
+    features = np.column_stack(
+        [
+            candidates.dense_n[index],
+            candidates.lexical_n[index],
+            candidates.taxonomy[index],
+            candidates.sector[index],
+            -candidates.violations[index],
+        ]
+    ).astype(np.float64)
+    ids = tuple(candidates.ids[r] for r in rows)
+    return NeedExamples(
+        need_id=need_id,
+        technology_ids=ids,
+        features=features,
+        approved=np.array([decisions[i] for i in ids], dtype=bool),
+    )
+
+
+def base_vector(weights: RankingWeights) -> np.ndarray:
+    """The default fusion as one linear model over FEATURES (the division by the total folded in)."""
+    total = weights.dense + weights.lexical + weights.taxonomy + weights.sector
+    return np.array(
+        [
+            weights.dense / total,
+            weights.lexical / total,
+            weights.taxonomy / total,
+            weights.sector / total,
+            weights.constraint_penalty,
+            0.0,
+        ]
+    )
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def technology_priors(
+    counts: Mapping[int, tuple[int, int]], *, overall: float, strength: float = PRIOR_STRENGTH
+) -> dict[int, float]:
+    """Technology id -> log-odds of its smoothed approve rate minus that of the overall rate.
+
+    `counts` maps a technology to (approved, decided). With no decisions a prior is 0; it moves
+    toward the technology's own rate as decisions accumulate.
+    """
+    overall = min(max(overall, 1e-3), 1 - 1e-3)
+    base = _logit(overall)
+    priors = {}
+    for technology_id, (approved, decided) in counts.items():
+        rate = (approved + strength * overall) / (decided + strength)
+        priors[technology_id] = _logit(rate) - base
+    return priors
+
+
+def _counts(decisions: Iterable[Decision]) -> Counter[tuple[int, bool]]:
+    return Counter((d.technology_id, d.approved) for d in decisions)
+
+
+def _prior_table(counts: Counter[tuple[int, bool]], *, strength: float) -> tuple[dict[int, float], float]:
+    per_technology: dict[int, tuple[int, int]] = {}
+    for (technology_id, approved), n in counts.items():
+        a, d = per_technology.get(technology_id, (0, 0))
+        per_technology[technology_id] = (a + (n if approved else 0), d + n)
+    decided = sum(d for _, d in per_technology.values())
+    overall = sum(a for a, _ in per_technology.values()) / decided if decided else 0.5
+    return technology_priors(per_technology, overall=overall, strength=strength), overall
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackModel:
+    """A learned ranking: fusion weights, technology priors and what they were learned from.
+
+    `weights` are RankingWeights fields; `prior_weight` multiplies a technology's prior in the
+    fused score. Serialised with `as_dict` / `from_dict`; `version` guards the format.
+    """
+
+    weights: dict[str, float]
+    prior_weight: float
+    priors: dict[int, float]
+    decisions: int
+    approved: int
+    needs: int
+    trained_at: str
+    version: int = MODEL_VERSION
+    regularisation: float = REGULARISATION
+    prior_strength: float = PRIOR_STRENGTH
+    parts: tuple[str, ...] = ("weights", "priors")
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def ranking_weights(self, base: RankingWeights | None = None) -> RankingWeights:
+        return replace(base or RankingWeights(), **self.weights)
+
+    def prior_scores(self) -> dict[int, float]:
+        """Technology id -> additive term of the fused score."""
+        if not self.prior_weight:
+            return {}
+        return {t: self.prior_weight * p for t, p in self.priors.items() if p}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "weights": self.weights,
+            "prior_weight": self.prior_weight,
+            # JSON object keys are strings.
+            "priors": {str(t): round(p, 6) for t, p in sorted(self.priors.items())},
+            "decisions": self.decisions,
+            "approved": self.approved,
+            "needs": self.needs,
+            "trained_at": self.trained_at,
+            "regularisation": self.regularisation,
+            "prior_strength": self.prior_strength,
+            "parts": list(self.parts),
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeedbackModel:
+        if data.get("version") != MODEL_VERSION:
+            raise ValueError(f"ranking model version {data.get('version')!r}; this code reads {MODEL_VERSION}")
+        weights = {k: float(v) for k, v in data["weights"].items()}
+        unknown = set(weights) - set(FUSION_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown ranking weights: {', '.join(sorted(unknown))}")
+        return cls(
+            weights=weights,
+            prior_weight=float(data["prior_weight"]),
+            priors={int(t): float(p) for t, p in data["priors"].items()},
+            decisions=int(data["decisions"]),
+            approved=int(data["approved"]),
+            needs=int(data["needs"]),
+            trained_at=str(data["trained_at"]),
+            regularisation=float(data.get("regularisation", REGULARISATION)),
+            prior_strength=float(data.get("prior_strength", PRIOR_STRENGTH)),
+            parts=tuple(data.get("parts", ("weights", "priors"))),
+            notes=dict(data.get("notes", {})),
+        )
+
+
+def apply(matcher: Matcher, model: FeedbackModel | None, *, base: RankingWeights | None = None) -> None:
+    """Rank with `model`, or with the defaults (`base`) when it is None."""
+    base = base or RankingWeights()
+    if model is None:
+        matcher.set_ranking(weights=base, priors={})
+    else:
+        matcher.set_ranking(weights=model.ranking_weights(base), priors=model.prior_scores())
+
+
+def _pairs(examples: Sequence[NeedExamples], priors_by_need: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Approved-minus-rejected feature differences within each need, each need weighing 1 in total."""
+    diffs, weights = [], []
+    for example, prior in zip(examples, priors_by_need, strict=True):
+        x = np.column_stack([example.features, prior])
+        good, bad = x[example.approved], x[~example.approved]
+        if not len(good) or not len(bad):
+            continue
+        d = (good[:, None, :] - bad[None, :, :]).reshape(-1, x.shape[1])
+        diffs.append(d)
+        weights.append(np.full(len(d), 1.0 / len(d)))
+    if not diffs:
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    return np.concatenate(diffs), np.concatenate(weights)
+
+
+def _pair_loss(theta: np.ndarray, diffs: np.ndarray, weights: np.ndarray, scale: float) -> tuple[float, np.ndarray]:
+    margin = scale * (diffs @ theta)
+    loss = float(weights @ np.logaddexp(0.0, -margin))
+    grad = -(scale * (weights * expit(-margin))) @ diffs
+    return loss, grad
+
+
+def fit(
+    examples: Sequence[NeedExamples],
+    *,
+    base: RankingWeights | None = None,
+    parts: Sequence[str] = ("weights", "priors"),
+    regularisation: float = REGULARISATION,
+    prior_strength: float = PRIOR_STRENGTH,
+    now: datetime | None = None,
+) -> FeedbackModel:
+    """Fit a FeedbackModel to decided needs with a pairwise logistic loss (RankNet with a linear scorer).
+
+    Within each need every approved technology should outscore every rejected one. The weights
+    are pulled toward the defaults (`regularisation`, counted in needs) and kept non-negative.
+    The scale of the default score is fitted first and held, so the pull means the same at any
+    data size. Priors of a need's own technologies are computed without that need's decisions, so
+    their weight is learned from how well they predict decisions they have not seen.
+    `parts` picks what is learned: "weights", "priors" or both.
+    """
+    base = base or RankingWeights()
+    unknown = set(parts) - {"weights", "priors"}
+    if unknown:
+        raise ValueError(f"unknown parts: {', '.join(sorted(unknown))}")
+    decisions = [
+        Decision(e.need_id, t, bool(a)) for e in examples for t, a in zip(e.technology_ids, e.approved, strict=True)
+    ]
+    counts = _counts(decisions)
+    priors, _ = _prior_table(counts, strength=prior_strength)
+    # Leave-one-need-out priors for the training rows.
+    held_out_priors = []
+    for example in examples:
+        own = _counts(
+            Decision(example.need_id, t, bool(a)) for t, a in zip(example.technology_ids, example.approved, strict=True)
+        )
+        table, _ = _prior_table(counts - own, strength=prior_strength)
+        held_out_priors.append(np.array([table.get(t, 0.0) for t in example.technology_ids]))
+    diffs, pair_weights = _pairs(examples, held_out_priors)
+    theta0 = base_vector(base)
+    theta = theta0.copy()
+    learned_needs = float(pair_weights.sum())
+    notes: dict[str, Any] = {"pairs": len(diffs), "needs_with_pairs": round(learned_needs)}
+    if len(diffs):
+        # The scale at which the default score explains the decisions best (held fixed below).
+        scale = float(
+            minimize_scalar(
+                lambda s: _pair_loss(theta0, diffs, pair_weights, s)[0], bounds=(0.1, 100.0), method="bounded"
+            ).x
+        )
+        free = np.array([("weights" in parts)] * 5 + [("priors" in parts)])
+
+        def objective(values: np.ndarray) -> tuple[float, np.ndarray]:
+            full = np.where(free, values, theta0)
+            loss, grad = _pair_loss(full, diffs, pair_weights, scale)
+            # The pull is measured in units of the default weights (scale-free across features).
+            delta = (full - theta0) * scale
+            loss += 0.5 * regularisation * float(delta @ delta)
+            grad = grad + regularisation * scale * delta
+            return loss, np.where(free, grad, 0.0)
+
+        result = minimize(
+            objective, theta0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(FEATURES)
+        )
+        theta = np.where(free, result.x, theta0)
+        notes.update(scale=round(scale, 4), converged=bool(result.success))
+    total = float(theta[:4].sum())
+    if total < 1e-9:  # every fusion weight driven to zero: nothing sensible to rank with
+        theta, total = theta0, float(theta0[:4].sum())
+    # Back in the units of RankingWeights: the defaults come out exactly as they went in.
+    scale_back = base.dense + base.lexical + base.taxonomy + base.sector
+    weights = {
+        "dense": round(float(theta[0]) * scale_back, 6),
+        "lexical": round(float(theta[1]) * scale_back, 6),
+        "taxonomy": round(float(theta[2]) * scale_back, 6),
+        "sector": round(float(theta[3]) * scale_back, 6),
+        "constraint_penalty": round(float(theta[4]) / total, 6),
+    }
+    return FeedbackModel(
+        weights=weights,
+        prior_weight=round(float(theta[5]) / total, 6) if "priors" in parts else 0.0,
+        priors=priors if "priors" in parts else {},
+        decisions=len(decisions),
+        approved=sum(d.approved for d in decisions),
+        needs=len(examples),
+        trained_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        regularisation=regularisation,
+        prior_strength=prior_strength,
+        parts=tuple(p for p in ("weights", "priors") if p in parts),
+        notes=notes,
+    )
