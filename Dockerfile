@@ -21,6 +21,9 @@ COPY matching ./matching
 RUN pip install .
 
 COPY data ./data
+# Schema migrations: `techmatch serve` upgrades the embedded SQLite database; `techmatch db upgrade` a server one.
+COPY alembic.ini ./
+COPY alembic ./alembic
 
 RUN useradd --system --home /srv/techmatch techmatch \
     && mkdir -p /srv/techmatch/var && chown -R techmatch /srv/techmatch/var

@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv serve test lint eval clean
+.PHONY: venv serve test lint eval clean system-deps
 
 # torch is pinned and installed first: 2.13.0 resolves to the local CPU build instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -28,8 +28,15 @@ serve: venv
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv lint
+# Debian packages the tests need (PostgreSQL, chromium), installed only when missing.
+system-deps:
+	bash scripts/system-deps.sh
+
+# The whole suite on the embedded SQLite database, then the app tests again on a real PostgreSQL
+# server that scripts/test-postgres.sh starts on 127.0.0.1.
+test: system-deps venv lint
 	$(BIN)/python -m pytest
+	bash scripts/test-postgres.sh
 
 eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the app tests against a real PostgreSQL server: a private, throw-away cluster that listens
+# on 127.0.0.1 only (no unix socket), started here and stopped again if this script started it.
+# Extra arguments go to pytest (default: tests/app).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port="${TECHMATCH_TEST_PG_PORT:-55432}"
+database=techmatch_test
+user=techmatch
+pg_bin="$(compgen -G "/usr/lib/postgresql/*/bin" | sort -V | tail -n 1 || true)"
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    echo "test-postgres: PostgreSQL is not installed; run scripts/system-deps.sh" >&2
+    exit 1
+fi
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user, and its
+# folder is under /tmp, which that user can reach wherever the checkout is.
+if [ "$(id -u)" -eq 0 ]; then
+    data="${TECHMATCH_TEST_PG_DIR:-/tmp/techmatch-pgtest-$port}"
+    as_server=(runuser -u postgres --)
+    install -d -m 700 -o postgres -g postgres "$data"
+else
+    data="${TECHMATCH_TEST_PG_DIR:-$PWD/var/pgtest-$port}"
+    as_server=()
+    mkdir -p -m 700 "$data"
+fi
+
+started=no
+if ! "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    if [ ! -s "$data/PG_VERSION" ]; then
+        # trust is safe here: the server listens on the loopback interface only and holds test data.
+        "${as_server[@]}" "$pg_bin/initdb" -D "$data" -U "$user" --auth=trust --encoding=UTF8 \
+            --no-locale >/dev/null
+    fi
+    # Durability is pointless for a throw-away test cluster; without fsync the tests run faster.
+    "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o \
+        "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off \
+         -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+    started=yes
+fi
+stop() {
+    if [ "$started" = yes ]; then
+        "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
+    fi
+}
+trap stop EXIT
+
+psql=("$pg_bin/psql" -h 127.0.0.1 -p "$port" -U "$user" -v ON_ERROR_STOP=1 -qtA)
+if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != 1 ]; then
+    "${psql[@]}" -d postgres -c "CREATE DATABASE $database"
+fi
+
+echo "test-postgres: PostgreSQL $("${psql[@]}" -d "$database" -c 'SHOW server_version') on 127.0.0.1:$port" >&2
+export TECHMATCH_TEST_DATABASE_URL="postgresql+psycopg://$user@127.0.0.1:$port/$database"
+if [ "$#" -eq 0 ]; then
+    set -- tests/app
+fi
+.venv/bin/python -m pytest "$@"
