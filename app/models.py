@@ -401,3 +401,22 @@ class WebhookDelivery(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text)
     # A redelivery is a new delivery of the same event, so the log keeps both.
     redelivery_of: Mapped[int | None]
+
+
+class RankingModel(Base):
+    """A ranking learned from curator decisions (append-only); the newest row is the one in use.
+
+    `model` is matching.feedback.FeedbackModel.as_dict(): fusion weights, technology priors, what
+    they were learned from. One model for the whole service: the engine ranks every tenant's needs.
+    """
+
+    __tablename__ = "ranking_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    trained_by: Mapped[str] = mapped_column(String(300))
+    format_version: Mapped[int]
+    decisions: Mapped[int]
+    approved: Mapped[int]
+    needs: Mapped[int]
+    model: Mapped[dict[str, Any]]
