@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.models import Embedding
-from app.repositories import EmbeddingRepository
+from app.embedding_store import EmbeddingStore
 from matching.encoder import Encoder
 from matching.text import need_text, technology_text, text_hash
 from matching.types import Need, Technology
@@ -26,15 +25,19 @@ def vectors_for_texts(
 ) -> np.ndarray:
     """Vectors row-aligned with `texts`; new ones are encoded in batches and stored.
 
-    `on_encoded` is told how many texts each batch encoded (for progress bars).
+    `on_encoded` is told how many texts each batch encoded (for progress bars). The cache is
+    read and written in bulk (column tuples, one INSERT per batch): at 10^5 texts the ORM's
+    per-object bookkeeping would cost more than the lookups themselves.
     """
+    if not texts:
+        return np.zeros((0, encoder.dimension), dtype=np.float32)
     hashes = [text_hash(text) for text in texts]
-    repository = EmbeddingRepository(session)
-    cached = repository.vectors(model=encoder.name, text_hashes=set(hashes))
+    store = EmbeddingStore(session)
+    cached = store.vectors(model=encoder.name, text_hashes=set(hashes))
     found: dict[str, np.ndarray] = {
-        digest: np.frombuffer(row.vector, dtype="<f4")
-        for digest, row in cached.items()
-        if row.dimension == encoder.dimension
+        digest: np.frombuffer(vector, dtype="<f4")
+        for digest, (dimension, vector) in cached.items()
+        if dimension == encoder.dimension
     }
     missing: dict[str, str] = {}
     for digest, text in zip(hashes, texts, strict=True):
@@ -44,28 +47,27 @@ def vectors_for_texts(
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         vectors = encoder.encode([text for _, text in batch], kind="passage", batch_size=batch_size)
-        fresh: list[Embedding] = []
+        fresh: list[dict[str, object]] = []
         for (digest, _), vector in zip(batch, vectors, strict=True):
             found[digest] = vector
-            stale = cached.get(digest)
-            if stale is not None:  # same model name, other dimension: the model changed under it
-                stale.dimension = encoder.dimension
-                stale.vector = _to_bytes(vector)
-            else:
-                fresh.append(
-                    Embedding(
-                        model=encoder.name,
-                        text_hash=digest,
-                        dimension=encoder.dimension,
-                        vector=_to_bytes(vector),
-                    )
+            if digest in cached:  # same model name, other dimension: the model changed under it
+                store.replace(
+                    model=encoder.name, text_hash=digest, dimension=encoder.dimension, vector=_to_bytes(vector)
                 )
-        repository.add_all(fresh)
+            else:
+                fresh.append({
+                    "model": encoder.name,
+                    "text_hash": digest,
+                    "dimension": encoder.dimension,
+                    "vector": _to_bytes(vector),
+                })
+        store.insert(fresh)
         if on_encoded is not None:
             on_encoded(len(batch))
-    if not texts:
-        return np.zeros((0, encoder.dimension), dtype=np.float32)
-    return np.ascontiguousarray(np.stack([found[digest] for digest in hashes]), dtype=np.float32)
+    out = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    for row, digest in enumerate(hashes):
+        out[row] = found[digest]
+    return out
 
 
 def technology_vectors(
@@ -105,12 +107,8 @@ def need_vectors(
 def missing_count(session: Session, *, encoder: Encoder, texts: Sequence[str]) -> int:
     """How many distinct texts are not cached yet (to size a progress bar)."""
     hashes = {text_hash(text) for text in texts}
-    cached = EmbeddingRepository(session).vectors(model=encoder.name, text_hashes=hashes)
-    return sum(
-        1
-        for digest in hashes
-        if digest not in cached or cached[digest].dimension != encoder.dimension
-    )
+    cached = EmbeddingStore(session).dimensions(model=encoder.name, text_hashes=hashes)
+    return sum(1 for digest in hashes if cached.get(digest) != encoder.dimension)
 
 
 def _to_bytes(vector: np.ndarray) -> bytes:

@@ -1,0 +1,531 @@
+"""What techmatch costs, each figure a ratio to a baseline measured in the same run on the same machine.
+
+Cases (README "Speed and scale"):
+  ingest  techmatch's load path against bare SentenceTransformer.encode on the same texts; a reload
+  online  a uvicorn server under 1, 8 and 32 concurrent clients against sequential single-query encoding
+  index   100,000 and 1,000,000 synthetic vectors: kind, recall@10, search, build, peak RSS, edits
+  cold    time until /readyz is green with 100,000 stored technologies, against encoding them
+  txtai   txtai (same model, same texts, faiss) indexing and search against techmatch's engine
+
+Usage: python scripts/bench.py [CASE ...] [--quick] [--json] [--model NAME]
+--json prints one JSON object on the last line. --quick uses small sizes (a mechanics check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bench_corpus import clustered_chunks, synthetic_dataset
+from bench_corpus import query_texts as make_queries
+from sqlalchemy import insert
+
+from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.models import Embedding
+from app.services.loader import load_dataset, upsert_dataset
+from matching.datasets import engine_records
+from matching.encoder import DEFAULT_MODEL, HASHING_MODEL, Encoder, TextKind, default_model_path, load_encoder
+from matching.engine import Matcher
+from matching.text import technology_text, text_hash
+from matching.types import Need
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+CACHE = ROOT / "var" / "cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    ingest: int
+    online: int
+    online_requests: tuple[int, int, int]
+    index: tuple[int, ...]
+    cold: int
+    txtai: int
+    queries: int
+
+
+FULL = Sizes(
+    ingest=2000, online=10_000, online_requests=(150, 400, 800), index=(100_000, 1_000_000), cold=100_000,
+    txtai=3000, queries=200,
+)
+QUICK = Sizes(ingest=200, online=300, online_requests=(10, 24, 64), index=(3000,), cold=2000, txtai=200, queries=20)
+CONCURRENCY = (1, 8, 32)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- shared helpers ----------------------------------------------------------------------------
+
+
+class CountingEncoder:
+    """Passes calls through and counts the texts encoded (to show a reload encodes nothing)."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner, self.name, self.dimension, self.symmetric = inner, inner.name, inner.dimension, inner.symmetric
+        self.texts = 0
+
+    def encode(self, texts, *, kind: TextKind = "passage", batch_size: int = 64, show_progress: bool = False):
+        self.texts += len(texts)
+        return self.inner.encode(texts, kind=kind, batch_size=batch_size, show_progress=show_progress)
+
+
+def bare_encoder(model: str) -> Callable[[list[str]], np.ndarray]:
+    """The baseline: sentence-transformers' own encode on the same texts, nothing around it."""
+    if model == HASHING_MODEL:
+        encoder = load_encoder(HASHING_MODEL)
+        return lambda texts: encoder.encode(texts)
+    from sentence_transformers import SentenceTransformer
+
+    path = str(default_model_path()) if model == DEFAULT_MODEL else model
+    st = SentenceTransformer(path, device="cpu")
+    st.max_seq_length = 256
+    return lambda texts: st.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def prepare_schema(url: str) -> None:
+    """Bring a fresh database to the current schema the way the service expects it."""
+    engine = create_db_engine(url)
+    try:
+        try:
+            from app.migrations import upgrade
+        except ImportError:  # a tree without migrations creates the tables directly
+            from app.models import Base
+
+            Base.metadata.create_all(engine)
+        else:
+            upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def cached_vectors(model: str, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Vectors of `texts`, encoded once per (model, texts) and kept in var/cache for later runs."""
+    path = CACHE / f"bench-{text_hash(model + chr(0).join(texts))[:16]}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = encode(texts)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def store_embeddings(url: str, *, model: str, texts: list[str], vectors: np.ndarray) -> None:
+    """Put precomputed vectors in the embedding cache table, as a load would have."""
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection:
+            rows = [
+                {"model": model, "text_hash": text_hash(text), "dimension": vectors.shape[1],
+                 "vector": np.asarray(vector, dtype="<f4").tobytes()}
+                for text, vector in zip(texts, vectors, strict=True)
+            ]
+            for start in range(0, len(rows), 10_000):
+                connection.execute(insert(Embedding), rows[start : start + 10_000])
+    finally:
+        engine.dispose()
+
+
+def catalogue_texts(url: str) -> list[str]:
+    """The texts the service embeds for the stored technologies."""
+    from app.services.records import technology_record
+
+    engine = create_db_engine(url)
+    try:
+        with unit_of_work(create_session_factory(engine)) as session:
+            from app.repositories import TechnologyRepository
+
+            return [technology_text(technology_record(row)) for row in TechnologyRepository(session).all()]
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(slots=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    env: dict[str, str]
+    ready_s: float
+
+
+def service_env(workdir: Path, *, model: str, **settings: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "TECHMATCH_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "TECHMATCH_DATA_DIR": str(workdir),
+        "TECHMATCH_MODEL": model,
+        # The benchmark measures the matching path, not the per-key rate limit.
+        "TECHMATCH_RATE_LIMIT": "100000000/minute",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    })
+    env.update({f"TECHMATCH_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], *, timeout: float = 900) -> Iterator[Server]:
+    """A real uvicorn process on 127.0.0.1; yields once /readyz is green (time measured from spawn)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the process
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+    )
+    try:
+        ready_s = wait_ready(url, process, started=started, timeout=timeout, log_file=log_file)
+        yield Server(process=process, url=url, env=env, ready_s=ready_s)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # graceful: the lifespan saves the index
+            try:
+                process.wait(120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log_file.close()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], *, started: float, timeout: float, log_file: Any) -> float:
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            log_file.seek(0)
+            raise RuntimeError(f"server exited with {process.returncode}: {log_file.read().decode()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server not ready after {timeout} s")
+
+
+def api_key(env: dict[str, str]) -> str | None:
+    """An admin key made with the CLI (`techmatch keys create`), or None where keys do not exist."""
+    cli = str(Path(sys.executable).parent / "techmatch")
+    command = [cli, "keys", "create", "--tenant", "default", "--scopes", "admin"]
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0 or not lines:
+        log(f"no API key ({result.returncode}): {result.stderr.strip()[-300:]}")
+        return None
+    return lines[-1]
+
+
+def load_catalogue(workdir: Path, *, model: str, count: int, encode: Callable[[list[str]], np.ndarray]) -> str:
+    """A database of `count` synthetic technologies with their vectors cached and the index saved."""
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    prepare_schema(url)
+    dataset = synthetic_dataset(count)
+    factory = create_session_factory(create_db_engine(url))
+    with unit_of_work(factory) as session:
+        upsert_dataset(session, dataset=dataset)
+    texts = catalogue_texts(url)
+    store_embeddings(url, model=model, texts=texts, vectors=cached_vectors(model, texts, encode))
+    return url
+
+
+# -- case 1: ingest ----------------------------------------------------------------------------
+
+
+def case_ingest(*, model: str, count: int, rounds: int) -> dict[str, Any]:
+    dataset = synthetic_dataset(count, seed=11)
+    texts = [technology_text(t) for t in engine_records(dataset).technologies]
+    bare = bare_encoder(model)
+    encoder = CountingEncoder(load_encoder(model))
+    bare(texts[:8])
+    encoder.encode(texts[:8])
+    baseline, loads = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for number in range(rounds):
+            start = time.perf_counter()
+            bare(texts)
+            baseline.append(time.perf_counter() - start)
+            workdir = Path(tmp) / f"round{number}"
+            workdir.mkdir()
+            url = f"sqlite:///{workdir / 'bench.db'}"
+            prepare_schema(url)
+            factory = create_session_factory(create_db_engine(url))
+            matcher = Matcher(encoder)
+            encoder.texts = 0
+            start = time.perf_counter()
+            load_dataset(factory, dataset=dataset, matcher=matcher, index_dir=workdir / "index")
+            loads.append(time.perf_counter() - start)
+            first_encoded = encoder.texts
+        # Reload the same data set into the last database: nothing changed, nothing is encoded.
+        encoder.texts = 0
+        start = time.perf_counter()
+        report = load_dataset(factory, dataset=dataset, matcher=Matcher(encoder), index_dir=workdir / "index")
+        reload_s = time.perf_counter() - start
+        reload_encoded = encoder.texts
+        # And with the saved index gone: rebuilt from the embedding cache, still nothing encoded.
+        for path in (workdir / "index").iterdir():
+            path.unlink()
+        start = time.perf_counter()
+        load_dataset(factory, dataset=dataset, matcher=Matcher(encoder), index_dir=workdir / "index")
+        rebuild_s = time.perf_counter() - start
+        rebuild_encoded = encoder.texts - reload_encoded
+    best_base, best_load = min(baseline), min(loads)
+    return {
+        "technologies": count,
+        "bare_encode_s": round(best_base, 3),
+        "techmatch_load_s": round(best_load, 3),
+        "ratio_bare_over_load": round(best_base / best_load, 3),
+        "texts_encoded_first_load": first_encoded,
+        "reload_s": round(reload_s, 3),
+        "reload_outcome": report.sync.outcome if report.sync else None,
+        "reload_ratio": round(reload_s / best_load, 4),
+        "texts_encoded_reload": reload_encoded,
+        "rebuild_from_cache_s": round(rebuild_s, 3),
+        "rebuild_ratio": round(rebuild_s / best_load, 4),
+        "texts_encoded_rebuild": rebuild_encoded,
+        "rounds": rounds,
+    }
+
+
+# -- case 2: online ----------------------------------------------------------------------------
+
+
+def sequential_encode_rps(model: str, queries: list[str]) -> float:
+    """Baseline: one query per model call, one after another (what serving without batching does)."""
+    encoder = load_encoder(model)
+    for query in queries[:5]:
+        encoder.encode([query], kind="query")
+    start = time.perf_counter()
+    for query in queries:
+        encoder.encode([query], kind="query")
+    return len(queries) / (time.perf_counter() - start)
+
+
+def load_phase(url: str, queries_file: Path, *, concurrency: int, requests: int, key: str | None) -> dict[str, Any]:
+    command = [sys.executable, str(SCRIPTS / "bench_loadgen.py"), url, str(queries_file),
+               "--concurrency", str(concurrency), "--requests", str(requests)]
+    if key:
+        command += ["--key", key]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def case_online(*, model: str, count: int, requests: tuple[int, int, int], queries: int,
+                compare_unbatched: bool) -> dict[str, Any]:
+    query_list = make_queries(queries)
+    out: dict[str, Any] = {"technologies": count, "queries": len(query_list)}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        queries_file = workdir / "queries.json"
+        queries_file.write_text(json.dumps(query_list), "utf-8")
+        bare = bare_encoder(model)
+        load_catalogue(workdir, model=model, count=count, encode=bare)
+        del bare
+        out["sequential_encode_rps"] = round(sequential_encode_rps(model, query_list), 2)
+        variants = [("batched", "true")] + ([("unbatched", "false")] if compare_unbatched else [])
+        for name, flag in variants:
+            env = service_env(workdir, model=model, micro_batching=flag)
+            key = api_key(env)
+            with serve(env) as server:
+                # Warm-up: every query once, so technologies' sentence vectors (explanations) are cached.
+                load_phase(server.url, queries_file, concurrency=8, requests=len(query_list), key=key)
+                phases = {}
+                levels = CONCURRENCY if name == "batched" else (32,)
+                for concurrency in levels:
+                    wanted = requests[CONCURRENCY.index(concurrency)]
+                    phases[str(concurrency)] = load_phase(
+                        server.url, queries_file, concurrency=concurrency, requests=wanted, key=key
+                    )
+                    log(f"online {name} c={concurrency}: {phases[str(concurrency)]}")
+            out[name] = phases
+    top = out["batched"]["32"]
+    out["errors"] = sum(p["errors"] for v in variants for p in out[v[0]].values())
+    out["throughput_32_over_sequential_encode"] = round(top["throughput_rps"] / out["sequential_encode_rps"], 3)
+    out["p99_over_p50_at_32"] = round(top["p99_ms"] / max(top["p50_ms"], 1e-9), 3)
+    return out
+
+
+# -- case 3: index scale -----------------------------------------------------------------------
+
+
+def case_index(*, sizes: tuple[int, ...], threshold: int | None) -> dict[str, Any]:
+    results = {}
+    for count in sizes:
+        command = [sys.executable, str(SCRIPTS / "bench_index.py"), str(count)]
+        if threshold is not None:
+            command += ["--threshold", str(threshold)]
+        result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+        results[str(count)] = json.loads(result.stdout.strip().splitlines()[-1])
+        log(f"index {count}: {results[str(count)]}")
+    return results
+
+
+# -- case 4: cold start ------------------------------------------------------------------------
+
+
+def case_cold(*, model: str, count: int, sample: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        prepare_schema(url)
+        dataset = synthetic_dataset(count, seed=21)
+        factory = create_session_factory(create_db_engine(url))
+        with unit_of_work(factory) as session:
+            upsert_dataset(session, dataset=dataset)
+        texts = catalogue_texts(url)
+        # Encoding every text with the real model would take long on this machine; time a sample
+        # and extrapolate, and store clustered unit vectors (start-up never looks at their values).
+        bare = bare_encoder(model)
+        bare(texts[:8])
+        picks = np.random.default_rng(0).choice(len(texts), size=min(sample, len(texts)), replace=False)
+        start = time.perf_counter()
+        bare([texts[int(i)] for i in picks])
+        encode_all_s = (time.perf_counter() - start) / len(picks) * len(texts)
+        dimension = load_encoder(model).dimension
+        vectors = np.concatenate([v for _, v in clustered_chunks(len(texts), dimension=dimension)])
+        store_embeddings(url, model=load_encoder(model).name, texts=texts, vectors=vectors)
+        del vectors
+        env = service_env(workdir, model=model)
+        with serve(env) as server:  # no saved index: built from the stored embeddings
+            rebuild_s = server.ready_s
+        with serve(env) as server:  # a restart: the saved index is loaded
+            load_s = server.ready_s
+            readyz = httpx.get(f"{server.url}/readyz", timeout=10).json()
+    return {
+        "technologies": count,
+        "encode_all_s_extrapolated": round(encode_all_s, 1),
+        "encode_sample": len(picks),
+        "ready_rebuild_from_embeddings_s": round(rebuild_s, 2),
+        "ready_saved_index_s": round(load_s, 2),
+        "ratio_ready_over_encode": round(load_s / encode_all_s, 4),
+        "ratio_rebuild_over_encode": round(rebuild_s / encode_all_s, 4),
+        "readyz": readyz,
+    }
+
+
+# -- case 5: txtai -----------------------------------------------------------------------------
+
+
+def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
+    from txtai import Embeddings
+
+    if model == HASHING_MODEL:  # txtai needs a real model; a quick run compares on the packaged one
+        model = DEFAULT_MODEL
+    records = engine_records(synthetic_dataset(count, seed=31)).technologies
+    texts = [technology_text(t) for t in records]
+    query_list = make_queries(queries, seed=32)
+    path = str(default_model_path()) if model == DEFAULT_MODEL else model
+
+    # txtai first, then techmatch, each loading its own copy of the model.
+    txtai = Embeddings(path=path, backend="faiss", content=False)
+    txtai.index([(i, text, None) for i, text in enumerate(texts)])  # warm-up of the same size
+    start = time.perf_counter()
+    txtai.index([(i, text, None) for i, text in enumerate(texts)])
+    txtai_index_s = time.perf_counter() - start
+    txtai.search(query_list[0], 10)
+    start = time.perf_counter()
+    for query in query_list:
+        txtai.search(query, 10)
+    txtai_search_ms = (time.perf_counter() - start) / len(query_list) * 1000
+    del txtai
+
+    matcher = Matcher(load_encoder(model))
+    matcher.encoder.encode(texts[:8])
+    start = time.perf_counter()
+    vectors = matcher.encode_technologies(records, batch_size=64)
+    matcher.build(technologies=records, technology_vectors=vectors, needs=[],
+                  need_vectors=np.zeros((0, matcher.encoder.dimension), dtype=np.float32))
+    techmatch_index_s = time.perf_counter() - start
+    searches = {}
+    for mode in ("dense", "hybrid"):
+        matcher.match(Need(id=0, title="", description=query_list[0]), k=10, explain=False, mode=mode)
+        start = time.perf_counter()
+        for query in query_list:
+            matcher.match(Need(id=0, title="", description=query), k=10, explain=False, mode=mode)
+        searches[mode] = (time.perf_counter() - start) / len(query_list) * 1000
+    return {
+        "texts": count,
+        "queries": len(query_list),
+        "txtai_index_s": round(txtai_index_s, 3),
+        "techmatch_index_s": round(techmatch_index_s, 3),
+        "index_ratio_txtai_over_techmatch": round(txtai_index_s / techmatch_index_s, 3),
+        "txtai_search_ms": round(txtai_search_ms, 3),
+        "techmatch_dense_search_ms": round(searches["dense"], 3),
+        "techmatch_hybrid_search_ms": round(searches["hybrid"], 3),
+        "search_ratio_txtai_over_techmatch_dense": round(txtai_search_ms / searches["dense"], 3),
+        "search_ratio_txtai_over_techmatch_hybrid": round(txtai_search_ms / searches["hybrid"], 3),
+    }
+
+
+# -- driver ------------------------------------------------------------------------------------
+
+CASES = ("ingest", "online", "index", "cold", "txtai")
+
+
+def run(cases: list[str], *, quick: bool, model: str, index_sizes: tuple[int, ...] | None = None) -> dict[str, Any]:
+    sizes = QUICK if quick else FULL
+    results: dict[str, Any] = {"quick": quick, "model": model, "cpus": os.cpu_count()}
+    for case in cases:
+        log(f"== {case}")
+        started = time.perf_counter()
+        if case == "ingest":
+            results[case] = case_ingest(model=model, count=sizes.ingest, rounds=1 if quick else 2)
+        elif case == "online":
+            results[case] = case_online(model=model, count=sizes.online, requests=sizes.online_requests,
+                                        queries=sizes.queries, compare_unbatched=not quick)
+        elif case == "index":
+            results[case] = case_index(sizes=index_sizes or sizes.index, threshold=1000 if quick else None)
+        elif case == "cold":
+            results[case] = case_cold(model=model, count=sizes.cold, sample=100 if quick else 1000)
+        elif case == "txtai":
+            results[case] = case_txtai(model=model, count=sizes.txtai, queries=sizes.queries)
+        results[case]["case_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", nargs="*", help=f"cases to run, of {', '.join(CASES)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks the mechanics in a minute")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model setting (hashing: no model, for tests)")
+    parser.add_argument("--index-sizes", default=None, help="comma-separated sizes for the index case")
+    args = parser.parse_args()
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
+    index_sizes = tuple(int(s) for s in args.index_sizes.split(",")) if args.index_sizes else None
+    results = run(list(args.cases) or list(CASES), quick=args.quick, model=args.model, index_sizes=index_sizes)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
