@@ -29,11 +29,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def exact_top(queries: np.ndarray, *, count: int, chunk: int, k: int = 10) -> np.ndarray:
+def exact_top(queries: np.ndarray, *, count: int, chunk: int, centres: int, k: int = 10) -> np.ndarray:
     """Exact top-k ids by streaming the chunks again (the ground truth never holds the whole set)."""
     best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     best_ids = np.full((len(queries), k), -1, dtype=np.int64)
-    for ids, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk):
+    for ids, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres):
         scores = queries @ vectors.T
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         merged_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, 1)], axis=1)
@@ -54,10 +54,12 @@ def per_query_ms(index: VectorIndex, queries: np.ndarray, k: int = 10) -> tuple[
 
 
 def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, object]:
+    # About 100 vectors per mixture component up to 1,000 components (a quick run stays clustered).
+    centres = min(1000, max(10, count // 100))
     raw_mb = count * DIMENSION * 4 / 2**20
     baseline_rss = rss_mb()
     started = time.perf_counter()
-    chunks = clustered_chunks(count, dimension=DIMENSION, chunk=chunk)
+    chunks = clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres)
     first_ids, first = next(chunks)
     sample = first[: training_size(count)]
     index = VectorIndex.for_size(DIMENSION, count=count, sample=sample, ann_threshold=threshold)
@@ -68,15 +70,15 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
         index.upsert(ids, vectors)
     build_s = time.perf_counter() - started
     peak_mb = peak_rss_mb()
-    query_vectors = clustered_queries(queries, dimension=DIMENSION)
+    query_vectors = clustered_queries(queries, dimension=DIMENSION, centres=centres)
     search_ms, found = per_query_ms(index, query_vectors)
-    truth = exact_top(query_vectors, count=count, chunk=chunk)
+    truth = exact_top(query_vectors, count=count, chunk=chunk, centres=centres)
     recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
     # Exact search time on the same vectors, for the threshold: a flat index over the first chunk
     # scaled by size would flatter it, so time a flat index of min(count, 100k) vectors directly.
     flat_count = min(count, 100_000)
     flat = VectorIndex(DIMENSION, ann_threshold=10**9)
-    for ids, vectors in clustered_chunks(flat_count, dimension=DIMENSION, chunk=chunk):
+    for ids, vectors in clustered_chunks(flat_count, dimension=DIMENSION, chunk=chunk, centres=centres):
         flat.upsert(ids, vectors)
     flat_ms, _ = per_query_ms(flat, query_vectors[:50])
     del flat
@@ -95,6 +97,7 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
         "count": count,
         "kind": index.kind,
         "threshold": threshold,
+        "centres": centres,
         "nlist": int(getattr(index._index, "nlist", 0)),
         "nprobe": int(getattr(index._index, "nprobe", 0)),
         "build_s": round(build_s, 2),
