@@ -67,6 +67,20 @@ def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
         pass
 
 
+def test_app_refuses_a_database_behind_the_code(tmp_path: Path) -> None:
+    url = _empty_sqlite(tmp_path)
+    engine = create_db_engine(url)
+    upgrade(engine, revision="0001")
+    engine.dispose()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=url, data_dir=tmp_path / "data", model=HASHING_MODEL,
+    )
+    expected = rf"is at revision 0001, the code expects {head_revisions()[0]}: run `techmatch db upgrade`"
+    with pytest.raises(SchemaNotCurrent, match=expected), TestClient(create_app(settings)):
+        pass
+
+
 def test_app_refuses_a_database_made_before_migrations(tmp_path: Path) -> None:
     engine = create_db_engine(_empty_sqlite(tmp_path))
     Base.metadata.create_all(engine)
