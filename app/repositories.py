@@ -44,11 +44,23 @@ class CatalogueRepository(Generic[ModelT]):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, id: int) -> ModelT | None:
-        return self.session.get(self.model, id)
+    def get(self, id: int, *, tenant: str | None = None) -> ModelT | None:
+        """The row, or None; with `tenant`, another tenant's row is None too (a 404, never a 403)."""
+        row = self.session.get(self.model, id)
+        if row is not None and tenant is not None and row.tenant != tenant:
+            return None
+        return row
 
-    def get_by_ref(self, ref: str) -> ModelT | None:
-        return self.session.scalars(select(self.model).where(self.model.ref == ref)).first()
+    def get_by_ref(self, ref: str, *, tenant: str | None = None) -> ModelT | None:
+        query = select(self.model).where(self.model.ref == ref)
+        if tenant is not None:
+            query = query.where(self.model.tenant == tenant)
+        return self.session.scalars(query.order_by(self.model.id)).first()
+
+    def ids_of_other_tenants(self, tenant: str) -> set[int]:
+        """Rows the engine's shared index holds but `tenant` must not see; excluded from its results."""
+        query = select(self.model.id).where(self.model.tenant != tenant)
+        return set(self.session.scalars(query).all())
 
     def by_refs(self, refs: Collection[str]) -> dict[str, ModelT]:
         found: dict[str, ModelT] = {}
@@ -57,14 +69,17 @@ class CatalogueRepository(Generic[ModelT]):
                 found[row.ref] = row  # type: ignore[index]
         return found
 
-    def page(self, *, limit: int, offset: int, **filters: Any) -> tuple[list[ModelT], int]:
+    def page(
+        self, *, limit: int, offset: int, after: int | None = None, **filters: Any
+    ) -> tuple[list[ModelT], int]:
+        """Rows in id order from `offset`, or after the id `after` (a cursor); and the total that match."""
         conditions = [getattr(self.model, name) == value for name, value in filters.items()]
         total = self.session.scalar(
             select(func.count()).select_from(self.model).where(*conditions)
         )
-        rows = self.session.scalars(
-            select(self.model).where(*conditions).order_by(self.model.id).limit(limit).offset(offset)
-        ).all()
+        query = select(self.model).where(*conditions).order_by(self.model.id).limit(limit)
+        query = query.where(self.model.id > after) if after is not None else query.offset(offset)
+        rows = self.session.scalars(query).all()
         return list(rows), total or 0
 
     def all(self) -> list[ModelT]:

@@ -274,9 +274,13 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="items matching the filters, on every page")
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        None,
+        description="pass as `cursor` for the next page; absent or null on the last page (lists that support it)",
+    )
 
 
 # Matches

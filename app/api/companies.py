@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.paging import page_of
+from app.api.paging import CursorDep, page_of
 from app.auth import NeedsWriteDep, ProfileReadDep
-from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
+from app.deps import MatcherDep, SessionDep, SettingsDep
 from app.schemas import CompanyCreate, CompanyRead, CompanyUpdate, Page
 from app.services import catalogue
 
@@ -14,8 +14,10 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 
 
 @router.get("")
-def list_companies(principal: ProfileReadDep, session: SessionDep, page: PageDep) -> Page[CompanyRead]:
-    rows, total = catalogue.list_companies(session, limit=page.limit, offset=page.offset)
+def list_companies(principal: ProfileReadDep, session: SessionDep, page: CursorDep) -> Page[CompanyRead]:
+    rows, total = catalogue.list_companies(
+        session, limit=page.limit, offset=page.offset, after=page.after, tenant=principal.tenant
+    )
     return page_of(CompanyRead, rows, total, page)
 
 
@@ -28,14 +30,16 @@ def create_company(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CompanyRead:
-    company = catalogue.create_company(session, data=body, settings=settings)
+    company = catalogue.create_company(session, data=body, settings=settings, tenant=principal.tenant)
     response.headers["Location"] = request.app.url_path_for("get_company", company_id=company.id)
     return CompanyRead.model_validate(company)
 
 
 @router.get("/{company_id}")
 def get_company(principal: ProfileReadDep, company_id: int, session: SessionDep) -> CompanyRead:
-    return CompanyRead.model_validate(catalogue.get_company(session, company_id=company_id))
+    return CompanyRead.model_validate(
+        catalogue.get_company(session, company_id=company_id, tenant=principal.tenant)
+    )
 
 
 @router.patch("/{company_id}")
@@ -48,11 +52,11 @@ def update_company(
     matcher: MatcherDep,
 ) -> CompanyRead:
     company = catalogue.update_company(
-        session, matcher=matcher, company_id=company_id, data=body, settings=settings
+        session, matcher=matcher, company_id=company_id, data=body, settings=settings, tenant=principal.tenant
     )
     return CompanyRead.model_validate(company)
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_company(principal: NeedsWriteDep, company_id: int, session: SessionDep) -> None:
-    catalogue.delete_company(session, company_id=company_id)
+    catalogue.delete_company(session, company_id=company_id, tenant=principal.tenant)

@@ -17,4 +17,6 @@ def match_text(
     principal: MatchesReadDep,
     body: AdHocMatchRequest, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
 ) -> AdHocMatches:
-    return matches.ad_hoc_matches(session, matcher=matcher, request=body, settings=settings)
+    return matches.ad_hoc_matches(
+        session, matcher=matcher, request=body, settings=settings, tenant=principal.tenant
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.paging import page_of
+from app.api.paging import CursorDep, page_of
 from app.auth import AnyKeyDep, CatalogueWriteDep
-from app.deps import MatcherDep, PageDep, SessionDep, SettingsDep
+from app.deps import MatcherDep, SessionDep, SettingsDep
 from app.schemas import Page, ProviderCreate, ProviderRead, ProviderUpdate
 from app.services import catalogue
 
@@ -14,8 +14,13 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 
 
 @router.get("")
-def list_providers(principal: AnyKeyDep, session: SessionDep, page: PageDep) -> Page[ProviderRead]:
-    rows, total = catalogue.list_providers(session, limit=page.limit, offset=page.offset)
+def list_providers(
+    principal: AnyKeyDep, session: SessionDep, settings: SettingsDep, page: CursorDep
+) -> Page[ProviderRead]:
+    rows, total = catalogue.list_providers(
+        session, limit=page.limit, offset=page.offset, after=page.after,
+        tenant=principal.tenant, shared=settings.share_catalogue,
+    )
     return page_of(ProviderRead, rows, total, page)
 
 
@@ -28,14 +33,19 @@ def create_provider(
     session: SessionDep,
     settings: SettingsDep,
 ) -> ProviderRead:
-    provider = catalogue.create_provider(session, data=body, settings=settings)
+    provider = catalogue.create_provider(session, data=body, settings=settings, tenant=principal.tenant)
     response.headers["Location"] = request.app.url_path_for("get_provider", provider_id=provider.id)
     return ProviderRead.model_validate(provider)
 
 
 @router.get("/{provider_id}")
-def get_provider(principal: AnyKeyDep, provider_id: int, session: SessionDep) -> ProviderRead:
-    return ProviderRead.model_validate(catalogue.get_provider(session, provider_id=provider_id))
+def get_provider(
+    principal: AnyKeyDep, provider_id: int, session: SessionDep, settings: SettingsDep
+) -> ProviderRead:
+    provider = catalogue.get_provider(
+        session, provider_id=provider_id, tenant=principal.tenant, shared=settings.share_catalogue
+    )
+    return ProviderRead.model_validate(provider)
 
 
 @router.patch("/{provider_id}")
@@ -48,11 +58,15 @@ def update_provider(
     matcher: MatcherDep,
 ) -> ProviderRead:
     provider = catalogue.update_provider(
-        session, matcher=matcher, provider_id=provider_id, data=body, settings=settings
+        session, matcher=matcher, provider_id=provider_id, data=body, settings=settings, tenant=principal.tenant
     )
     return ProviderRead.model_validate(provider)
 
 
 @router.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_provider(principal: CatalogueWriteDep, provider_id: int, session: SessionDep) -> None:
-    catalogue.delete_provider(session, provider_id=provider_id)
+def delete_provider(
+    principal: CatalogueWriteDep, provider_id: int, session: SessionDep, settings: SettingsDep
+) -> None:
+    catalogue.delete_provider(
+        session, provider_id=provider_id, tenant=principal.tenant, shared=settings.share_catalogue
+    )

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.api.paging import page_of
+from app.api.paging import CursorDep, page_of
 from app.auth import AnyKeyDep, CatalogueWriteDep, MatchesReadDep
-from app.deps import KDep, MatcherDep, PageDep, SessionDep, SettingsDep
+from app.deps import KDep, MatcherDep, SessionDep, SettingsDep
 from app.schemas import Page, TechnologyCreate, TechnologyLeads, TechnologyRead, TechnologyUpdate
 from app.services import catalogue, matches
 
@@ -19,11 +19,13 @@ router = APIRouter(prefix="/technologies", tags=["technologies"])
 def list_technologies(
     principal: AnyKeyDep,
     session: SessionDep,
-    page: PageDep,
+    settings: SettingsDep,
+    page: CursorDep,
     provider_id: Annotated[int | None, Query(description="only this provider's")] = None,
 ) -> Page[TechnologyRead]:
     rows, total = catalogue.list_technologies(
-        session, limit=page.limit, offset=page.offset, provider_id=provider_id
+        session, limit=page.limit, offset=page.offset, after=page.after, provider_id=provider_id,
+        tenant=principal.tenant, shared=settings.share_catalogue,
     )
     return page_of(TechnologyRead, rows, total, page)
 
@@ -39,7 +41,7 @@ def create_technology(
     matcher: MatcherDep,
 ) -> TechnologyRead:
     technology = catalogue.create_technology(
-        session, matcher=matcher, data=body, settings=settings
+        session, matcher=matcher, data=body, settings=settings, tenant=principal.tenant
     )
     response.headers["Location"] = request.app.url_path_for(
         "get_technology", technology_id=technology.id
@@ -48,8 +50,12 @@ def create_technology(
 
 
 @router.get("/{technology_id}")
-def get_technology(principal: AnyKeyDep, technology_id: int, session: SessionDep) -> TechnologyRead:
-    technology = catalogue.get_technology(session, technology_id=technology_id)
+def get_technology(
+    principal: AnyKeyDep, technology_id: int, session: SessionDep, settings: SettingsDep
+) -> TechnologyRead:
+    technology = catalogue.get_technology(
+        session, technology_id=technology_id, tenant=principal.tenant, shared=settings.share_catalogue
+    )
     return TechnologyRead.model_validate(technology)
 
 
@@ -63,21 +69,28 @@ def update_technology(
     matcher: MatcherDep,
 ) -> TechnologyRead:
     technology = catalogue.update_technology(
-        session, matcher=matcher, technology_id=technology_id, data=body, settings=settings
+        session, matcher=matcher, technology_id=technology_id, data=body, settings=settings,
+        tenant=principal.tenant,
     )
     return TechnologyRead.model_validate(technology)
 
 
 @router.delete("/{technology_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_technology(
-    principal: CatalogueWriteDep, technology_id: int, session: SessionDep, matcher: MatcherDep
+    principal: CatalogueWriteDep, technology_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
 ) -> None:
-    catalogue.delete_technology(session, matcher=matcher, technology_id=technology_id)
+    catalogue.delete_technology(
+        session, matcher=matcher, technology_id=technology_id, tenant=principal.tenant,
+        shared=settings.share_catalogue,
+    )
 
 
 @router.get("/{technology_id}/leads")
 def technology_leads(
     principal: MatchesReadDep,
-    technology_id: int, session: SessionDep, matcher: MatcherDep, k: KDep
+    technology_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep, k: KDep
 ) -> TechnologyLeads:
-    return matches.technology_leads(session, matcher=matcher, technology_id=technology_id, k=k)
+    return matches.technology_leads(
+        session, matcher=matcher, technology_id=technology_id, k=k, tenant=principal.tenant,
+        shared=settings.share_catalogue,
+    )

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app import schemas
 from app.config import Settings
-from app.errors import Conflict, NotFound, ValidationProblem
-from app.models import Company, Need, Provider, Technology
+from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
+from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
 from app.repositories import (
     CatalogueRepository,
     CatalogueStateRepository,
@@ -52,12 +52,26 @@ def _found(row: RowT | None, what: str, ident: int) -> RowT:
     return row
 
 
-def _free_ref(repository: CatalogueRepository[Any], ref: str | None, *, own_id: int | None = None) -> None:
+def _free_ref(
+    repository: CatalogueRepository[Any], ref: str | None, *, tenant: str, own_id: int | None = None
+) -> None:
+    """Refs are unique per tenant: two clusters may both number their members "C1"."""
     if ref is None:
         return
-    existing = repository.get_by_ref(ref)
+    existing = repository.get_by_ref(ref, tenant=tenant)
     if existing is not None and existing.id != own_id:
         raise Conflict(f"ref {ref!r} is already used by id {existing.id}")
+
+
+def _visible(tenant: str | None, shared: bool) -> str | None:
+    """The tenant filter for reading providers and technologies: none when the catalogue is shared."""
+    return None if shared else tenant
+
+
+def _own(row: Provider | Technology, what: str, *, tenant: str | None) -> None:
+    # Reached only for a row the caller can read (a shared catalogue), so 403 reveals nothing new.
+    if tenant is not None and row.tenant != tenant:
+        raise Forbidden(f"{what} {row.id} belongs to another tenant's catalogue; it can be read, not changed")
 
 
 def _apply(row: object, changes: dict[str, Any]) -> None:
@@ -66,10 +80,10 @@ def _apply(row: object, changes: dict[str, Any]) -> None:
 
 
 def _page(
-    repository: CatalogueRepository[Any], *, limit: int, offset: int, **filters: Any
+    repository: CatalogueRepository[Any], *, limit: int, offset: int, after: int | None = None, **filters: Any
 ) -> tuple[list[Any], int]:
     active = {name: value for name, value in filters.items() if value is not None}
-    return repository.page(limit=limit, offset=offset, **active)
+    return repository.page(limit=limit, offset=offset, after=after, **active)
 
 
 # Index upkeep: vectors are computed (and cached) inside the transaction, applied after commit.
@@ -102,21 +116,36 @@ def _index_needs(
 # Providers
 
 
-def list_providers(session: Session, *, limit: int, offset: int) -> tuple[list[Provider], int]:
-    return _page(ProviderRepository(session), limit=limit, offset=offset)
+# `tenant` is the caller's tenant (None: a trusted caller such as the CLI, which sees every tenant);
+# `shared` is the share_catalogue setting.
 
 
-def get_provider(session: Session, *, provider_id: int) -> Provider:
-    return _found(ProviderRepository(session).get(provider_id), "provider", provider_id)
+def list_providers(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    after: int | None = None,
+    tenant: str | None = None,
+    shared: bool = True,
+) -> tuple[list[Provider], int]:
+    return _page(
+        ProviderRepository(session), limit=limit, offset=offset, after=after, tenant=_visible(tenant, shared)
+    )
+
+
+def get_provider(session: Session, *, provider_id: int, tenant: str | None = None, shared: bool = True) -> Provider:
+    row = ProviderRepository(session).get(provider_id, tenant=_visible(tenant, shared))
+    return _found(row, "provider", provider_id)
 
 
 def create_provider(
-    session: Session, *, data: schemas.ProviderCreate, settings: Settings
+    session: Session, *, data: schemas.ProviderCreate, settings: Settings, tenant: str = DEFAULT_TENANT
 ) -> Provider:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = ProviderRepository(session)
-    _free_ref(repository, data.ref)
-    return repository.add(Provider(**data.model_dump()))
+    _free_ref(repository, data.ref, tenant=tenant)
+    return repository.add(Provider(**data.model_dump(), tenant=tenant))
 
 
 def update_provider(
@@ -126,12 +155,14 @@ def update_provider(
     provider_id: int,
     data: schemas.ProviderUpdate,
     settings: Settings,
+    tenant: str | None = None,
 ) -> Provider:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = ProviderRepository(session)
-    provider = get_provider(session, provider_id=provider_id)
+    provider = get_provider(session, provider_id=provider_id, tenant=tenant, shared=settings.share_catalogue)
+    _own(provider, "provider", tenant=tenant)
     changes = data.model_dump(exclude_unset=True)
-    _free_ref(repository, changes.get("ref"), own_id=provider.id)
+    _free_ref(repository, changes.get("ref"), tenant=provider.tenant, own_id=provider.id)
     renamed = "name" in changes and changes["name"] != provider.name
     _apply(provider, changes)
     session.flush()
@@ -143,9 +174,12 @@ def update_provider(
     return provider
 
 
-def delete_provider(session: Session, *, provider_id: int) -> None:
+def delete_provider(
+    session: Session, *, provider_id: int, tenant: str | None = None, shared: bool = True
+) -> None:
     repository = ProviderRepository(session)
-    provider = get_provider(session, provider_id=provider_id)
+    provider = get_provider(session, provider_id=provider_id, tenant=tenant, shared=shared)
+    _own(provider, "provider", tenant=tenant)
     if repository.has_technologies(provider.id):
         raise Conflict(f"provider {provider_id} still has technologies; delete them first")
     repository.delete(provider)
@@ -155,30 +189,51 @@ def delete_provider(session: Session, *, provider_id: int) -> None:
 
 
 def list_technologies(
-    session: Session, *, limit: int, offset: int, provider_id: int | None = None
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    after: int | None = None,
+    provider_id: int | None = None,
+    tenant: str | None = None,
+    shared: bool = True,
 ) -> tuple[list[Technology], int]:
     return _page(
-        TechnologyRepository(session), limit=limit, offset=offset, provider_id=provider_id
+        TechnologyRepository(session),
+        limit=limit,
+        offset=offset,
+        after=after,
+        provider_id=provider_id,
+        tenant=_visible(tenant, shared),
     )
 
 
-def get_technology(session: Session, *, technology_id: int) -> Technology:
-    return _found(TechnologyRepository(session).get(technology_id), "technology", technology_id)
+def get_technology(
+    session: Session, *, technology_id: int, tenant: str | None = None, shared: bool = True
+) -> Technology:
+    row = TechnologyRepository(session).get(technology_id, tenant=_visible(tenant, shared))
+    return _found(row, "technology", technology_id)
 
 
-def _require_provider(session: Session, provider_id: int) -> None:
-    if ProviderRepository(session).get(provider_id) is None:
+def _require_provider(session: Session, provider_id: int, *, tenant: str | None) -> None:
+    # A technology is offered by a provider of the same tenant, even where the catalogue is shared.
+    if ProviderRepository(session).get(provider_id, tenant=tenant) is None:
         raise ValidationProblem.field(("body", "provider_id"), f"no provider with id {provider_id}")
 
 
 def create_technology(
-    session: Session, *, matcher: Matcher, data: schemas.TechnologyCreate, settings: Settings
+    session: Session,
+    *,
+    matcher: Matcher,
+    data: schemas.TechnologyCreate,
+    settings: Settings,
+    tenant: str = DEFAULT_TENANT,
 ) -> Technology:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = TechnologyRepository(session)
-    _require_provider(session, data.provider_id)
-    _free_ref(repository, data.ref)
-    technology = repository.add(Technology(**data.model_dump()))
+    _require_provider(session, data.provider_id, tenant=tenant)
+    _free_ref(repository, data.ref, tenant=tenant)
+    technology = repository.add(Technology(**data.model_dump(), tenant=tenant))
     CatalogueStateRepository(session).bump()
     _index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
     return technology
@@ -191,14 +246,18 @@ def update_technology(
     technology_id: int,
     data: schemas.TechnologyUpdate,
     settings: Settings,
+    tenant: str | None = None,
 ) -> Technology:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = TechnologyRepository(session)
-    technology = get_technology(session, technology_id=technology_id)
+    technology = get_technology(
+        session, technology_id=technology_id, tenant=tenant, shared=settings.share_catalogue
+    )
+    _own(technology, "technology", tenant=tenant)
     changes = data.model_dump(exclude_unset=True)
     if "provider_id" in changes:
-        _require_provider(session, changes["provider_id"])
-    _free_ref(repository, changes.get("ref"), own_id=technology.id)
+        _require_provider(session, changes["provider_id"], tenant=technology.tenant)
+    _free_ref(repository, changes.get("ref"), tenant=technology.tenant, own_id=technology.id)
     _apply(technology, changes)
     low, high = technology.price_min_eur, technology.price_max_eur
     if low is not None and high is not None and low > high:
@@ -213,8 +272,11 @@ def update_technology(
     return technology
 
 
-def delete_technology(session: Session, *, matcher: Matcher, technology_id: int) -> None:
-    technology = get_technology(session, technology_id=technology_id)
+def delete_technology(
+    session: Session, *, matcher: Matcher, technology_id: int, tenant: str | None = None, shared: bool = True
+) -> None:
+    technology = get_technology(session, technology_id=technology_id, tenant=tenant, shared=shared)
+    _own(technology, "technology", tenant=tenant)
     MatchRepository(session).delete_of_technology(technology.id)
     TechnologyRepository(session).delete(technology)
     CatalogueStateRepository(session).bump()
@@ -224,19 +286,26 @@ def delete_technology(session: Session, *, matcher: Matcher, technology_id: int)
 # Companies
 
 
-def list_companies(session: Session, *, limit: int, offset: int) -> tuple[list[Company], int]:
-    return _page(CompanyRepository(session), limit=limit, offset=offset)
+# Companies and needs belong to one tenant, whatever share_catalogue says.
 
 
-def get_company(session: Session, *, company_id: int) -> Company:
-    return _found(CompanyRepository(session).get(company_id), "company", company_id)
+def list_companies(
+    session: Session, *, limit: int, offset: int, after: int | None = None, tenant: str | None = None
+) -> tuple[list[Company], int]:
+    return _page(CompanyRepository(session), limit=limit, offset=offset, after=after, tenant=tenant)
 
 
-def create_company(session: Session, *, data: schemas.CompanyCreate, settings: Settings) -> Company:
+def get_company(session: Session, *, company_id: int, tenant: str | None = None) -> Company:
+    return _found(CompanyRepository(session).get(company_id, tenant=tenant), "company", company_id)
+
+
+def create_company(
+    session: Session, *, data: schemas.CompanyCreate, settings: Settings, tenant: str = DEFAULT_TENANT
+) -> Company:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = CompanyRepository(session)
-    _free_ref(repository, data.ref)
-    return repository.add(Company(**data.model_dump()))
+    _free_ref(repository, data.ref, tenant=tenant)
+    return repository.add(Company(**data.model_dump(), tenant=tenant))
 
 
 def update_company(
@@ -246,12 +315,13 @@ def update_company(
     company_id: int,
     data: schemas.CompanyUpdate,
     settings: Settings,
+    tenant: str | None = None,
 ) -> Company:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = CompanyRepository(session)
-    company = get_company(session, company_id=company_id)
+    company = get_company(session, company_id=company_id, tenant=tenant)
     changes = data.model_dump(exclude_unset=True)
-    _free_ref(repository, changes.get("ref"), own_id=company.id)
+    _free_ref(repository, changes.get("ref"), tenant=company.tenant, own_id=company.id)
     # The engine scores needs by their company's sector and shows its name.
     relevant = any(
         name in changes and changes[name] != getattr(company, name) for name in ("name", "sector")
@@ -265,9 +335,9 @@ def update_company(
     return company
 
 
-def delete_company(session: Session, *, company_id: int) -> None:
+def delete_company(session: Session, *, company_id: int, tenant: str | None = None) -> None:
     repository = CompanyRepository(session)
-    company = get_company(session, company_id=company_id)
+    company = get_company(session, company_id=company_id, tenant=tenant)
     if repository.has_needs(company.id):
         raise Conflict(f"company {company_id} still has needs; delete them first")
     repository.delete(company)
@@ -277,17 +347,25 @@ def delete_company(session: Session, *, company_id: int) -> None:
 
 
 def list_needs(
-    session: Session, *, limit: int, offset: int, company_id: int | None = None
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    after: int | None = None,
+    company_id: int | None = None,
+    tenant: str | None = None,
 ) -> tuple[list[Need], int]:
-    return _page(NeedRepository(session), limit=limit, offset=offset, company_id=company_id)
+    return _page(
+        NeedRepository(session), limit=limit, offset=offset, after=after, company_id=company_id, tenant=tenant
+    )
 
 
-def get_need(session: Session, *, need_id: int) -> Need:
-    return _found(NeedRepository(session).get(need_id), "need", need_id)
+def get_need(session: Session, *, need_id: int, tenant: str | None = None) -> Need:
+    return _found(NeedRepository(session).get(need_id, tenant=tenant), "need", need_id)
 
 
-def _require_company(session: Session, company_id: int) -> None:
-    if CompanyRepository(session).get(company_id) is None:
+def _require_company(session: Session, company_id: int, *, tenant: str | None) -> None:
+    if CompanyRepository(session).get(company_id, tenant=tenant) is None:
         raise ValidationProblem.field(("body", "company_id"), f"no company with id {company_id}")
 
 
@@ -301,14 +379,19 @@ def _constraint_columns(constraints: schemas.ConstraintsIn) -> dict[str, Any]:
 
 
 def create_need(
-    session: Session, *, matcher: Matcher, data: schemas.NeedCreate, settings: Settings
+    session: Session,
+    *,
+    matcher: Matcher,
+    data: schemas.NeedCreate,
+    settings: Settings,
+    tenant: str = DEFAULT_TENANT,
 ) -> Need:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = NeedRepository(session)
-    _require_company(session, data.company_id)
-    _free_ref(repository, data.ref)
+    _require_company(session, data.company_id, tenant=tenant)
+    _free_ref(repository, data.ref, tenant=tenant)
     columns = data.model_dump(exclude={"constraints"}) | _constraint_columns(data.constraints)
-    need = repository.add(Need(**columns))
+    need = repository.add(Need(**columns, tenant=tenant))
     CatalogueStateRepository(session).bump()
     _index_needs(session, matcher=matcher, rows=[need], settings=settings)
     return need
@@ -321,14 +404,15 @@ def update_need(
     need_id: int,
     data: schemas.NeedUpdate,
     settings: Settings,
+    tenant: str | None = None,
 ) -> Need:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = NeedRepository(session)
-    need = get_need(session, need_id=need_id)
+    need = get_need(session, need_id=need_id, tenant=tenant)
     changes = data.model_dump(exclude_unset=True, exclude={"constraints"})
     if "company_id" in changes:
-        _require_company(session, changes["company_id"])
-    _free_ref(repository, changes.get("ref"), own_id=need.id)
+        _require_company(session, changes["company_id"], tenant=need.tenant)
+    _free_ref(repository, changes.get("ref"), tenant=need.tenant, own_id=need.id)
     if data.constraints is not None:
         changes |= _constraint_columns(data.constraints)
     _apply(need, changes)
@@ -339,8 +423,8 @@ def update_need(
     return need
 
 
-def delete_need(session: Session, *, matcher: Matcher, need_id: int) -> None:
-    need = get_need(session, need_id=need_id)
+def delete_need(session: Session, *, matcher: Matcher, need_id: int, tenant: str | None = None) -> None:
+    need = get_need(session, need_id=need_id, tenant=tenant)
     MatchRepository(session).delete_of_need(need.id)
     NeedRepository(session).delete(need)
     CatalogueStateRepository(session).bump()

@@ -13,7 +13,6 @@ from app.models import MatchStatus
 from app.repositories import MatchRepository, NeedRepository, TechnologyRepository
 from app.services.catalogue import check_text_limits, get_need, get_technology
 from app.services.records import need_record, technology_record
-from app.services.webhooks import enqueue_event, need_matched_payload
 from matching import types
 from matching.engine import Matcher
 
@@ -66,19 +65,33 @@ def _stored_match_read(row: models.Match) -> schemas.MatchRead:
     )
 
 
+def _hidden_technologies(session: Session, *, tenant: str | None, shared: bool) -> set[int]:
+    """Technologies of other tenants, which a tenant's results leave out unless the catalogue is shared."""
+    if tenant is None or shared:
+        return set()
+    return TechnologyRepository(session).ids_of_other_tenants(tenant)
+
+
 def compute_matches(
-    session: Session, *, matcher: Matcher, need_id: int, k: int
+    session: Session,
+    *,
+    matcher: Matcher,
+    need_id: int,
+    k: int,
+    tenant: str | None = None,
+    shared: bool = True,
 ) -> schemas.NeedMatches:
     """Replace the need's proposed matches with k fresh ones; curator decisions are kept.
 
     Technologies already approved or rejected for this need are excluded, so a rejected pair is
     never proposed again and an approved one is not duplicated.
     """
-    need = get_need(session, need_id=need_id)
+    need = get_need(session, need_id=need_id, tenant=tenant)
     repository = MatchRepository(session)
     decided = repository.decisions(need.id)
     repository.delete_proposed(need.id)
-    results = matcher.match(need_record(need), k=k, exclude=set(decided), explain=True)
+    exclude = set(decided) | _hidden_technologies(session, tenant=need.tenant, shared=shared)
+    results = matcher.match(need_record(need), k=k, exclude=exclude, explain=True)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     fresh = [
         models.Match(
@@ -94,17 +107,16 @@ def compute_matches(
     ]
     repository.add_all(fresh)
     rows = repository.of_need(need.id, statuses=(MatchStatus.approved, MatchStatus.proposed))
-    result = schemas.NeedMatches(
+    return schemas.NeedMatches(
         need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows]
     )
-    # In this transaction: the tenant's webhooks hear of the matches exactly when they are stored.
-    enqueue_event(session, tenant=need.tenant, event="need.matched", payload=need_matched_payload(need, result))
-    return result
 
 
-def read_matches(session: Session, *, need_id: int, show_unreviewed: bool) -> schemas.NeedMatches:
+def read_matches(
+    session: Session, *, need_id: int, show_unreviewed: bool, tenant: str | None = None
+) -> schemas.NeedMatches:
     """Approved matches, best first; with `show_unreviewed`, proposed ones too, marked as such."""
-    need = get_need(session, need_id=need_id)
+    need = get_need(session, need_id=need_id, tenant=tenant)
     statuses = (MatchStatus.approved, MatchStatus.proposed) if show_unreviewed else (MatchStatus.approved,)
     rows = MatchRepository(session).of_need(need.id, statuses=statuses)
     return schemas.NeedMatches(
@@ -120,6 +132,7 @@ def ad_hoc_matches(
     matcher: Matcher,
     request: schemas.AdHocMatchRequest,
     settings: Settings,
+    tenant: str | None = None,
 ) -> schemas.AdHocMatches:
     """Technologies for a text that is not stored; nothing is written."""
     check_text_limits(request, max_chars=settings.max_text_chars)
@@ -134,7 +147,8 @@ def ad_hoc_matches(
     need = types.Need(
         id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints
     )
-    results = matcher.match(need, k=k, explain=True)
+    hidden = _hidden_technologies(session, tenant=tenant, shared=settings.share_catalogue)
+    results = matcher.match(need, k=k, exclude=hidden, explain=True)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     items = [
         _match_read(
@@ -147,11 +161,19 @@ def ad_hoc_matches(
 
 
 def technology_leads(
-    session: Session, *, matcher: Matcher, technology_id: int, k: int
+    session: Session,
+    *,
+    matcher: Matcher,
+    technology_id: int,
+    k: int,
+    tenant: str | None = None,
+    shared: bool = True,
 ) -> schemas.TechnologyLeads:
-    """The stored needs the technology fits best."""
-    technology = get_technology(session, technology_id=technology_id)
-    results = matcher.leads(technology_record(technology), k=k, explain=True)
+    """The stored needs the technology fits best: only the caller's tenant's needs."""
+    technology = get_technology(session, technology_id=technology_id, tenant=tenant, shared=shared)
+    # The index holds every tenant's needs; another tenant's are never a lead.
+    hidden = NeedRepository(session).ids_of_other_tenants(tenant) if tenant is not None else set()
+    results = matcher.leads(technology_record(technology), k=k, exclude=hidden, explain=True)
     known = NeedRepository(session).by_ids({m.need_id for m in results})
     items = []
     for m in results:
