@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.commands import bulk as bulk_commands
 from app.commands.curators import curators_cli
 from app.commands.db import db_cli
 from app.commands.keys import keys_cli
@@ -49,6 +50,8 @@ cli = typer.Typer(
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
+cli.command("import")(bulk_commands.import_command)
+cli.command("export")(bulk_commands.export_command)
 
 # The packaged demo catalogue, beside the app package in a checkout.
 DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"

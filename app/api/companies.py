@@ -8,7 +8,7 @@ from app.api.paging import CursorDep, page_of
 from app.auth import NeedsWriteDep, ProfileReadDep
 from app.deps import MatcherDep, SessionDep, SettingsDep
 from app.schemas import CompanyCreate, CompanyRead, CompanyUpdate, Page
-from app.services import catalogue
+from app.services import catalogue, privacy
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 
@@ -58,5 +58,11 @@ def update_company(
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_company(principal: NeedsWriteDep, company_id: int, session: SessionDep) -> None:
-    catalogue.delete_company(session, company_id=company_id, tenant=principal.tenant)
+def delete_company(
+    principal: NeedsWriteDep, company_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
+) -> None:
+    """Erase the company (GDPR): its needs, their matches, decisions, webhook deliveries, cached vectors and
+    index entries go with it, and the saved index is rewritten (README "Privacy: erasure and access")."""
+    privacy.erase_company(
+        session, matcher=matcher, company_id=company_id, tenant=principal.tenant, index_dir=settings.index_dir
+    )

@@ -102,9 +102,11 @@ def test_parents_with_children_are_not_deleted(client: TestClient) -> None:
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
 
+    # A company is different: deleting it erases its needs too (tests/app/test_erasure.py).
     company = _create(client, "/api/v1/companies", company_body())
-    _create(client, "/api/v1/needs", need_body(company_id=company["id"]))
-    assert client.delete(f"/api/v1/companies/{company['id']}").status_code == 409
+    need = _create(client, "/api/v1/needs", need_body(company_id=company["id"]))
+    assert client.delete(f"/api/v1/companies/{company['id']}").status_code == 204
+    assert client.get(f"/api/v1/needs/{need['id']}").status_code == 404
 
 
 def test_provider_rename_reaches_match_results(loaded_client: TestClient) -> None:
