@@ -44,6 +44,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         data_dir=tmp_path / "data",
         model=HASHING_MODEL,
+        # Tests send bursts no website would; the limit's own tests set a low one.
+        rate_limit="100000/minute",
     )
 
 
