@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize
 from scipy.special import expit
 
 from matching.engine import CandidateFeatures, Matcher
@@ -24,9 +24,12 @@ FUSION_FIELDS: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "con
 # Pseudo-decisions at the overall approve rate added to each technology: a technology needs several
 # decisions before its prior moves far from 0.
 PRIOR_STRENGTH = 5.0
-# Pull toward the default weights, in needs: about this many decided needs move the weights half
-# way to what the decisions alone say, so a handful of decisions changes little.
-REGULARISATION = 20.0
+# Pull toward the default weights: each decided need weighs 1 in the loss, so a few needs change
+# little and many needs change more (see fit).
+REGULARISATION = 100.0
+INITIAL_SCALE = 10.0
+MAX_SCALE = 1000.0
+_SUM_OF_FUSION = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,8 @@ def technology_priors(
     priors = {}
     for technology_id, (approved, decided) in counts.items():
         rate = (approved + strength * overall) / (decided + strength)
-        priors[technology_id] = _logit(rate) - base
+        # Rounded as stored, so a model read back ranks exactly as the one learned.
+        priors[technology_id] = round(_logit(rate) - base, 6)
     return priors
 
 
@@ -160,7 +164,7 @@ class FeedbackModel:
             "weights": self.weights,
             "prior_weight": self.prior_weight,
             # JSON object keys are strings.
-            "priors": {str(t): round(p, 6) for t, p in sorted(self.priors.items())},
+            "priors": {str(t): p for t, p in sorted(self.priors.items())},
             "decisions": self.decisions,
             "approved": self.approved,
             "needs": self.needs,
@@ -219,11 +223,19 @@ def _pairs(examples: Sequence[NeedExamples], priors_by_need: Sequence[np.ndarray
     return np.concatenate(diffs), np.concatenate(weights)
 
 
-def _pair_loss(theta: np.ndarray, diffs: np.ndarray, weights: np.ndarray, scale: float) -> tuple[float, np.ndarray]:
-    margin = scale * (diffs @ theta)
-    loss = float(weights @ np.logaddexp(0.0, -margin))
-    grad = -(scale * (weights * expit(-margin))) @ diffs
-    return loss, grad
+def _objective(
+    params: np.ndarray, diffs: np.ndarray, weights: np.ndarray, theta0: np.ndarray, regularisation: float
+) -> tuple[float, np.ndarray]:
+    """Pairwise logistic loss of the scorer `scale * theta . x`, plus the pull of theta toward theta0."""
+    theta, scale = params[:-1], params[-1]
+    raw = diffs @ theta
+    margin = scale * raw
+    miss = weights * expit(-margin)
+    delta = theta - theta0
+    loss = float(weights @ np.logaddexp(0.0, -margin)) + 0.5 * regularisation * float(delta @ delta)
+    grad_theta = -scale * (miss @ diffs) + regularisation * delta
+    grad_scale = -float(miss @ raw)
+    return loss, np.append(grad_theta, grad_scale)
 
 
 def fit(
@@ -237,12 +249,14 @@ def fit(
 ) -> FeedbackModel:
     """Fit a FeedbackModel to decided needs with a pairwise logistic loss (RankNet with a linear scorer).
 
-    Within each need every approved technology should outscore every rejected one. The weights
-    are pulled toward the defaults (`regularisation`, counted in needs) and kept non-negative.
-    The scale of the default score is fitted first and held, so the pull means the same at any
-    data size. Priors of a need's own technologies are computed without that need's decisions, so
-    their weight is learned from how well they predict decisions they have not seen.
-    `parts` picks what is learned: "weights", "priors" or both.
+    Within each need every approved technology should outscore every rejected one. The scorer is
+    `scale * theta . features`: the four fusion weights in theta sum to 1 (as the defaults do, the
+    division by their total folded in), all weights are non-negative, and `scale` (free) absorbs
+    how sharply scores separate decisions, so the pull of theta toward the defaults
+    (`regularisation`) means the same at any data size and decisions the defaults cannot explain
+    flatten the scale instead of zeroing the weights. Priors of a need's own technologies are
+    computed without that need's decisions, so their weight is learned from how well they predict
+    decisions they have not seen. `parts` picks what is learned: "weights", "priors" or both.
     """
     base = base or RankingWeights()
     unknown = set(parts) - {"weights", "priors"}
@@ -264,46 +278,36 @@ def fit(
     diffs, pair_weights = _pairs(examples, held_out_priors)
     theta0 = base_vector(base)
     theta = theta0.copy()
-    learned_needs = float(pair_weights.sum())
-    notes: dict[str, Any] = {"pairs": len(diffs), "needs_with_pairs": round(learned_needs)}
+    notes: dict[str, Any] = {"pairs": len(diffs), "needs_with_pairs": round(float(pair_weights.sum()))}
     if len(diffs):
-        # The scale at which the default score explains the decisions best (held fixed below).
-        scale = float(
-            minimize_scalar(
-                lambda s: _pair_loss(theta0, diffs, pair_weights, s)[0], bounds=(0.1, 100.0), method="bounded"
-            ).x
-        )
-        free = np.array([("weights" in parts)] * 5 + [("priors" in parts)])
-
-        def objective(values: np.ndarray) -> tuple[float, np.ndarray]:
-            full = np.where(free, values, theta0)
-            loss, grad = _pair_loss(full, diffs, pair_weights, scale)
-            # The pull is measured in units of the default weights (scale-free across features).
-            delta = (full - theta0) * scale
-            loss += 0.5 * regularisation * float(delta @ delta)
-            grad = grad + regularisation * scale * delta
-            return loss, np.where(free, grad, 0.0)
-
+        learn_weights, learn_priors = "weights" in parts, "priors" in parts
+        bounds = [(0.0, None) if learn_weights else (t, t) for t in theta0[:5]]
+        bounds += [(0.0, None) if learn_priors else (0.0, 0.0), (0.0, MAX_SCALE)]
         result = minimize(
-            objective, theta0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(FEATURES)
+            _objective,
+            np.append(theta0, INITIAL_SCALE),
+            args=(diffs, pair_weights, theta0, regularisation),
+            jac=True,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[{"type": "eq", "fun": lambda p: p[:4].sum() - 1.0, "jac": lambda p: _SUM_OF_FUSION}],
         )
-        theta = np.where(free, result.x, theta0)
-        notes.update(scale=round(scale, 4), converged=bool(result.success))
-    total = float(theta[:4].sum())
-    if total < 1e-9:  # every fusion weight driven to zero: nothing sensible to rank with
-        theta, total = theta0, float(theta0[:4].sum())
+        if result.success:
+            theta = np.clip(result.x[:-1], 0.0, None)
+            theta[:4] /= theta[:4].sum()
+        notes.update(scale=round(float(result.x[-1]), 4), converged=bool(result.success))
     # Back in the units of RankingWeights: the defaults come out exactly as they went in.
-    scale_back = base.dense + base.lexical + base.taxonomy + base.sector
+    total = base.dense + base.lexical + base.taxonomy + base.sector
     weights = {
-        "dense": round(float(theta[0]) * scale_back, 6),
-        "lexical": round(float(theta[1]) * scale_back, 6),
-        "taxonomy": round(float(theta[2]) * scale_back, 6),
-        "sector": round(float(theta[3]) * scale_back, 6),
-        "constraint_penalty": round(float(theta[4]) / total, 6),
+        "dense": round(float(theta[0]) * total, 6),
+        "lexical": round(float(theta[1]) * total, 6),
+        "taxonomy": round(float(theta[2]) * total, 6),
+        "sector": round(float(theta[3]) * total, 6),
+        "constraint_penalty": round(float(theta[4]), 6),
     }
     return FeedbackModel(
         weights=weights,
-        prior_weight=round(float(theta[5]) / total, 6) if "priors" in parts else 0.0,
+        prior_weight=round(float(theta[5]), 6) if "priors" in parts else 0.0,
         priors=priors if "priors" in parts else {},
         decisions=len(decisions),
         approved=sum(d.approved for d in decisions),

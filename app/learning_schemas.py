@@ -1,0 +1,41 @@
+"""Read schema of a learned ranking model (POST /api/v1/admin/learn, GET /api/v1/admin/ranking-model)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app import models
+from matching.feedback import FeedbackModel
+
+
+class RankingModelRead(BaseModel):
+    id: int
+    trained_at: datetime
+    trained_by: str
+    format_version: int
+    decisions: int = Field(description="approved and rejected matches learned from")
+    approved: int
+    needs: int
+    parts: list[str] = Field(description="what was learned: fusion 'weights', technology 'priors'")
+    weights: dict[str, float] = Field(description="fusion weights (RankingWeights fields) now in use")
+    prior_weight: float = Field(description="how much a technology's approve log-odds adds to its score")
+    priors: dict[int, float] = Field(description="technology id -> approve log-odds against the overall rate")
+
+    @classmethod
+    def of(cls, row: models.RankingModel) -> RankingModelRead:
+        model = FeedbackModel.from_dict(row.model)
+        return cls(
+            id=row.id,
+            trained_at=row.trained_at,
+            trained_by=row.trained_by,
+            format_version=row.format_version,
+            decisions=row.decisions,
+            approved=row.approved,
+            needs=row.needs,
+            parts=list(model.parts),
+            weights=model.weights,
+            prior_weight=model.prior_weight,
+            priors=model.priors,
+        )
