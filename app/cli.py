@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.commands import bulk as bulk_commands
+from app.commands.contract import openapi
 from app.commands.curators import curators_cli
 from app.commands.db import db_cli
 from app.commands.keys import keys_cli
@@ -48,6 +49,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(keys_cli, name="keys")
+cli.command("openapi")(openapi)
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
 cli.command("import")(bulk_commands.import_command)

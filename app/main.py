@@ -14,6 +14,7 @@ from app.api import api_router, health
 from app.auth import RateLimits
 from app.body_limit import install_http_limits
 from app.config import Settings
+from app.contract import install_openapi
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
 from app.migrations import check_schema
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
     install_http_limits(app, settings)
+    install_openapi(app)
     app.include_router(api_router)
     app.include_router(health.router)
     return app

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only the missing ones: PostgreSQL (a real
-# server for the database tests), chromium (browser tests of the review pages), python3-venv.
+# server for the database tests), chromium (browser tests of the review pages), python3-venv,
+# curl and jq (the integration guide's examples).
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,12 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
 fi
+# docs/integration.md is run as written by a test: its examples use curl and jq.
+for tool in curl jq; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        missing+=("$tool")
+    fi
+done
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
