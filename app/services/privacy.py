@@ -65,7 +65,7 @@ def erase_company(
     # A vector may be shared with a row that stays (the same text elsewhere): keep those.
     still_used = {text_hash(need_text(need_record(n))) for n in repository.needs_titled(titles, excluding=need_ids)}
     still_used |= {text_hash(technology_text(technology_record(t))) for t in repository.technologies_titled(titles)}
-    embeddings = [row for row in repository.embeddings(hashes - still_used)]
+    embeddings = repository.embeddings(hashes - still_used)
     repository.delete_rows(embeddings)
 
     version = CatalogueStateRepository(session).bump()

@@ -322,3 +322,13 @@ def test_imports_need_the_write_scope_of_their_resource(client: TestClient) -> N
     authorize(client, scopes=("catalogue:write",))
     assert _upload(client, "companies", "c.csv", b"ref,name\nC1,x\n").status_code == 403
     assert client.get("/api/v1/exports/providers").status_code == 200
+
+
+def test_a_file_over_the_general_body_cap_is_imported(client: TestClient, settings: Settings) -> None:
+    description = "Machining of steel parts for wind turbines. " * 90  # about 4 kB a row
+    rows = [f"W{n},Wind Parts {n} ApS,{description}" for n in range(300)]
+    data = ("ref,name,description\n" + "\n".join(rows) + "\n").encode()
+    assert settings.max_body_bytes < len(data) < settings.import_max_bytes
+    response = _upload(client, "companies", "companies.csv", data)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 300
