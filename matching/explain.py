@@ -54,15 +54,71 @@ def _quote(sentence: str) -> str:
     return sentence[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
+# One-line summary wording per language; the SME reads it in the language it wrote in.
+_TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {
+        "strong": "Strong match",
+        "good": "Good match",
+        "possible": "Possible match",
+        "weak": "Weak match",
+        "with": "{strength} ({score:.2f}) with {title}",
+        "sentences": 'your "{need}" matches "{technology}"',
+        "categories": "both about {categories}",
+        "but": "but {failed}",
+        "fits": "fits every stated constraint",
+    },
+    "da": {
+        "strong": "Stærkt match",
+        "good": "Godt match",
+        "possible": "Muligt match",
+        "weak": "Svagt match",
+        "with": "{strength} ({score:.2f}) med {title}",
+        "sentences": 'jeres "{need}" svarer til "{technology}"',
+        "categories": "begge handler om {categories}",
+        "but": "men {failed}",
+        "fits": "opfylder alle angivne krav",
+    },
+}
+_CATEGORY_LABELS_DA = {
+    "robotics": "robotter",
+    "cobots": "samarbejdende robotter",
+    "machine-vision": "machine vision",
+    "ai-ml": "AI og maskinlæring",
+    "iot-sensors": "IoT-sensorer",
+    "predictive-maintenance": "forudsigende vedligehold",
+    "digital-twin": "digital tvilling",
+    "simulation": "simulering",
+    "additive-manufacturing": "3D-print",
+    "ar-vr": "AR og VR",
+    "mes-erp": "MES og ERP",
+    "scheduling-optimisation": "produktionsplanlægning",
+    "cybersecurity": "it-sikkerhed",
+    "cloud-edge": "cloud og edge",
+    "energy-management": "energistyring",
+    "logistics-agv": "intern logistik og AGV'er",
+    "quality-control": "kvalitetskontrol",
+    "plm-cad": "PLM og CAD",
+    "data-analytics": "dataanalyse",
+    "laser-processing": "laserbearbejdning",
+}
+SUMMARY_LANGUAGES: tuple[str, ...] = tuple(_TEMPLATES)
+
+
+def _category(category: str, language: str) -> str:
+    if language == "da":
+        return _CATEGORY_LABELS_DA.get(category, category_label(category))
+    return category_label(category)
+
+
 def _strength(similarity: float) -> str:
-    """Words from the absolute semantic similarity, so a best-of-a-bad-lot hit is not called strong."""
+    """Strength key from the absolute semantic similarity, so a best-of-a-bad-lot hit is not called strong."""
     if similarity >= 0.55:
-        return "Strong match"
+        return "strong"
     if similarity >= 0.4:
-        return "Good match"
+        return "good"
     if similarity >= 0.25:
-        return "Possible match"
-    return "Weak match"
+        return "possible"
+    return "weak"
 
 
 def summarise(
@@ -73,19 +129,26 @@ def summarise(
     sentence_pairs: Sequence[SentencePair],
     shared_categories: Sequence[str],
     verdicts: Sequence[ConstraintVerdict],
+    language: str = "en",
 ) -> str:
-    """One line in plain words: how good, which sentences matched, what breaks a constraint."""
-    parts = [f"{_strength(similarity)} ({score:.2f}) with {technology_title}"]
+    """One line in plain words, in the SME's language (English when there is no template for it):
+    how good, which sentences matched, what breaks a constraint."""
+    words = _TEMPLATES.get(language, _TEMPLATES["en"])
+    language = language if language in _TEMPLATES else "en"
+    parts = [words["with"].format(strength=words[_strength(similarity)], score=score, title=technology_title)]
     if sentence_pairs:
         best = sentence_pairs[0]
-        parts.append(f'your "{_quote(best.need_sentence)}" matches "{_quote(best.technology_sentence)}"')
+        parts.append(
+            words["sentences"].format(need=_quote(best.need_sentence), technology=_quote(best.technology_sentence))
+        )
     if shared_categories:
-        parts.append("both about " + ", ".join(category_label(c) for c in shared_categories))
+        labels = ", ".join(_category(c, language) for c in shared_categories)
+        parts.append(words["categories"].format(categories=labels))
     failed = [v.detail for v in verdicts if not v.satisfied]
     if failed:
-        parts.append("but " + "; ".join(failed))
+        parts.append(words["but"].format(failed="; ".join(failed)))
     elif verdicts:
-        parts.append("fits every stated constraint")
+        parts.append(words["fits"])
     return "; ".join(parts) + "."
 
 
@@ -100,6 +163,7 @@ def build_explanation(
     need_categories: tuple[str, ...],
     technology_categories: tuple[str, ...],
     verdicts: tuple[ConstraintVerdict, ...],
+    language: str = "en",
 ) -> Explanation:
     shared_categories = tuple(c for c in need_categories if c in technology_categories)
     return Explanation(
@@ -110,6 +174,7 @@ def build_explanation(
             sentence_pairs=sentence_pairs,
             shared_categories=shared_categories,
             verdicts=verdicts,
+            language=language,
         ),
         sentence_pairs=sentence_pairs,
         shared_terms=shared_terms(need_text, technology_text),

@@ -11,6 +11,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
+from matching.glossary import cross_lingual_text
+
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 # Shown terms skip a longer list (and number words), so evidence is about content, not grammar.
@@ -72,7 +74,7 @@ class LexicalIndex:
 
     def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
         for ident, text in zip(ids, texts, strict=True):
-            self._tokens[int(ident)] = tokenize(text)
+            self._tokens[int(ident)] = tokenize(cross_lingual_text(text))
         self._model = None
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -95,7 +97,7 @@ class LexicalIndex:
         model = self._ensure_built()
         if model is None:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        query = [t for t in tokenize(text) if t in model.vocab_dict]
+        query = [t for t in tokenize(cross_lingual_text(text)) if t in model.vocab_dict]
         if not query:
             return np.zeros(len(self._ids), dtype=np.float32), self._ids
         return np.asarray(model.get_scores(query), dtype=np.float32), self._ids

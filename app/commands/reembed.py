@@ -1,0 +1,68 @@
+"""`techmatch reembed`: encode every stored text with the configured model once and rebuild the index."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from app.config import Settings
+from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.migrations import SchemaNotCurrent, ensure_schema
+from app.services.reembed import reembed
+from matching.encoder import load_encoder
+from matching.engine import Matcher
+from matching.errors import EncoderError
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def reembed_command(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
+) -> None:
+    """Switch the index to TECHMATCH_MODEL: encode the stored texts it has no vector for (progress bar), rebuild."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
+    try:
+        matcher = Matcher(load_encoder(settings.model))
+    except EncoderError as exc:
+        _fail(str(exc))
+    engine = create_db_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with unit_of_work(create_session_factory(engine)) as session:
+            result = reembed(
+                session,
+                matcher=matcher,
+                index_dir=settings.index_dir,
+                batch_size=settings.encode_batch_size,
+                console=Console(stderr=True),
+            )
+    except SchemaNotCurrent as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    summary = {
+        "model": result.model,
+        "index": result.sync.outcome,
+        "reason": result.sync.reason,
+        "encoded": result.encoded,
+        "technologies": result.sync.technologies,
+        "needs": result.sync.needs,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    outcome = "index rebuilt" if result.sync.outcome == "rebuilt" else "index already current"
+    typer.echo(
+        f"{result.model}: {outcome}, {result.encoded} texts encoded, "
+        f"{result.sync.technologies} technologies and {result.sync.needs} needs indexed"
+    )
