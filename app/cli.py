@@ -24,6 +24,7 @@ from app.commands.contract import openapi
 from app.commands.curators import curators_cli
 from app.commands.db import db_cli
 from app.commands.keys import keys_cli
+from app.commands.reembed import reembed_command
 from app.config import MAX_K, Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
@@ -52,6 +53,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.command("openapi")(openapi)
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
+cli.command("reembed")(reembed_command)
 cli.command("import")(bulk_commands.import_command)
 cli.command("export")(bulk_commands.export_command)
 

@@ -18,7 +18,8 @@ from app.contract import install_openapi
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
 from app.migrations import check_schema
-from app.services.index_sync import save_index, sync_index
+from app.services.index_sync import save_index
+from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
 from matching.encoder import load_encoder
 from matching.engine import Matcher
@@ -48,12 +49,13 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             app.state.webhook_worker = worker
         ready = matcher or Matcher(load_encoder(settings.model))
         with unit_of_work(session_factory) as session:
-            result = sync_index(
+            # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
+            result = reembed(
                 session,
                 matcher=ready,
                 index_dir=settings.index_dir,
                 batch_size=settings.encode_batch_size,
-            )
+            ).sync
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome, result.technologies, result.needs, result.catalogue_version,
