@@ -226,6 +226,8 @@ class PairingPlan(Timestamped, Base):
     __tablename__ = "pairing_plans"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A plan names companies, so it belongs to their tenant.
+    tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT, server_default=DEFAULT_TENANT)
     name: Mapped[str | None] = mapped_column(String(300))
     fairness: Mapped[str] = mapped_column(String(20))
     min_score: Mapped[float] = mapped_column(Float)

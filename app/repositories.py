@@ -235,10 +235,11 @@ class PairingRepository:
     def get(self, plan_id: int) -> PairingPlan | None:
         return self.session.get(PairingPlan, plan_id)
 
-    def page(self, *, limit: int, offset: int) -> tuple[list[PairingPlan], int]:
-        total = self.session.scalar(select(func.count()).select_from(PairingPlan))
+    def page(self, *, limit: int, offset: int, tenant: str | None = None) -> tuple[list[PairingPlan], int]:
+        conditions = [PairingPlan.tenant == tenant] if tenant is not None else []
+        total = self.session.scalar(select(func.count()).select_from(PairingPlan).where(*conditions))
         rows = self.session.scalars(
-            select(PairingPlan).order_by(PairingPlan.id).limit(limit).offset(offset)
+            select(PairingPlan).where(*conditions).order_by(PairingPlan.id).limit(limit).offset(offset)
         ).all()
         return list(rows), total or 0
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app import models, schemas
 from app.config import Settings
 from app.errors import NotFound, ValidationProblem
+from app.models import DEFAULT_TENANT
 from app.repositories import PairingRepository
 from app.services.records import need_record, technology_record
 from matching import pairing
@@ -37,15 +38,18 @@ MAX_RANKING_DEPTH = 1000
 # -- reading ---------------------------------------------------------------------------------
 
 
-def get_plan(session: Session, *, plan_id: int) -> models.PairingPlan:
+def get_plan(session: Session, *, plan_id: int, tenant: str | None = None) -> models.PairingPlan:
+    """The plan; another tenant's is a 404 like a missing one."""
     plan = PairingRepository(session).get(plan_id)
-    if plan is None:
+    if plan is None or (tenant is not None and plan.tenant != tenant):
         raise NotFound(f"no pairing plan with id {plan_id}")
     return plan
 
 
-def list_plans(session: Session, *, limit: int, offset: int) -> tuple[list[models.PairingPlan], int]:
-    return PairingRepository(session).page(limit=limit, offset=offset)
+def list_plans(
+    session: Session, *, limit: int, offset: int, tenant: str | None = None
+) -> tuple[list[models.PairingPlan], int]:
+    return PairingRepository(session).page(limit=limit, offset=offset, tenant=tenant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +237,24 @@ def _problem(
         raise ValidationProblem(str(exc)) from exc
 
 
-def _check_known(session: Session, *, company_ids: Collection[int], provider_ids: Collection[int]) -> None:
+def _check_known(
+    session: Session,
+    *,
+    company_ids: Collection[int],
+    provider_ids: Collection[int],
+    tenant: str | None = None,
+    shared: bool = True,
+) -> None:
+    """Every id exists and the tenant may see it: its own companies; providers of a shared catalogue."""
     repository = PairingRepository(session)
+    companies = repository.companies(company_ids)
+    providers = repository.providers(provider_ids)
+    if tenant is not None:
+        companies = {i: c for i, c in companies.items() if c.tenant == tenant}
+        providers = {i: p for i, p in providers.items() if shared or p.tenant == tenant}
     for field, ids, found in (
-        ("company_ids", company_ids, repository.companies(company_ids)),
-        ("provider_ids", provider_ids, repository.providers(provider_ids)),
+        ("company_ids", company_ids, companies),
+        ("provider_ids", provider_ids, providers),
     ):
         unknown = sorted(set(ids) - set(found))
         if unknown:
@@ -245,15 +262,27 @@ def _check_known(session: Session, *, company_ids: Collection[int], provider_ids
 
 
 def create_plan(
-    session: Session, *, matcher: Matcher, data: schemas.PairingPlanCreate, settings: Settings
+    session: Session,
+    *,
+    matcher: Matcher,
+    data: schemas.PairingPlanCreate,
+    settings: Settings,
+    tenant: str = DEFAULT_TENANT,
 ) -> models.PairingPlan:
     """Score every company against every provider with the engine, optimise, store revision 1."""
-    _check_known(session, company_ids=data.company_ids, provider_ids=data.provider_ids)
+    _check_known(
+        session,
+        company_ids=data.company_ids,
+        provider_ids=data.provider_ids,
+        tenant=tenant,
+        shared=settings.share_catalogue,
+    )
     scores = _score_matrix(
         session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids, settings=settings
     )
     capacity = {p: data.capacities.get(p, data.default_capacity or 0) for p in data.provider_ids}
     plan = models.PairingPlan(
+        tenant=tenant,
         name=data.name,
         fairness=data.fairness,
         min_score=data.min_score,
@@ -286,9 +315,11 @@ def create_plan(
     return PairingRepository(session).add(plan)
 
 
-def revise_plan(session: Session, *, plan_id: int, data: schemas.PairingRevisionCreate) -> models.PairingPlan:
+def revise_plan(
+    session: Session, *, plan_id: int, data: schemas.PairingRevisionCreate, tenant: str | None = None
+) -> models.PairingPlan:
     """Lock and remove pairs, re-optimise the rest from the stored scores, append a revision."""
-    plan = get_plan(session, plan_id=plan_id)
+    plan = get_plan(session, plan_id=plan_id, tenant=tenant)
     previous = _engine_plan(plan)
     locks = [(p.company_id, p.provider_id) for p in data.lock]
     removals = [(p.company_id, p.provider_id) for p in data.remove]

@@ -158,3 +158,26 @@ def test_unshared_catalogue_is_private_to_each_tenant(private_app: tuple[TestCli
     assert {m["technology_id"] for m in ad_hoc} == {own["id"]}
     theirs = north.post("/api/v1/match", {"text": "camera weld"}).json()["items"]
     assert technology["id"] in {m["technology_id"] for m in theirs}
+
+
+def test_pairing_plans_belong_to_their_tenant(client: TestClient, app: FastAPI) -> None:
+    headers = {
+        name: {"Authorization": f"Bearer {create_api_key(app, tenant=name, scopes=(*SCOPES, 'pairing'))}"}
+        for name in ("north", "south")
+    }
+    north = Tenant(client, app, "north")
+    north.headers = headers["north"]
+    provider, _ = _catalogue(north, name="Vision ApS", title="Camera weld inspection")
+    company, _ = _need(north, ref="C1", title="Camera inspection of welds")
+    body = {"company_ids": [company["id"]], "provider_ids": [provider["id"]], "max_per_company": 1,
+            "default_capacity": 1}
+    plan = client.post("/api/v1/pairing-plans", json=body, headers=headers["north"])
+    assert plan.status_code == 201, plan.text
+    path = f"/api/v1/pairing-plans/{plan.json()['id']}"
+    assert client.get(path, headers=headers["north"]).status_code == 200
+    _problem(client.get(path, headers=headers["south"]), 404)
+    _problem(client.get(f"{path}/export.csv", headers=headers["south"]), 404)
+    assert client.get("/api/v1/pairing-plans", headers=headers["south"]).json()["total"] == 0
+    # Another tenant's companies cannot be put on a plan (the shared providers can).
+    refused = _problem(client.post("/api/v1/pairing-plans", json=body, headers=headers["south"]), 422)
+    assert refused["errors"][0]["location"] == ["body", "company_ids"]
