@@ -59,8 +59,6 @@ def import_command(
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror}")
     settings = _settings()
-    if len(data) > settings.import_max_bytes:
-        _fail(f"{file.name} is larger than {settings.import_max_bytes} bytes (TECHMATCH_IMPORT_MAX_BYTES)")
     matcher = None
     if not dry_run:
         try:

@@ -380,7 +380,9 @@ def import_file(
     Rows are written in the caller's transaction; the index follows after it commits.
     `matcher` may be None only for a dry run.
     """
-    table = read_table(data, file_format=file_format, max_rows=settings.import_max_rows)
+    table = read_table(
+        data, file_format=file_format, max_rows=settings.import_max_rows, max_bytes=settings.import_max_bytes
+    )
     valid, problems = _parse(resource, table, max_chars=settings.max_text_chars)
     problems += _resolve(session, resource, valid, tenant=tenant)
     if problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -37,6 +38,9 @@ _ESCAPED = (*FORMULA_PREFIXES, "\n", "'")
 LIST_SEPARATOR = ";"
 # Our resources have at most a dozen columns; a wider sheet is not read past this.
 MAX_COLUMNS = 64
+# A workbook is a zip of XML; its parts may unpack to this many times the upload limit (XML of real
+# sheets compresses about ten to one), so that a small zip bomb is refused before it is parsed.
+MAX_UNPACK_RATIO = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +83,16 @@ def restore(value: str) -> str:
 # Reading
 
 
-def read_table(data: bytes, *, file_format: FileFormat, max_rows: int) -> RawTable:
-    """The rows of an uploaded file; 400 when it is not a file of that format, 413 past `max_rows`."""
+def read_table(data: bytes, *, file_format: FileFormat, max_rows: int, max_bytes: int) -> RawTable:
+    """The rows of an uploaded file; 400 when it is not a file of that format, 413 past the limits."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes; split it")
     if not data.strip():
         raise BadRequest("the file is empty")
     if file_format is FileFormat.csv:
         return _read_csv(_text(data, "CSV"), max_rows=max_rows)
     if file_format is FileFormat.xlsx:
+        _check_unpacked_size(data, limit=MAX_UNPACK_RATIO * max_bytes)
         return _read_xlsx(data, max_rows=max_rows)
     return _read_jsonl(_text(data, "JSON Lines"), max_rows=max_rows)
 
@@ -134,6 +141,17 @@ def _by_header(table: RawTable, number: int, cells: Sequence[Any]) -> dict[str, 
             Problem(number, None, f"{len(header) + len(extra)} cells but the header names {len(header)} columns")
         )
     return {name: cell for name, cell in zip(header, cells, strict=False) if name}
+
+
+def _check_unpacked_size(data: bytes, *, limit: int) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # Declared sizes bound what zipfile will inflate, so they can be trusted here.
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise BadRequest(f"not a readable XLSX file: {type(exc).__name__}") from exc
+    if unpacked > limit:
+        raise PayloadTooLarge(f"the workbook unpacks to {unpacked} bytes, more than {limit}; split it")
 
 
 def _read_xlsx(data: bytes, *, max_rows: int) -> RawTable:

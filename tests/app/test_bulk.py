@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -296,6 +297,20 @@ def test_row_and_size_limits(settings: Settings) -> None:
         too_big = _upload(client, "companies", "c.csv", b"ref,name\nR1," + b"x" * 3000 + b"\n")
         assert too_big.status_code == 413
         assert _items(client, "companies") == []
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_the_limit_is_refused(settings: Settings) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/sharedStrings.xml", " " * 5_000_000)  # deflates to a few kB
+    small = settings.model_copy(update={"import_max_bytes": 100_000})
+    assert len(buffer.getvalue()) < small.import_max_bytes
+    with TestClient(create_app(small)) as client:
+        authorize(client)
+        response = _upload(client, "companies", "bomb.xlsx", buffer.getvalue())
+    assert response.status_code == 413
+    assert "unpacks to 5000008 bytes" in response.json()["detail"]
 
 
 def test_imports_belong_to_the_keys_tenant(client: TestClient) -> None:
