@@ -68,6 +68,8 @@ FULL = Sizes(
     txtai=3000, queries=200,
 )
 QUICK = Sizes(ingest=200, online=300, online_requests=(10, 24, 64), index=(3000,), cold=2000, txtai=200, queries=20)
+# For the test of the mechanics: as small as still exercises every path.
+TINY = Sizes(ingest=40, online=60, online_requests=(4, 8, 32), index=(2000,), cold=100, txtai=40, queries=8)
 CONCURRENCY = (1, 8, 32)
 
 
@@ -487,8 +489,10 @@ def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
 CASES = ("ingest", "online", "index", "cold", "txtai")
 
 
-def run(cases: list[str], *, quick: bool, model: str, index_sizes: tuple[int, ...] | None = None) -> dict[str, Any]:
-    sizes = QUICK if quick else FULL
+def run(
+    cases: list[str], *, quick: bool, model: str, index_sizes: tuple[int, ...] | None = None, tiny: bool = False
+) -> dict[str, Any]:
+    sizes = TINY if tiny else QUICK if quick else FULL
     results: dict[str, Any] = {"quick": quick, "model": model, "cpus": os.cpu_count()}
     for case in cases:
         log(f"== {case}")
@@ -514,13 +518,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the mechanics in a minute")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model setting (hashing: no model, for tests)")
+    parser.add_argument("--tiny", action="store_true", help="smaller still than --quick (the test suite)")
     parser.add_argument("--index-sizes", default=None, help="comma-separated sizes for the index case")
     args = parser.parse_args()
     unknown = set(args.cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     index_sizes = tuple(int(s) for s in args.index_sizes.split(",")) if args.index_sizes else None
-    results = run(list(args.cases) or list(CASES), quick=args.quick, model=args.model, index_sizes=index_sizes)
+    results = run(
+        list(args.cases) or list(CASES), quick=args.quick or args.tiny, model=args.model, index_sizes=index_sizes,
+        tiny=args.tiny,
+    )
     if args.json:
         print(json.dumps(results))
     else:

@@ -1,0 +1,46 @@
+"""The speed benchmark's mechanics at tiny sizes with the hashing encoder: JSON shape, no errors (no timings)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+def test_bench_quick_json_has_every_figure(tmp_path: Path) -> None:
+    command = [
+        sys.executable, str(SCRIPTS / "bench.py"), "ingest", "index", "online", "cold",
+        "--quick", "--json", "--model", "hashing", "--tiny",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+
+    ingest = report["ingest"]
+    assert ingest["texts_encoded_first_load"] == ingest["technologies"]
+    assert ingest["texts_encoded_reload"] == 0
+    assert ingest["texts_encoded_rebuild"] == 0
+    assert ingest["reload_outcome"] == "loaded"
+    assert ingest["ratio_bare_over_load"] > 0
+
+    index = report["index"]["2000"]
+    assert index["kind"] == "ivf-sq8-ip"
+    assert 0 <= index["recall_at_10"] <= 1
+    assert index["removed"] == 1000 and index["removed_found_after"] == 0
+    assert index["updated_found_first"] == 100
+    assert index["size_after_edits"] == index["count"] - 900
+
+    online = report["online"]
+    assert online["errors"] == 0
+    assert set(online["batched"]) == {"1", "8", "32"}
+    for phase in online["batched"].values():
+        assert phase["throughput_rps"] > 0
+        assert phase["p99_ms"] >= phase["p50_ms"] > 0
+
+    cold = report["cold"]
+    assert cold["readyz"]["status"] == "ready"
+    assert cold["readyz"]["technologies"] == cold["technologies"]
+    assert cold["ready_saved_index_s"] > 0
