@@ -28,6 +28,13 @@ SECURITY_HEADERS = {
 }
 
 
+CONSTRAINT_LABELS = {"budget": "Budget", "min_trl": "Minimum TRL", "region": "Region", "languages": "Languages"}
+
+
+def _constraint(name: str) -> str:
+    return CONSTRAINT_LABELS.get(name, name.replace("_", " "))
+
+
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -39,6 +46,7 @@ def _environment() -> Environment:
     )
     environment.filters["when"] = _when
     environment.filters["category"] = category_label
+    environment.filters["constraint"] = _constraint
     return environment
 
 

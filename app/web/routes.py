@@ -16,9 +16,11 @@ from app.models import MatchStatus, Need
 from app.repositories import NeedRepository
 from app.review_repository import QueueFilters, QueueSort, ReviewRepository
 from app.services import curators, review
+from app.services.records import technology_record
 from app.web.highlight import highlight, term_stems
 from app.web.rendering import render
 from app.web.security import CsrfDep, CuratorDep, curator_actor, sign_in, sign_out
+from matching import text as matching_text
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 
@@ -167,7 +169,8 @@ def match_page(match_id: int, request: Request, curator: CuratorDep, session: Se
     stems = term_stems(explanation.get("shared_terms") or [])
     need_text = "\n".join(p for p in (need.title.strip(), need.description.strip()) if p)
     technology = match.technology
-    technology_text = "\n".join(p for p in (technology.title.strip(), technology.description.strip()) if p)
+    # The text the engine embedded (with its category and sector lines), so every aligned sentence is found.
+    technology_text = matching_text.technology_text(technology_record(technology))
     return render(
         request,
         "match.html",
