@@ -21,6 +21,7 @@ from app.migrations import check_schema
 from app.services.index_sync import save_index
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
+from app.web import install_web
 from matching.encoder import load_encoder
 from matching.engine import Matcher
 
@@ -103,4 +104,5 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     install_openapi(app)
     app.include_router(api_router)
     app.include_router(health.router)
+    install_web(app, settings)
     return app
