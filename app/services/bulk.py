@@ -119,6 +119,7 @@ class _Row:
     columns: dict[str, Any]
     given: set[str]
     target: Any = None
+    parent: Any = None
     changes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -340,6 +341,7 @@ def _resolve(
                 problems.append(Problem(row.row, id_column, f"no {word} with id {values[id_column]}"))
                 continue
         row.columns[f"{word}_id"] = parent.id
+        row.parent = parent
     return problems
 
 
@@ -413,9 +415,11 @@ def _write(
     spec = SPECS[resource]
     written: list[Any] = []
     renamed: list[int] = []
+    # The parent object goes on the row too, so the records for the index need no query per row.
+    parent = spec.parent[3] if spec.parent is not None else None
     for row in rows:
         if row.target is None:
-            target = spec.model(**row.columns, tenant=tenant)
+            target = spec.model(**row.columns, tenant=tenant, **({parent: row.parent} if parent else {}))
             session.add(target)
             written.append(target)
         elif row.changes:
@@ -424,17 +428,15 @@ def _write(
                 renamed.append(row.target.id)
             for name, value in row.changes.items():
                 setattr(row.target, name, value)
+            if parent and f"{parent}_id" in row.changes:
+                setattr(row.target, parent, row.parent)
             written.append(row.target)
     session.flush()
     CatalogueStateRepository(session).bump()
     repository = BulkRepository(session)
     if resource is Resource.technologies:
-        for technology in written:
-            session.refresh(technology, ["provider"])
         _index_technologies(session, matcher=matcher, rows=written, settings=settings)
     elif resource is Resource.needs:
-        for need in written:
-            session.refresh(need, ["company"])
         _index_needs(session, matcher=matcher, rows=written, settings=settings)
     elif resource is Resource.providers and renamed:
         _index_technologies(session, matcher=matcher, rows=repository.technologies_of(renamed), settings=settings)

@@ -347,3 +347,15 @@ def test_a_file_over_the_general_body_cap_is_imported(client: TestClient, settin
     response = _upload(client, "companies", "companies.csv", data)
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 300
+
+
+def test_moving_a_technology_to_another_provider_reaches_the_index(client: TestClient) -> None:
+    assert _upload(client, "providers", "providers.csv", _fixture("providers.csv")).status_code == 200
+    assert _upload(client, "technologies", "technologies.csv", _fixture("technologies.csv")).status_code == 200
+    moved = b"ref,provider_ref,title\r\nBT3,LV1,Gripper exchange\r\n"
+    assert _upload(client, "technologies", "t.csv", moved).json()["updated"] == 1
+    bt3 = next(t for t in _items(client, "technologies") if t["ref"] == "BT3")
+    assert bt3["provider_name"] == "Limfjord Vision ApS" and bt3["categories"] == ["cobots"]
+    found = client.post("/api/v1/match", json={"text": "quick-change grippers for one cobot", "k": 1}).json()
+    assert found["items"][0]["technology_ref"] == "BT3"
+    assert found["items"][0]["provider_name"] == "Limfjord Vision ApS"
