@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.models import Match, MatchStatus, Need, ReviewDecision, utcnow
 from app.review_repository import QueueFilters, QueueSort, ReviewRepository
+from app.services.webhooks import enqueue_event
 
 logger = logging.getLogger(__name__)
 
@@ -212,10 +213,6 @@ def _notify(session: Session, *, actor: Actor, match: Match, decision: ReviewDec
     event_name = _EVENTS.get(match.status)
     if event_name is None:
         return
-    try:
-        from app.services.webhooks import enqueue_event
-    except ImportError:  # webhooks are optional until their module is installed
-        return
     enqueue_event(
         session,
         tenant=actor.tenant,
@@ -291,11 +288,12 @@ def neighbours(
     )
 
 
+def recent_decisions(session: Session, *, tenant: str, limit: int) -> list[ReviewDecision]:
+    return ReviewRepository(session).recent_decisions(tenant=tenant, limit=limit)
+
+
+# The audit trail is append-only: the ORM refuses to change or delete a decision.
 @event.listens_for(ReviewDecision, "before_update")
 @event.listens_for(ReviewDecision, "before_delete")
 def _append_only(_mapper: object, _connection: object, target: ReviewDecision) -> None:
     raise PermissionError(f"review decision {target.id} is append-only")
-
-
-def recent_decisions(session: Session, *, tenant: str, limit: int) -> list[ReviewDecision]:
-    return ReviewRepository(session).recent_decisions(tenant=tenant, limit=limit)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
-from app.models import Match, ReviewDecision
+from app.models import Match, ReviewDecision, WebhookDelivery
 from tests.app.support import authorize
 
 
@@ -219,3 +219,33 @@ def test_another_tenant_sees_no_match_of_this_one(reviewed: TestClient) -> None:
     assert _queue(reviewed)["total"] == 0
     assert reviewed.get(f"/api/v1/review/matches/{match_id}").status_code == 404
     assert _decide(reviewed, match_id, action="approve").status_code == 404
+
+
+def test_decisions_notify_webhook_subscribers(loaded_settings: Settings) -> None:
+    # No worker, so deliveries stay pending; the receiver is on the allowlist an administrator keeps.
+    settings = loaded_settings.model_copy(
+        update={"webhook_worker": False, "webhook_allowed_hosts": ["hooks.example.org:443"]}
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        authorize(client)
+        subscribed = client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://hooks.example.org/techmatch", "events": ["match.approved", "match.rejected"]},
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        _compute_all(client)
+        first, second, third = (i["match_id"] for i in _queue(client)["items"][:3])
+        _decide(client, first, action="approve_edited", summary="Edited.")
+        _decide(client, second, action="reject", reason_code="duplicate")
+        _decide(client, second, action="reopen")
+        bad = _decide(client, third, action="reject")  # refused: no delivery either
+        assert bad.status_code == 422
+    with unit_of_work(app.state.session_factory) as session:
+        deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+        assert [(d.event, d.payload["match_id"]) for d in deliveries] == [
+            ("match.approved", first),
+            ("match.rejected", second),
+        ]
+        assert deliveries[0].payload["summary"] == "Edited."
+        assert deliveries[1].payload["reason_code"] == "duplicate"
