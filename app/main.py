@@ -17,7 +17,7 @@ from app.config import Settings
 from app.contract import install_openapi
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
-from app.migrations import check_schema
+from app.migrations import SchemaNotCurrent, check_schema
 from app.services.index_sync import save_index
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
@@ -43,11 +43,11 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
 
     def start(app: FastAPI) -> None:
         # Refuse to serve a database that is not at the code's migration head (the message names the command).
-        check_schema(engine)
-        if settings.webhook_worker:
-            worker = WebhookWorker(session_factory, settings=settings)
-            worker.start()
-            app.state.webhook_worker = worker
+        try:
+            check_schema(engine)
+        except SchemaNotCurrent:
+            engine.dispose()  # the lifespan ends here, so stop() will not run
+            raise
         ready = matcher or Matcher(load_encoder(settings.model))
         with unit_of_work(session_factory) as session:
             # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         )
         app.state.index_sync = result
         app.state.matcher = ready
+        if settings.webhook_worker:
+            worker = WebhookWorker(session_factory, settings=settings)
+            worker.start()
+            app.state.webhook_worker = worker
 
     def stop(app: FastAPI) -> None:
         worker: WebhookWorker | None = app.state.webhook_worker
