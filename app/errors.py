@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -188,9 +188,24 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _overflow_error(request: Request, exc: Exception) -> JSONResponse:
+    # An id or number past what the database stores (64-bit integers) cannot name a row or a sane
+    # value; the schema allows any integer, so the driver is where it shows (SQLite: OverflowError,
+    # PostgreSQL: DataError).
+    logger.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        status=422,
+        detail="a number in the request is out of range (at most 2**63 - 1 in magnitude)",
+        instance=request.url.path,
+        errors=[{"location": ["request"], "message": "number out of range", "type": "overflow"}],
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OverflowError, _overflow_error)
+    app.add_exception_handler(DataError, _overflow_error)  # PostgreSQL: numeric value out of range
     app.add_exception_handler(Exception, _unexpected_error)

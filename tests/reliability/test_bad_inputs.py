@@ -1,0 +1,291 @@
+"""Bad-input catalogue: each bad request gets a clear 4xx problem+json and changes no stored data.
+
+Also: unusual but valid text (emoji, right-to-left, injection strings) is stored literally, and
+HTML stored in a need is escaped on the curator pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+from sqlalchemy import text
+
+from app.config import Settings
+from app.db import unit_of_work
+from app.main import create_app
+from app.services import curators
+from tests.app.support import authorize
+
+# Tables whose content a refused request must leave exactly as it was.
+STORED = (
+    "providers", "technologies", "companies", "needs", "matches", "review_decisions",
+    "pairing_plans", "pairing_revisions", "embeddings", "catalogue_state",
+)
+SQL_INJECTION = "x'); DROP TABLE needs; --"
+SCRIPT = "<script>alert('x')</script>"
+IMG = '<img src=x onerror="alert(1)">'
+HUGE = 2**70
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad request: method, path ({need}, {technology}, {company}, {provider}, {match} filled in)."""
+
+    name: str
+    method: str
+    path: str
+    json: Any = None
+    content: bytes | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    status: int | None = None  # the exact 4xx where it is certain, else any 4xx
+
+
+def _need(**changes: Any) -> dict[str, Any]:
+    return {"company_id": "{company}", "title": "Sorting castings", "description": "By hand.", **changes}
+
+
+def _technology(**changes: Any) -> dict[str, Any]:
+    return {"provider_id": "{provider}", "title": "Vision sorter", "description": "Sorts parts.", **changes}
+
+
+def _xlsx(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+CATALOGUE: list[Bad] = [
+    # bodies that are not what the operation takes
+    Bad("empty body", "POST", "/api/v1/needs", json={}, status=422),
+    Bad("body is not JSON", "POST", "/api/v1/needs", content=b"{title: oops", status=422),
+    Bad("body is a JSON array", "POST", "/api/v1/needs", json=[_need()], status=422),
+    Bad("body is null", "POST", "/api/v1/needs", content=b"null", status=422),
+    Bad("invalid UTF-8 in the body", "POST", "/api/v1/needs",
+        content=b'{"company_id": 1, "title": "caf\xe9 \xff\xfe"}', status=400),
+    Bad("unknown field", "POST", "/api/v1/needs", json=_need(priority="urgent"), status=422),
+    # texts
+    Bad("empty title", "POST", "/api/v1/needs", json=_need(title=""), status=422),
+    Bad("whitespace-only title", "POST", "/api/v1/needs", json=_need(title=" \t\n "), status=422),
+    Bad("title over 300 characters", "POST", "/api/v1/needs", json=_need(title="x" * 301), status=422),
+    Bad("very long line as title", "POST", "/api/v1/needs", json=_need(title="word " * 4000), status=422),
+    Bad("huge description (over the text cap)", "POST", "/api/v1/needs",
+        json=_need(description="lorem ipsum " * 2000), status=422),
+    Bad("NUL byte in the title", "POST", "/api/v1/needs", json=_need(title="Sorting\x00castings"), status=422),
+    Bad("escape sequence in the description", "POST", "/api/v1/needs",
+        json=_need(description="\x1b[31mred\x1b[0m alert"), status=422),
+    Bad("C1 control character in a provider name", "POST", "/api/v1/providers",
+        json={"name": "Nordlys\x85Robotics", "country": "DK", "description": "x"}, status=422),
+    # wrong types and nulls
+    Bad("title is a number", "POST", "/api/v1/needs", json=_need(title=42), status=422),
+    Bad("company_id is a string", "POST", "/api/v1/needs", json=_need(company_id="abc"), status=422),
+    Bad("company_id is null", "POST", "/api/v1/needs", json=_need(company_id=None), status=422),
+    Bad("constraints is a string", "POST", "/api/v1/needs", json=_need(constraints="cheap"), status=422),
+    Bad("title set to null on update", "PATCH", "/api/v1/needs/{need}", json={"title": None}, status=422),
+    Bad("employees as a float", "POST", "/api/v1/companies", json={"name": "A/S", "employees": 1e30}, status=422),
+    # codes: emoji, right-to-left text and injection strings where a code belongs
+    Bad("emoji as language code", "POST", "/api/v1/needs", json=_need(lang="🙂🙂"), status=422),
+    Bad("right-to-left text as language code", "POST", "/api/v1/needs", json=_need(lang="עב"), status=422),
+    Bad("right-to-left text as country", "POST", "/api/v1/providers",
+        json={"name": "Nordlys", "country": "دك", "description": "x"}, status=422),
+    Bad("SQL injection as ref", "POST", "/api/v1/needs", json=_need(ref=SQL_INJECTION), status=422),
+    Bad("SQL injection as sector", "POST", "/api/v1/companies",
+        json={"name": "Vejle A/S", "sector": SQL_INJECTION}, status=422),
+    Bad("script as category", "POST", "/api/v1/technologies", json=_technology(categories=[SCRIPT]), status=422),
+    Bad("HTML as region", "POST", "/api/v1/needs", json=_need(constraints={"region": IMG}), status=422),
+    Bad("SQL injection in a query filter", "GET", "/api/v1/review/queue",
+        params={"status": "proposed' OR '1'='1"}, status=422),
+    # numbers
+    Bad("negative budget", "POST", "/api/v1/needs", json=_need(constraints={"budget_eur_max": -1}), status=422),
+    Bad("TRL 99", "POST", "/api/v1/technologies", json=_technology(trl=99), status=422),
+    Bad("negative price", "POST", "/api/v1/technologies", json=_technology(price_min_eur=-5), status=422),
+    Bad("negative employees", "POST", "/api/v1/companies", json={"name": "A/S", "employees": -5}, status=422),
+    Bad("company id past 64 bits", "POST", "/api/v1/needs", json=_need(company_id=HUGE), status=422),
+    Bad("path id past 64 bits", "GET", f"/api/v1/needs/{HUGE}", status=422),
+    Bad("path id not a number", "GET", "/api/v1/needs/abc", status=422),
+    Bad("unknown need", "GET", "/api/v1/needs/999999", status=404),
+    Bad("negative page size", "GET", "/api/v1/needs", params={"limit": -1}, status=422),
+    Bad("page size past the cap", "GET", "/api/v1/needs", params={"limit": 100_000}, status=422),
+    Bad("negative offset", "GET", "/api/v1/needs", params={"offset": -5}, status=422),
+    Bad("k = 0", "POST", "/api/v1/match", json={"text": "welding", "k": 0}, status=422),
+    Bad("k = 1000", "POST", "/api/v1/match", json={"text": "welding", "k": 1000}, status=422),
+    Bad("k is a word", "POST", "/api/v1/needs/{need}/matches", params={"k": "ten"}, status=422),
+    Bad("empty match text", "POST", "/api/v1/match", json={"text": ""}, status=422),
+    # duplicates
+    Bad("duplicate ref", "POST", "/api/v1/needs", json=_need(ref="{need_ref}"), status=409),
+    Bad("duplicate company ids in a pairing plan", "POST", "/api/v1/pairing-plans",
+        json={"company_ids": ["{company}", "{company}"], "provider_ids": ["{provider}"]}, status=422),
+    Bad("empty pairing plan", "POST", "/api/v1/pairing-plans", json={"company_ids": [], "provider_ids": []},
+        status=422),
+    # curator decisions
+    Bad("unknown decision action", "POST", "/api/v1/review/matches/{match}/decisions",
+        json={"action": "delete"}, status=422),
+    Bad("reject without a reason", "POST", "/api/v1/review/matches/{match}/decisions",
+        json={"action": "reject"}, status=422),
+    # malformed files
+    Bad("CSV of binary garbage", "POST", "/api/v1/imports/needs",
+        files={"file": ("needs.csv", bytes(range(256)) * 4, CSV)}),
+    Bad("CSV without a header row", "POST", "/api/v1/imports/needs",
+        files={"file": ("needs.csv", b"", CSV)}),
+    Bad("CSV with an unknown column", "POST", "/api/v1/imports/needs",
+        files={"file": ("needs.csv", b"ref,title,colour\nn1,Sorting,red\n", CSV)}),
+    Bad("CSV with a wrong type", "POST", "/api/v1/imports/technologies",
+        files={"file": ("t.csv", b"ref,provider_ref,title,trl\nt1,{provider_ref},Sorter,high\n", CSV)}),
+    Bad("CSV with a script in a code column", "POST", "/api/v1/imports/companies",
+        files={"file": ("c.csv", f"ref,name,sector\nc1,Vejle,{SCRIPT}\n".encode(), CSV)}),
+    Bad("CSV with duplicate refs", "POST", "/api/v1/imports/companies",
+        files={"file": ("c.csv", b"ref,name\nc1,Vejle\nc1,Hobro\n", CSV)}),
+    Bad("XLSX that is not a zip", "POST", "/api/v1/imports/needs",
+        files={"file": ("needs.xlsx", b"PK\x03\x04 not really a workbook", XLSX)}),
+    Bad("XLSX with a word in a number column", "POST", "/api/v1/imports/companies",
+        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", "many"]]), XLSX)}),
+    Bad("XLSX with a negative number", "POST", "/api/v1/imports/companies",
+        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", -3]]), XLSX)}),
+]
+
+
+@pytest.fixture
+def api(loaded_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(loaded_settings.model_copy(update={"rate_limit": "1000000/minute"}))
+    with TestClient(app) as client:
+        authorize(client)
+        need = client.get("/api/v1/needs").json()["items"][0]
+        client.post(f"/api/v1/needs/{need['id']}/matches", params={"k": 3}).raise_for_status()
+        yield client
+
+
+def _snapshot(app: FastAPI) -> str:
+    digest = hashlib.sha256()
+    with unit_of_work(app.state.session_factory) as session:
+        for table in STORED:
+            for row in session.execute(text(f"SELECT * FROM {table} ORDER BY 1")):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        if value.strip("{}") in ids and value.startswith("{") and value.endswith("}"):
+            return ids[value.strip("{}")]
+        return value.format(**ids) if "{" in value and "}" in value and "{'" not in value else value
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
+
+
+def _ids(client: TestClient) -> dict[str, Any]:
+    need = client.get("/api/v1/needs").json()["items"][0]
+    provider = client.get("/api/v1/providers").json()["items"][0]
+    match = client.get("/api/v1/review/queue").json()["items"][0]
+    return {
+        "need": need["id"], "need_ref": need["ref"], "company": need["company_id"],
+        "technology": client.get("/api/v1/technologies").json()["items"][0]["id"],
+        "provider": provider["id"], "provider_ref": provider["ref"], "match": match["match_id"],
+    }
+
+
+def test_the_catalogue_is_large_enough() -> None:
+    assert len(CATALOGUE) >= 40
+    assert len({case.name for case in CATALOGUE}) == len(CATALOGUE)
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[case.name for case in CATALOGUE])
+def test_bad_input_is_refused_with_a_problem(api: TestClient, case: Bad) -> None:
+    app = api.app
+    assert isinstance(app, FastAPI)
+    ids = _ids(api)
+    before = _snapshot(app)
+    files = None
+    if case.files is not None:
+        files = {
+            name: (filename, data.replace(b"{provider_ref}", str(ids["provider_ref"]).encode()), media)
+            for name, (filename, data, media) in case.files.items()
+        }
+    headers = {"Content-Type": "application/json"} if case.content is not None else None
+    response = api.request(
+        case.method,
+        _fill(case.path, ids),
+        json=_fill(case.json, ids) if case.json is not None else None,
+        content=case.content,
+        params=_fill(case.params, ids),
+        files=files,
+        headers=headers,
+    )
+    assert 400 <= response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
+    if case.status is not None:
+        assert response.status_code == case.status, response.text[:500]
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["detail"], "a problem says what is wrong"
+    if response.status_code == 422:
+        assert problem.get("errors"), "a validation problem lists its errors"
+    assert _snapshot(app) == before, "a refused request changed stored data"
+
+
+VALID_BUT_UNUSUAL = {
+    "emoji": "Robot 🤖 welding 🔥 for small batches 👍",
+    "right-to-left": "مشكلة في اللحام — בעיה בריתוך",
+    "bidi mixed with numbers": "Line 3 ‏(٣)‏ stops at 14:00",
+    "SQL injection text": SQL_INJECTION,
+    "script text": SCRIPT,
+    "combining characters": "Za̐l̃g̊ö welding",
+}
+
+
+@pytest.mark.parametrize("title", list(VALID_BUT_UNUSUAL.values()), ids=list(VALID_BUT_UNUSUAL))
+def test_unusual_text_is_stored_literally(api: TestClient, title: str) -> None:
+    ids = _ids(api)
+    response = api.post("/api/v1/needs", json=_need(company_id=ids["company"], title=title, description=title))
+    assert response.status_code == 201, response.text
+    stored = api.get(f"/api/v1/needs/{response.json()['id']}").json()
+    assert (stored["title"], stored["description"]) == (title, title)
+    assert api.get("/api/v1/needs", params={"limit": 100}).status_code == 200  # the table still reads
+
+
+def test_html_in_a_need_is_escaped_on_the_curator_pages(api: TestClient) -> None:
+    app = api.app
+    assert isinstance(app, FastAPI)
+    ids = _ids(api)
+    payload = f"{SCRIPT} {IMG} <a href=\"javascript:alert(2)\">x</a>"
+    need = api.post(
+        "/api/v1/needs", json=_need(company_id=ids["company"], title=f"Pump {SCRIPT}", description=payload)
+    ).json()
+    api.post(f"/api/v1/needs/{need['id']}/matches", params={"k": 3}).raise_for_status()
+    match_id = api.get("/api/v1/review/queue", params={"need_id": need["id"]}).json()["items"][0]["match_id"]
+    with unit_of_work(app.state.session_factory) as session:
+        curators.create_curator(session, username="xss-check", password="a long password 123", tenant="default")
+    del api.headers["Authorization"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', api.get("/review/login").text)
+    assert token is not None
+    signed_in = api.post(
+        "/review/login",
+        data={"username": "xss-check", "password": "a long password 123", "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    for page in ("/review", f"/review/matches/{match_id}", f"/review/needs/{need['id']}"):
+        html = api.get(page).text
+        assert "Pump" in html, page
+        assert "<script>alert" not in html, page
+        assert "<img src=x" not in html and 'href="javascript:' not in html, page
+        assert "&lt;script&gt;" in html, page
