@@ -149,7 +149,8 @@ def _canonical_from_jsonl(
 ) -> tuple[dict[str, Any], dict[str, str], list[Problem]]:
     """The benchmark format's names mapped to spreadsheet columns (FORMAT.md); those names are accepted too."""
     values: dict[str, Any] = {}
-    names: dict[str, str] = {}
+    # A problem with an absent field is reported under the benchmark's name for it.
+    names: dict[str, str] = {"ref": "id"} | ({spec.parent[0]: spec.parent[1]} if spec.parent else {})
     problems: list[Problem] = []
 
     def put(column: str, value: Any, source: str) -> None:
@@ -291,7 +292,6 @@ def _parse(
             found: list[Problem] = []
         else:
             values, names, found = _canonical_from_jsonl(resource, spec, raw)
-            found = [*found, *_jsonl_missing(spec, raw, values)]
         ref = values.get("ref")
         if isinstance(ref, str) and ref in first_row:
             problems.append(Problem(raw.row, names.get("ref", "ref"), f"ref {ref!r} is also on row {first_row[ref]}"))
@@ -302,11 +302,6 @@ def _parse(
         if row is not None and not found:
             valid.append((row, values))
     return valid, problems
-
-
-def _jsonl_missing(spec: _Spec, raw: RawRow, values: dict[str, Any]) -> list[Problem]:
-    # A spreadsheet's header says which columns exist; a JSON object says it per row.
-    return [Problem(raw.row, name, "required field is missing") for name in spec.required if name not in values]
 
 
 # Checking rows against the database and each other

@@ -359,3 +359,12 @@ def test_moving_a_technology_to_another_provider_reaches_the_index(client: TestC
     found = client.post("/api/v1/match", json={"text": "quick-change grippers for one cobot", "k": 1}).json()
     assert found["items"][0]["technology_ref"] == "BT3"
     assert found["items"][0]["provider_name"] == "Limfjord Vision ApS"
+
+
+def test_a_json_line_without_its_required_fields_names_each_once(client: TestClient) -> None:
+    response = _upload(client, "needs", "needs.jsonl", b'{"id": "N1", "description": "no title, no company"}\n')
+    assert response.status_code == 422
+    assert sorted((e["row"], e["column"], e["problem"]) for e in response.json()["errors"]) == [
+        (1, "company_id", "the company is missing (company_ref or company_id)"),
+        (1, "title", "Field required"),
+    ]
