@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -102,6 +103,10 @@ def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     except SchemaNotCurrent as exc:
         engine.dispose()
         _fail(str(exc))
+    # Pooled connections are closed when the command ends (a server database would otherwise keep them).
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)
     return engine, create_session_factory(engine)
 
 

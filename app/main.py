@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -18,7 +19,7 @@ from app.contract import install_openapi
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
 from app.migrations import SchemaNotCurrent, check_schema
-from app.services.index_sync import save_index
+from app.services.index_sync import IndexRebuilder, save_index
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
 from app.web import install_web
@@ -81,13 +82,31 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         app.state.matcher = None
         engine.dispose()
 
+    def start_in_background(app: FastAPI) -> threading.Thread:
+        def run() -> None:
+            try:
+                start(app)
+            except Exception as exc:  # readiness reports it; the process stays up for /healthz
+                logger.exception("start-up failed")
+                app.state.start_error = f"start-up failed: {exc}"
+
+        thread = threading.Thread(target=run, name="techmatch-start", daemon=True)
+        thread.start()
+        return thread
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Loading the model and the index blocks; keep it off the event loop.
-        await anyio.to_thread.run_sync(start, app)
+        starting = None
+        if settings.background_start:
+            starting = start_in_background(app)
+        else:
+            await anyio.to_thread.run_sync(start, app)
         try:
             yield
         finally:
+            if starting is not None:
+                await anyio.to_thread.run_sync(starting.join)
             await anyio.to_thread.run_sync(stop, app)
 
     app = FastAPI(
@@ -101,6 +120,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.session_factory = session_factory
     app.state.matcher = None
     app.state.index_sync = None
+    app.state.start_error = None
+    app.state.index_rebuilder = IndexRebuilder()
     app.state.webhook_worker = None
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
