@@ -93,13 +93,13 @@ def test_readyz_is_red_until_the_index_is_ready(
 ) -> None:
     _truncate(loaded_settings.index_dir)
     release = threading.Event()
-    real_sync = app_main.sync_index
+    real_start = app_main.reembed  # the start-up's model check and index sync
 
-    def held_sync(*args: object, **kwargs: object) -> object:
+    def held_start(*args: object, **kwargs: object) -> object:
         assert release.wait(30), "the test never released the start-up"
-        return real_sync(*args, **kwargs)  # type: ignore[arg-type]
+        return real_start(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(app_main, "sync_index", held_sync)
+    monkeypatch.setattr(app_main, "reembed", held_start)
     settings = loaded_settings.model_copy(update={"background_start": True})
     matcher, encoder = counting_matcher()
     app = create_app(settings, matcher=matcher)
@@ -127,10 +127,10 @@ def test_readyz_is_red_until_the_index_is_ready(
 def test_failed_start_keeps_readyz_red_with_the_reason(
     loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_sync(*_args: object, **_kwargs: object) -> object:
+    def broken_start(*_args: object, **_kwargs: object) -> object:
         raise OSError("index directory is not writable")
 
-    monkeypatch.setattr(app_main, "sync_index", broken_sync)
+    monkeypatch.setattr(app_main, "reembed", broken_start)
     settings = loaded_settings.model_copy(update={"background_start": True})
     app = create_app(settings, matcher=counting_matcher()[0])
     with TestClient(app) as client:
