@@ -50,10 +50,21 @@ Region = Annotated[
 ]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")]
 Ref = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
-Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+
+
+def _printable(value: str) -> str:
+    # Control characters (NUL, ESC, ...) are never part of a profile: PostgreSQL refuses NUL in
+    # text, and terminals and CSV exports would act on the others. Tabs and line breaks stay.
+    bad = sorted({f"U+{ord(c):04X}" for c in value if (ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160})
+    if bad:
+        raise ValueError(f"control characters are not allowed: {', '.join(bad[:5])}")
+    return value
+
+
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_printable)]
 # The cap on long texts is a setting; services enforce it (see services.catalogue.check_text_limits).
-LongText = str
+LongText = Annotated[str, AfterValidator(_printable)]
 Trl = Annotated[int, Field(ge=1, le=9)]
 Euros = Annotated[int, Field(ge=0)]
 K = Annotated[int, Field(ge=1, le=MAX_K)]
