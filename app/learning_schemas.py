@@ -18,10 +18,12 @@ class RankingModelRead(BaseModel):
     decisions: int = Field(description="approved and rejected matches learned from")
     approved: int
     needs: int
-    parts: list[str] = Field(description="what was learned: fusion 'weights', technology 'priors'")
+    parts: list[str] = Field(description="what was learned: fusion 'weights', technology 'priors', 'neighbours'")
     weights: dict[str, float] = Field(description="fusion weights (RankingWeights fields) now in use")
     prior_weight: float = Field(description="how much a technology's approve log-odds adds to its score")
     priors: dict[int, float] = Field(description="technology id -> approve log-odds against the overall rate")
+    neighbour_weight: float = Field(description="how much the votes of similar decided needs add to a score")
+    voting_needs: int = Field(description="decided needs whose decisions vote for similar needs")
 
     @classmethod
     def of(cls, row: models.RankingModel) -> RankingModelRead:
@@ -38,4 +40,6 @@ class RankingModelRead(BaseModel):
             weights=model.weights,
             prior_weight=model.prior_weight,
             priors=model.priors,
+            neighbour_weight=model.neighbour_weight,
+            voting_needs=len(model.votes),
         )

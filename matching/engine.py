@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
@@ -30,6 +31,7 @@ from matching.types import (
 )
 
 Mode = Literal["hybrid", "dense", "lexical"]
+NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 Record = TypeVar("Record", Technology, Need)
 
@@ -105,15 +107,25 @@ class Matcher:
         self.weights = weights or RankingWeights()
         # Technology id -> additive score term learned from curator decisions (matching.feedback).
         self.priors: dict[int, float] = {}
+        # (query vector, need id, technology ids) -> additive score terms: votes of similar decided needs.
+        self.need_term: NeedTerm | None = None
         self._lock = threading.RLock()
         self._technologies: _Collection[Technology] = _Collection(dimension=encoder.dimension, to_text=technology_text)
         self._needs: _Collection[Need] = _Collection(dimension=encoder.dimension, to_text=need_text)
         self._category_vectors: np.ndarray | None = None
 
-    def set_ranking(self, *, weights: RankingWeights, priors: Mapping[int, float]) -> None:
-        """Swap fusion weights and technology priors together (a learned ranking model, or the defaults)."""
+    def set_ranking(
+        self, *, weights: RankingWeights, priors: Mapping[int, float], need_term: NeedTerm | None = None
+    ) -> None:
+        """Swap fusion weights, technology priors and the need term together (a learned model, or the defaults)."""
         with self._lock:
-            self.weights, self.priors = weights, dict(priors)
+            self.weights, self.priors, self.need_term = weights, dict(priors), need_term
+
+    def stored_need_vectors(self, ids: Collection[int]) -> dict[int, np.ndarray]:
+        """The indexed vectors of those of `ids` that are stored needs."""
+        with self._lock:
+            present = [i for i in ids if i in self._needs.records]
+            return dict(zip(present, self._needs.vectors.vectors(present), strict=True)) if present else {}
 
     # -- catalogue --------------------------------------------------------------------------
 
@@ -300,6 +312,7 @@ class Matcher:
         mode: Mode,
         features: Callable[[int], _PairFeatures],
         priors: Mapping[int, float] | None = None,
+        extra: Callable[[list[int]], np.ndarray] | None = None,
     ) -> list[tuple[int, float, ScoreComponents, _PairFeatures]]:
         if not side.records:
             return []
@@ -324,6 +337,8 @@ class Matcher:
             ) / total - w.constraint_penalty * found.violations
             if priors:
                 fused = fused + np.array([priors.get(i, 0.0) for i in ids], dtype=np.float32)
+            if extra is not None:
+                fused = fused + extra(ids).astype(np.float32)
         lexical_n = found.lexical_n
         order = np.argsort(-fused, kind="stable")[:k]
         ranked = []
@@ -392,6 +407,7 @@ class Matcher:
                 mode=mode,
                 features=features,
                 priors=self.priors,
+                extra=None if self.need_term is None else partial(self.need_term, query_vector, need.id),
             )
             technologies = {i: side.records[i] for i, *_ in ranked}
         matches = []

@@ -19,7 +19,8 @@ from matching.ranking import RankingWeights
 MODEL_VERSION = 1
 # Columns of a feature row. "constraints" is minus the number of violated constraints, so every
 # weight is non-negative; "prior" is a technology's smoothed approve log-odds.
-FEATURES: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "constraints", "prior")
+FEATURES: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "constraints", "prior", "neighbours")
+PARTS: tuple[str, ...] = ("weights", "priors", "neighbours")
 FUSION_FIELDS: tuple[str, ...] = ("dense", "lexical", "taxonomy", "sector", "constraint_penalty")
 # Pseudo-decisions at the overall approve rate added to each technology: a technology needs several
 # decisions before its prior moves far from 0.
@@ -29,7 +30,9 @@ PRIOR_STRENGTH = 5.0
 REGULARISATION = 100.0
 INITIAL_SCALE = 10.0
 MAX_SCALE = 1000.0
-_SUM_OF_FUSION = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+_SUM_OF_FUSION = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+# How many of the most similar decided needs vote on a need's candidates.
+NEIGHBOURS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ def base_vector(weights: RankingWeights) -> np.ndarray:
             weights.sector / total,
             weights.constraint_penalty,
             0.0,
+            0.0,
         ]
     )
 
@@ -128,6 +132,53 @@ def _prior_table(counts: Counter[tuple[int, bool]], *, strength: float) -> tuple
     return technology_priors(per_technology, overall=overall, strength=strength), overall
 
 
+class NeighbourVotes:
+    """Votes of similar decided needs: a technology approved for needs like this one scores up, rejected down.
+
+    The score of a candidate is the similarity-weighted mean vote (+1 approved, -1 rejected) of the
+    `top` decided needs most similar to the query (cosine of need vectors), the query need itself
+    left out. Needs written in the same words as each other bridge the gap between an SME's words
+    and an offering's. Exact search over the decided needs: fine for thousands of them.
+    """
+
+    def __init__(
+        self,
+        *,
+        vectors: Mapping[int, np.ndarray],
+        decisions: Mapping[int, Mapping[int, bool]],
+        top: int = NEIGHBOURS,
+        weight: float = 1.0,
+    ) -> None:
+        self.need_ids = [n for n in sorted(decisions) if n in vectors]
+        self.matrix = (
+            np.stack([np.asarray(vectors[n], dtype=np.float32) for n in self.need_ids]) if self.need_ids else None
+        )
+        self.votes = [{t: 1.0 if a else -1.0 for t, a in decisions[n].items()} for n in self.need_ids]
+        self.top = top
+        self.weight = weight
+
+    def scores(self, query_vector: np.ndarray, need_id: int, ids: Sequence[int]) -> np.ndarray:
+        out = np.zeros(len(ids), dtype=np.float64)
+        if self.matrix is None:
+            return out
+        similarities = self.matrix @ query_vector
+        order = np.argsort(-similarities, kind="stable")
+        chosen = [j for j in order[: self.top + 1] if self.need_ids[j] != need_id][: self.top]
+        position = {t: i for i, t in enumerate(ids)}
+        total = 0.0
+        for j in chosen:
+            similarity = max(float(similarities[j]), 0.0)
+            total += similarity
+            for technology_id, vote in self.votes[j].items():
+                row = position.get(technology_id)
+                if row is not None:
+                    out[row] += similarity * vote
+        return out / total if total > 0 else out
+
+    def __call__(self, query_vector: np.ndarray, need_id: int, ids: list[int]) -> np.ndarray:
+        return self.weight * self.scores(query_vector, need_id, ids)
+
+
 @dataclass(frozen=True, slots=True)
 class FeedbackModel:
     """A learned ranking: fusion weights, technology priors and what they were learned from.
@@ -147,6 +198,10 @@ class FeedbackModel:
     regularisation: float = REGULARISATION
     prior_strength: float = PRIOR_STRENGTH
     parts: tuple[str, ...] = ("weights", "priors")
+    neighbour_weight: float = 0.0
+    neighbours: int = NEIGHBOURS
+    # Need id -> technology id -> approved: the decisions that vote for similar needs.
+    votes: dict[int, dict[int, bool]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
     def ranking_weights(self, base: RankingWeights | None = None) -> RankingWeights:
@@ -172,6 +227,9 @@ class FeedbackModel:
             "regularisation": self.regularisation,
             "prior_strength": self.prior_strength,
             "parts": list(self.parts),
+            "neighbour_weight": self.neighbour_weight,
+            "neighbours": self.neighbours,
+            "votes": {str(n): {str(t): a for t, a in sorted(v.items())} for n, v in sorted(self.votes.items())},
             "notes": self.notes,
         }
 
@@ -194,6 +252,9 @@ class FeedbackModel:
             regularisation=float(data.get("regularisation", REGULARISATION)),
             prior_strength=float(data.get("prior_strength", PRIOR_STRENGTH)),
             parts=tuple(data.get("parts", ("weights", "priors"))),
+            neighbour_weight=float(data.get("neighbour_weight", 0.0)),
+            neighbours=int(data.get("neighbours", NEIGHBOURS)),
+            votes={int(n): {int(t): bool(a) for t, a in v.items()} for n, v in data.get("votes", {}).items()},
             notes=dict(data.get("notes", {})),
         )
 
@@ -203,15 +264,25 @@ def apply(matcher: Matcher, model: FeedbackModel | None, *, base: RankingWeights
     base = base or RankingWeights()
     if model is None:
         matcher.set_ranking(weights=base, priors={})
-    else:
-        matcher.set_ranking(weights=model.ranking_weights(base), priors=model.prior_scores())
+        return
+    need_term = None
+    if model.neighbour_weight and model.votes:
+        need_term = NeighbourVotes(
+            vectors=matcher.stored_need_vectors(model.votes),
+            decisions=model.votes,
+            top=model.neighbours,
+            weight=model.neighbour_weight,
+        )
+    matcher.set_ranking(weights=model.ranking_weights(base), priors=model.prior_scores(), need_term=need_term)
 
 
-def _pairs(examples: Sequence[NeedExamples], priors_by_need: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(
+    examples: Sequence[NeedExamples], priors_by_need: Sequence[np.ndarray], votes_by_need: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Approved-minus-rejected feature differences within each need, each need weighing 1 in total."""
     diffs, weights = [], []
-    for example, prior in zip(examples, priors_by_need, strict=True):
-        x = np.column_stack([example.features, prior])
+    for example, prior, votes in zip(examples, priors_by_need, votes_by_need, strict=True):
+        x = np.column_stack([example.features, prior, votes])
         good, bad = x[example.approved], x[~example.approved]
         if not len(good) or not len(bad):
             continue
@@ -243,8 +314,10 @@ def fit(
     *,
     base: RankingWeights | None = None,
     parts: Sequence[str] = ("weights", "priors"),
+    vectors: Mapping[int, np.ndarray] | None = None,
     regularisation: float = REGULARISATION,
     prior_strength: float = PRIOR_STRENGTH,
+    neighbours: int = NEIGHBOURS,
     now: datetime | None = None,
 ) -> FeedbackModel:
     """Fit a FeedbackModel to decided needs with a pairwise logistic loss (RankNet with a linear scorer).
@@ -256,10 +329,11 @@ def fit(
     (`regularisation`) means the same at any data size and decisions the defaults cannot explain
     flatten the scale instead of zeroing the weights. Priors of a need's own technologies are
     computed without that need's decisions, so their weight is learned from how well they predict
-    decisions they have not seen. `parts` picks what is learned: "weights", "priors" or both.
+    decisions they have not seen; the same holds for the votes of similar needs ("neighbours",
+    which needs the decided needs' `vectors`). `parts` picks what is learned, from PARTS.
     """
     base = base or RankingWeights()
-    unknown = set(parts) - {"weights", "priors"}
+    unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown parts: {', '.join(sorted(unknown))}")
     decisions = [
@@ -275,14 +349,23 @@ def fit(
         )
         table, _ = _prior_table(counts - own, strength=prior_strength)
         held_out_priors.append(np.array([table.get(t, 0.0) for t in example.technology_ids]))
-    diffs, pair_weights = _pairs(examples, held_out_priors)
+    by_need = {e.need_id: dict(zip(e.technology_ids, map(bool, e.approved), strict=True)) for e in examples}
+    votes = NeighbourVotes(vectors=vectors or {}, decisions=by_need, top=neighbours)
+    vectors = vectors or {}
+    # A need's own decisions never vote for it (NeighbourVotes leaves the query need out).
+    held_out_votes = [
+        votes.scores(vectors[e.need_id], e.need_id, e.technology_ids)
+        if e.need_id in vectors else np.zeros(len(e.technology_ids))
+        for e in examples
+    ]
+    diffs, pair_weights = _pairs(examples, held_out_priors, held_out_votes)
     theta0 = base_vector(base)
     theta = theta0.copy()
     notes: dict[str, Any] = {"pairs": len(diffs), "needs_with_pairs": round(float(pair_weights.sum()))}
     if len(diffs):
-        learn_weights, learn_priors = "weights" in parts, "priors" in parts
-        bounds = [(0.0, None) if learn_weights else (t, t) for t in theta0[:5]]
-        bounds += [(0.0, None) if learn_priors else (0.0, 0.0), (0.0, MAX_SCALE)]
+        bounds = [(0.0, None) if "weights" in parts else (t, t) for t in theta0[:5]]
+        bounds += [(0.0, None) if part in parts else (0.0, 0.0) for part in ("priors", "neighbours")]
+        bounds += [(0.0, MAX_SCALE)]
         result = minimize(
             _objective,
             np.append(theta0, INITIAL_SCALE),
@@ -315,6 +398,9 @@ def fit(
         trained_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
         regularisation=regularisation,
         prior_strength=prior_strength,
-        parts=tuple(p for p in ("weights", "priors") if p in parts),
+        parts=tuple(p for p in PARTS if p in parts),
+        neighbour_weight=round(float(theta[6]), 6) if "neighbours" in parts else 0.0,
+        neighbours=neighbours,
+        votes=by_need if "neighbours" in parts else {},
         notes=notes,
     )

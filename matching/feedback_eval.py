@@ -22,7 +22,9 @@ from matching.types import Need
 VARIANTS: dict[str, tuple[str, ...]] = {
     "weights": ("weights",),
     "priors": ("priors",),
-    "weights+priors": ("weights", "priors"),
+    "neighbours": ("neighbours",),
+    "weights+neighbours": ("weights", "neighbours"),
+    "weights+priors+neighbours": ("weights", "priors", "neighbours"),
 }
 
 
@@ -124,6 +126,7 @@ def _model_summary(model: FeedbackModel, loaded: LoadedDataset) -> dict[str, Any
     return {
         "weights": model.weights,
         "prior_weight": model.prior_weight,
+        "neighbour_weight": model.neighbour_weight,
         "decisions": model.decisions,
         "approved": model.approved,
         "lowest_priors": {refs[t]: round(p, 3) for t, p in priors[:3]},
@@ -162,9 +165,11 @@ def evaluate_feedback(
             "after": {},
             "models": {},
         }
+        vectors = loaded.matcher.stored_need_vectors([e.need_id for e in examples])
         for variant, parts in VARIANTS.items():
             model = fit(
-                examples, base=base, parts=parts, regularisation=regularisation, prior_strength=prior_strength
+                examples, base=base, parts=parts, vectors=vectors, regularisation=regularisation,
+                prior_strength=prior_strength,
             )
             apply(loaded.matcher, model, base=base)
             row["after"][variant] = _metrics(loaded, _rankings(loaded, test, k=k), test, k=k)

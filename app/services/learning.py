@@ -61,7 +61,8 @@ def learn(
     examples = decided_examples(session, matcher=matcher)
     if not examples:
         raise Conflict("no curator decisions to learn from yet: approve or reject proposed matches first")
-    model = feedback.fit(examples, base=RankingWeights(), parts=parts)
+    vectors = matcher.stored_need_vectors([e.need_id for e in examples])
+    model = feedback.fit(examples, base=RankingWeights(), parts=parts, vectors=vectors)
     row = RankingRepository(session).add(
         models.RankingModel(
             trained_by=trained_by,

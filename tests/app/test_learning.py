@@ -174,7 +174,7 @@ def test_eval_feedback_command(runner: CliRunner, tmp_path: Path) -> None:
     for row in report["per_split"]:
         assert set(row["train_needs"]).isdisjoint(row["test_needs"])
         assert len(row["train_needs"]) + len(row["test_needs"]) == 8
-    assert set(report["summary"]["weights+priors"]) == {"all", "en", "da"}
+    assert set(report["summary"]["weights+priors+neighbours"]) == {"all", "en", "da"}
     table = runner.invoke(cli, ["eval-feedback", str(MINI), "--splits", "1"])
     assert table.exit_code == 0 and "gain" in table.stdout
     missing = runner.invoke(cli, ["eval-feedback", str(tmp_path / "nowhere")])

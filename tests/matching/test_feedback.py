@@ -14,14 +14,16 @@ from matching.engine import Matcher
 from matching.feedback import (
     FeedbackModel,
     NeedExamples,
+    NeighbourVotes,
     apply,
     base_vector,
     fit,
     need_examples,
     technology_priors,
 )
-from matching.feedback_eval import evaluate_feedback, load_into, split_needs
+from matching.feedback_eval import VARIANTS, evaluate_feedback, load_into, split_needs
 from matching.ranking import RankingWeights
+from matching.types import Need
 
 from .conftest import BEARING_NEED
 
@@ -161,10 +163,10 @@ def test_held_out_measurement_on_the_mini_set(mini_dir: Path) -> None:
     for row in report["per_split"]:
         assert set(row["train_needs"]).isdisjoint(row["test_needs"])
         assert row["decisions"] > 0
-        assert set(row["after"]) == {"weights", "priors", "weights+priors"}
-    summary = report["summary"]["weights+priors"]
+        assert set(row["after"]) == set(VARIANTS)
+    summary = report["summary"]["weights+priors+neighbours"]
     assert set(summary) == {"all", "da", "en"}
-    gains = [r["after"]["weights+priors"]["all"]["ndcg@10"] - r["before"]["all"]["ndcg@10"]
+    gains = [r["after"]["weights+priors+neighbours"]["all"]["ndcg@10"] - r["before"]["all"]["ndcg@10"]
              for r in report["per_split"]]
     assert summary["all"]["gain_mean"] == pytest.approx(sum(gains) / 3, abs=1e-3)
     # The matcher is left on the defaults after measuring.
@@ -172,3 +174,54 @@ def test_held_out_measurement_on_the_mini_set(mini_dir: Path) -> None:
     # Decisions that disagree with the defaults move the learned weights away from them.
     weights = [r["models"]["weights"]["weights"] for r in report["per_split"]]
     assert any(w != pytest.approx(fit([]).weights) for w in weights)
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_similar_decided_needs_vote_and_a_need_never_votes_for_itself() -> None:
+    vectors = {1: _unit(1, 0, 0), 2: _unit(0, 1, 0), 3: _unit(1, 0.1, 0)}
+    decisions = {1: {10: True, 20: False}, 2: {10: False, 30: True}, 3: {20: True}}
+    votes = NeighbourVotes(vectors=vectors, decisions=decisions, top=1)
+    # Closest to need 1 (itself left out) is need 3, which approved 20.
+    assert list(votes.scores(vectors[1], 1, [10, 20, 30])) == pytest.approx([0.0, 1.0, 0.0])
+    # An unseen need near need 1: 10 up, 20 down; nothing known about 40.
+    near_1 = votes.scores(_unit(1, -0.2, 0), 99, [10, 20, 40])
+    assert near_1[0] > 0 > near_1[1] and near_1[2] == 0
+    assert list(NeighbourVotes(vectors={}, decisions=decisions).scores(vectors[1], 1, [10])) == [0.0]
+
+
+def test_neighbour_weight_is_learned_when_similar_needs_agree() -> None:
+    # Two groups of needs; within a group the same technology is approved and the features say nothing.
+    rng = np.random.default_rng(0)
+    examples, vectors = [], {}
+    for n in range(1, 41):
+        group = n % 2
+        vectors[n] = _unit(1.0 if group else 0.0, 0.0 if group else 1.0, float(rng.normal(0, 0.1)))
+        approved = np.array([group == 1, group == 0, False])
+        examples.append(NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)),
+                                     approved=approved))
+    model = fit(examples, parts=("neighbours",), vectors=vectors)
+    assert model.neighbour_weight > 0
+    assert model.votes[1] == {1: True, 2: False, 3: False}
+    again = FeedbackModel.from_dict(model.as_dict())
+    assert again.votes == model.votes and again.neighbour_weight == model.neighbour_weight
+    assert fit(examples, parts=("weights",), vectors=vectors).neighbour_weight == 0.0
+
+
+def test_applied_neighbour_votes_use_the_stored_need_vectors(hashing_matcher: Matcher) -> None:
+    before = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=5, explain=False)]
+    # BEARING_NEED (id 7) is stored; its decisions vote for a new need with the same words.
+    model = FeedbackModel(
+        weights=fit([]).weights, prior_weight=0.0, priors={}, decisions=2, approved=1, needs=1,
+        trained_at="now", neighbour_weight=1.0, votes={BEARING_NEED.id: {before[0]: False, before[-1]: True}},
+    )
+    apply(hashing_matcher, model)
+    twin = Need(id=0, title=BEARING_NEED.title, description=BEARING_NEED.description,
+                constraints=BEARING_NEED.constraints, sector=BEARING_NEED.sector)
+    after = [m.technology_id for m in hashing_matcher.match(twin, k=5, explain=False)]
+    assert after[0] == before[-1] and after[-1] == before[0]
+    apply(hashing_matcher, None)
+    assert hashing_matcher.need_term is None
