@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.commands import backup as backup_commands
 from app.commands import bulk as bulk_commands
 from app.commands.contract import openapi
 from app.commands.curators import curators_cli
@@ -56,6 +57,8 @@ cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
 cli.command("reembed")(reembed_command)
 cli.command("import")(bulk_commands.import_command)
+cli.command("backup")(backup_commands.backup_command)
+cli.command("restore")(backup_commands.restore_command)
 cli.command("export")(bulk_commands.export_command)
 
 # The packaged demo catalogue, beside the app package in a checkout.

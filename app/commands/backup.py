@@ -1,0 +1,47 @@
+"""`techmatch backup FILE` and `techmatch restore FILE`: a consistent copy of the database and its way back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.config import Settings
+from app.services.backup import BackupError, BackupReport
+from app.services.backup import backup as take_backup
+from app.services.backup import restore as put_back
+
+
+def _print(report: BackupReport, verb: str) -> None:
+    counts = ", ".join(f"{count} {name}" for name, count in report.counts.items())
+    Console().print(f"{verb} {report.path} ({report.bytes} bytes){': ' + counts if counts else ''}", highlight=False)
+
+
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="new file to write the backup to")],
+) -> None:
+    """Back up the database while the service keeps serving (SQLite online backup, or pg_dump)."""
+    settings = Settings()
+    try:
+        report = take_backup(settings.database_url, file)
+    except BackupError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(2) from exc
+    _print(report, "backed up to")
+
+
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="a file written by `techmatch backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace a database that holds data")] = False,
+) -> None:
+    """Restore the database from a backup; the index is rebuilt from the restored embeddings at the next start."""
+    settings = Settings()
+    try:
+        report = put_back(settings.database_url, file, index_dir=settings.index_dir, force=force)
+    except BackupError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(2) from exc
+    _print(report, "restored from")
+    Console().print("restart the service (or POST /api/v1/admin/index/rebuild) to rebuild the index", highlight=False)
