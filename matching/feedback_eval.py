@@ -14,7 +14,16 @@ import numpy as np
 from matching.datasets import Dataset, EngineRecords, engine_records
 from matching.engine import Matcher
 from matching.evaluation import evaluate
-from matching.feedback import PRIOR_STRENGTH, REGULARISATION, FeedbackModel, NeedExamples, apply, fit, need_examples
+from matching.feedback import (
+    DEFAULT_PARTS,
+    PRIOR_STRENGTH,
+    REGULARISATION,
+    FeedbackModel,
+    NeedExamples,
+    apply,
+    fit,
+    need_examples,
+)
 from matching.ranking import RankingWeights
 from matching.text import need_text, technology_text
 from matching.types import Need
@@ -198,6 +207,8 @@ def evaluate_feedback(
         "splits": splits,
         "propose_k": propose_k,
         "min_relevance": min_relevance,
+        # The variant `techmatch learn` fits.
+        "default": "+".join(DEFAULT_PARTS),
         "regularisation": regularisation,
         "prior_strength": prior_strength,
         "summary": summary,

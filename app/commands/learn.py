@@ -122,8 +122,9 @@ def eval_feedback_command(
         table.add_column(column, justify="left" if column in ("learned", "needs") else "right")
     for variant in VARIANTS:
         for group, values in report["summary"][variant].items():
+            label = f"{variant} (default)" if variant == report["default"] else variant
             table.add_row(
-                variant, group, f"{values['before']:.4f}", f"{values['after']:.4f}",
+                label, group, f"{values['before']:.4f}", f"{values['after']:.4f}",
                 f"{values['gain_mean']:+.4f}", f"{values['gain_min']:+.4f}",
             )
     Console(soft_wrap=False).print(table)

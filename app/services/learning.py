@@ -19,13 +19,11 @@ from app.repositories import NeedRepository
 from app.services.records import need_record
 from matching import feedback
 from matching.engine import Matcher
-from matching.feedback import FeedbackModel, NeedExamples
+from matching.feedback import DEFAULT_PARTS, FeedbackModel, NeedExamples
 from matching.ranking import RankingWeights
 
 logger = logging.getLogger(__name__)
 
-# What `learn` fits by default; both parts are measured in the README ("Learning from decisions").
-DEFAULT_PARTS: tuple[str, ...] = ("weights", "priors")
 
 
 def decided_examples(session: Session, *, matcher: Matcher) -> list[NeedExamples]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,6 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
 from app.models import Match, MatchStatus, RankingModel
-from matching.feedback import FeedbackModel
 from matching.ranking import RankingWeights
 from tests.app.support import MINI, authorize
 
@@ -80,13 +80,13 @@ def test_learning_takes_admin_scope(loaded_client: TestClient) -> None:
 
 
 def _decide_mini(client: TestClient, app: FastAPI) -> tuple[int, int]:
-    """Every need's proposals decided by a curator who distrusts word overlap: high lexical score, rejected."""
+    """Every need's proposals decided by a curator who goes by the category: a poor category fit, rejected."""
     needs = _ids_by_ref(client, "needs")
     rejected = approved = 0
     for need_id in needs.values():
-        items = client.post(f"/api/v1/needs/{need_id}/matches", params={"k": 4}).json()["items"]
+        items = client.post(f"/api/v1/needs/{need_id}/matches", params={"k": 10}).json()["items"]
         for item in items:
-            status = MatchStatus.rejected if item["components"]["lexical"] >= 0.5 else MatchStatus.approved
+            status = MatchStatus.approved if item["components"]["taxonomy"] >= 0.5 else MatchStatus.rejected
             _decide(app, need_id=need_id, technology_id=item["technology_id"], status=status)
             rejected += status == MatchStatus.rejected
             approved += status == MatchStatus.approved
@@ -101,11 +101,12 @@ def test_learn_stores_applies_and_reloads_the_model(
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["decisions"], body["approved"], body["needs"]) == (approved + rejected, approved, 8)
-    assert body["parts"] == ["weights", "priors"]
+    assert body["parts"] == ["weights", "neighbours"]
+    assert body["voting_needs"] == 8 and body["prior_weight"] == 0.0
     assert body["trained_by"]
     # Decisions that contradict the default ranking move the weights their way.
     default = RankingWeights()
-    assert body["weights"]["lexical"] / body["weights"]["dense"] < default.lexical / default.dense
+    assert body["weights"]["taxonomy"] / body["weights"]["dense"] > default.taxonomy / default.dense
     matcher = loaded_app.state.matcher
     assert matcher.weights == RankingWeights(**body["weights"])
     assert matcher.priors == pytest.approx(
@@ -153,15 +154,12 @@ def test_learn_command(runner: CliRunner, loaded_settings: Settings) -> None:
         _decide_mini(client, app)
     result = runner.invoke(cli, ["learn", "--json"])
     assert result.exit_code == 0, result.output
-    model = FeedbackModel.from_dict(
-        {"version": 1, "priors": {}, "trained_at": "", **_last_json(result.stdout)}
-    )
-    assert model.decisions == 32 and model.needs == 8
+    payload = _last_json(result.stdout)
+    assert (payload["decisions"], payload["needs"], payload["trained_by"]) == (80, 8, "techmatch learn")
+    assert payload["weights"]["taxonomy"] > RankingWeights().taxonomy
 
 
 def _last_json(output: str) -> dict:
-    import json
-
     return json.loads(output.strip().splitlines()[-1])
 
 

@@ -98,7 +98,7 @@ def test_prior_weight_is_learned_from_decisions_on_other_needs() -> None:
                      approved=np.array([True, False, n % 2 == 0]))
         for n in range(1, 41)
     ]
-    model = fit(examples)
+    model = fit(examples, parts=("weights", "priors"))
     assert model.prior_weight > 0
     assert model.priors[1] > 0 > model.priors[2]
     scores = model.prior_scores()
@@ -106,7 +106,7 @@ def test_prior_weight_is_learned_from_decisions_on_other_needs() -> None:
 
 
 def test_artefact_round_trips_and_is_versioned() -> None:
-    model = fit(_examples(10), now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    model = fit(_examples(10), parts=("weights", "priors"), now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     data = model.as_dict()
     assert data["trained_at"] == "2026-01-02T03:04:05+00:00"
     assert set(data["priors"]) <= {str(i) for i in range(1, 7)}
