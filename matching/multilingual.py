@@ -29,13 +29,18 @@ GLOSSARY = "glossary"
 class RouteWeights:
     """Share of the multilingual block in a query's score, per query language (the rest is the English block).
 
-    `english` comes from the dev benchmark (scripts/bench_languages.py); `unknown` applies when the
-    language cannot be told (very short texts), where both models get a say.
+    English needs are ranked by the English model alone (share 0): exactly the MiniLM ranking, and no
+    multilingual encoding at query time. Other languages use the multilingual model alone. `unknown`
+    applies when the language cannot be told (very short texts), where both models get a say.
+    `passage` is the multilingual block's share in stored vectors: it only sets the scale of the
+    similarity an explanation shows (English cosines x0.9, multilingual ones x0.44, since E5's cosines
+    sit high), because a query with share 0 or 1 ranks the same under any passage share.
     """
 
-    english: float = 0.5
+    english: float = 0.0
     other: float = 1.0
     unknown: float = 0.5
+    passage: float = 0.19
 
 
 class RoutedEncoder:
@@ -77,7 +82,7 @@ class RoutedEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if kind == "passage":
             languages: list[str | None] = [None] * len(texts)
-            shares = np.full(len(texts), 0.5)
+            shares = np.full(len(texts), self.weights.passage)
         else:
             languages = [self._detect(text) for text in texts]
             shares = np.array([self.share(language) for language in languages])
@@ -115,10 +120,10 @@ class RoutedEncoder:
 
     @staticmethod
     def combine(*, english: np.ndarray, multilingual: np.ndarray, shares: np.ndarray) -> np.ndarray:
-        """[sqrt(1-s) * english | sqrt(s) * multilingual] per row; passages use s = 0.5.
+        """[sqrt(1-s) * english | sqrt(s) * multilingual] per row, s the row's share.
 
-        With passages at s = 0.5 the inner product with a query of share s is
-        (sqrt(1-s) * cos_english + sqrt(s) * cos_multilingual) / sqrt(2): a weighted sum of cosines.
+        With passages at share p, the inner product with a query of share s is
+        sqrt((1-s)(1-p)) * cos_english + sqrt(s p) * cos_multilingual: a weighted sum of cosines.
         """
         shares = np.asarray(shares, dtype=np.float64)[:, None]
         stacked = np.hstack([np.sqrt(1.0 - shares) * normalise(english), np.sqrt(shares) * normalise(multilingual)])

@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--queries", type=int, default=8, help="needs per language to time")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated settings; the first is the base")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     records = engine_records(load_dataset(args.dataset))
@@ -63,7 +64,7 @@ def main() -> None:
     }
     rows = [
         measure(m, technologies=records.technologies, needs_by_language=needs_by_language, queries=args.queries)
-        for m in MODELS
+        for m in args.models.split(",")
     ]
     base = rows[0]
     for row in rows:

@@ -95,7 +95,9 @@ def test_bm25_finds_english_offers_for_a_danish_need() -> None:
 
 def test_passages_hold_both_models_and_queries_are_weighted_by_language() -> None:
     english, multilingual = Recording("en-model", 32), Recording("ml-model", 16)
-    encoder = RoutedEncoder(english=english, multilingual=multilingual, weights=RouteWeights(english=0.5, other=1.0))
+    encoder = RoutedEncoder(
+        english=english, multilingual=multilingual, weights=RouteWeights(english=0.5, other=1.0, passage=0.5)
+    )
     assert (encoder.name, encoder.dimension, encoder.symmetric) == ("en-model+ml-model", 48, False)
 
     texts = [TECHNOLOGIES[0].description]
@@ -115,6 +117,19 @@ def test_passages_hold_both_models_and_queries_are_weighted_by_language() -> Non
     english_query = encoder.encode([TECHNOLOGIES[1].description], kind="query")[0]
     assert np.linalg.norm(english_query[:32]) == pytest.approx(np.sqrt(0.5), abs=1e-5)
     assert np.linalg.norm(english_query) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_default_routing_ranks_english_needs_by_the_english_model_alone() -> None:
+    english, multilingual = Recording("en-model", 32), Recording("ml-model", 16)
+    encoder = RoutedEncoder(english=english, multilingual=multilingual)
+    texts = [t.description for t in TECHNOLOGIES]
+    passages = encoder.encode(texts)
+    multilingual.seen.clear()
+    query = TECHNOLOGIES[2].description
+    scores = passages @ encoder.encode([query], kind="query")[0]
+    assert multilingual.seen == []  # no multilingual encoding for an English query
+    cosines = english.encode(texts) @ english.encode([query])[0]
+    np.testing.assert_allclose(scores, 0.9 * cosines, atol=1e-5)  # the English model's cosines, scaled
 
 
 def test_glossary_mode_keeps_english_vectors_and_glosses_danish_queries() -> None:
