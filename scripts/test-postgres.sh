@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the app tests against a real PostgreSQL server: a private, throw-away cluster that listens
-# on 127.0.0.1 only (no unix socket), started here and stopped again if this script started it.
-# Extra arguments go to pytest (default: tests/app).
+# on 127.0.0.1 only (no unix socket). Each run gets a database of its own, dropped at the end, so
+# runs from several checkouts can share the cluster; the run that started the cluster stops it
+# when no other run's database is left. Extra arguments go to pytest (default: tests/app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port="${TECHMATCH_TEST_PG_PORT:-55432}"
-database=techmatch_test
+database="techmatch_test_$$"
 user=techmatch
 pg_bin="$(compgen -G "/usr/lib/postgresql/*/bin" | sort -V | tail -n 1 || true)"
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
@@ -26,6 +27,9 @@ else
     mkdir -p -m 700 "$data"
 fi
 
+# One run at a time initialises and starts the cluster; the others wait here, then find it running.
+exec 9>"${TMPDIR:-/tmp}/techmatch-pgtest-$port.lock"
+flock 9
 started=no
 if ! "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     if [ ! -s "$data/PG_VERSION" ]; then
@@ -39,17 +43,17 @@ if ! "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
          -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
     started=yes
 fi
-stop() {
-    if [ "$started" = yes ]; then
+flock -u 9
+psql=("$pg_bin/psql" -h 127.0.0.1 -p "$port" -U "$user" -v ON_ERROR_STOP=1 -qtA)
+finish() {
+    "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true
+    others="$("${psql[@]}" -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'techmatch\_test\_%'" || echo 1)"
+    if [ "$started" = yes ] && [ "$others" = 0 ]; then
         "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
     fi
 }
-trap stop EXIT
-
-psql=("$pg_bin/psql" -h 127.0.0.1 -p "$port" -U "$user" -v ON_ERROR_STOP=1 -qtA)
-if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != 1 ]; then
-    "${psql[@]}" -d postgres -c "CREATE DATABASE $database"
-fi
+trap finish EXIT
+"${psql[@]}" -d postgres -c "CREATE DATABASE $database"
 
 echo "test-postgres: PostgreSQL $("${psql[@]}" -d "$database" -c 'SHOW server_version') on 127.0.0.1:$port" >&2
 export TECHMATCH_TEST_DATABASE_URL="postgresql+psycopg://$user@127.0.0.1:$port/$database"
