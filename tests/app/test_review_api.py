@@ -241,11 +241,12 @@ def test_decisions_notify_webhook_subscribers(loaded_settings: Settings) -> None
         _decide(client, second, action="reopen")
         bad = _decide(client, third, action="reject")  # refused: no delivery either
         assert bad.status_code == 422
-    with unit_of_work(app.state.session_factory) as session:
-        deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
-        assert [(d.event, d.payload["match_id"]) for d in deliveries] == [
-            ("match.approved", first),
-            ("match.rejected", second),
-        ]
-        assert deliveries[0].payload["summary"] == "Edited."
-        assert deliveries[1].payload["reason_code"] == "duplicate"
+        # Read while the app runs: its engine (and every pooled connection) is disposed when it stops.
+        with unit_of_work(app.state.session_factory) as session:
+            deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+            assert [(d.event, d.payload["match_id"]) for d in deliveries] == [
+                ("match.approved", first),
+                ("match.rejected", second),
+            ]
+            assert deliveries[0].payload["summary"] == "Edited."
+            assert deliveries[1].payload["reason_code"] == "duplicate"
