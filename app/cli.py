@@ -26,6 +26,7 @@ from app.commands.contract import openapi
 from app.commands.curators import curators_cli
 from app.commands.db import db_cli
 from app.commands.keys import keys_cli
+from app.commands.learn import register as register_learning
 from app.commands.reembed import reembed_command
 from app.config import MAX_K, Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
@@ -35,6 +36,7 @@ from app.repositories import CompanyRepository, NeedRepository, ProviderReposito
 from app.schemas import AdHocMatchRequest, PairingPlanCreate
 from app.services.evaluation import evaluate_dataset
 from app.services.index_sync import sync_index
+from app.services.learning import load_ranking
 from app.services.loader import LoadReport, load_dataset
 from app.services.matches import ad_hoc_matches
 from app.services.pairing import create_plan, plan_read
@@ -60,6 +62,7 @@ cli.command("import")(bulk_commands.import_command)
 cli.command("backup")(backup_commands.backup_command)
 cli.command("restore")(backup_commands.restore_command)
 cli.command("export")(bulk_commands.export_command)
+register_learning(cli)
 
 # The packaged demo catalogue, beside the app package in a checkout.
 DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -239,6 +242,7 @@ def match(
         with unit_of_work(factory) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir,
                        batch_size=settings.encode_batch_size)
+            load_ranking(session, matcher=matcher)
             result = ad_hoc_matches(session, matcher=matcher, request=request, settings=settings)
     except AppError as exc:
         _fail(exc.detail)
