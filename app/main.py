@@ -23,7 +23,8 @@ from app.services.index_sync import IndexRebuilder, save_index
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
 from app.web import install_web
-from matching.encoder import load_encoder
+from matching.batching import MicroBatchingEncoder
+from matching.encoder import Encoder, load_encoder
 from matching.engine import Matcher
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,16 @@ def _version() -> str:
         return version("techmatch")
     except PackageNotFoundError:  # running from a checkout that is not installed
         return "0.0.0"
+
+
+def serving_encoder(settings: Settings) -> Encoder:
+    """The configured model, behind a micro-batching queue unless `micro_batching` is off."""
+    encoder = load_encoder(settings.model)
+    if not settings.micro_batching:
+        return encoder
+    return MicroBatchingEncoder(
+        encoder, max_batch=settings.micro_batch_max, max_wait_s=settings.micro_batch_wait_ms / 1000
+    )
 
 
 def create_app(settings: Settings | None = None, *, matcher: Matcher | None = None) -> FastAPI:
@@ -49,7 +60,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         except SchemaNotCurrent:
             engine.dispose()  # the lifespan ends here, so stop() will not run
             raise
-        ready = matcher or Matcher(load_encoder(settings.model))
+        ready = matcher or Matcher(serving_encoder(settings))
         with unit_of_work(session_factory) as session:
             # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
             result = reembed(
@@ -79,6 +90,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         if ready is not None:
             with unit_of_work(session_factory) as session:
                 save_index(session, matcher=ready, index_dir=settings.index_dir)
+            if matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
+                ready.encoder.close()
         app.state.matcher = None
         engine.dispose()
 
