@@ -20,6 +20,7 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import install_error_handlers
 from app.migrations import SchemaNotCurrent, check_schema
 from app.services.index_sync import IndexRebuilder, save_index
+from app.services.learning import load_ranking
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
 from app.web import install_web
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
                 index_dir=settings.index_dir,
                 batch_size=settings.encode_batch_size,
             ).sync
+            load_ranking(session, matcher=ready)
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome, result.technologies, result.needs, result.catalogue_version,
