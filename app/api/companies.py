@@ -16,7 +16,7 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 @router.get("")
 def list_companies(principal: ProfileReadDep, session: SessionDep, page: CursorDep) -> Page[CompanyRead]:
     rows, total = catalogue.list_companies(
-        session, limit=page.limit, offset=page.offset, after=page.after, tenant=principal.tenant
+        session, limit=page.fetch, offset=page.offset, after=page.after, tenant=principal.tenant
     )
     return page_of(CompanyRead, rows, total, page)
 

@@ -23,7 +23,7 @@ def list_needs(
     company_id: Annotated[int | None, Query(description="only this company's")] = None,
 ) -> Page[NeedRead]:
     rows, total = catalogue.list_needs(
-        session, limit=page.limit, offset=page.offset, after=page.after, company_id=company_id,
+        session, limit=page.fetch, offset=page.offset, after=page.after, company_id=company_id,
         tenant=principal.tenant,
     )
     return page_of(NeedRead, rows, total, page)

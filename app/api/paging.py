@@ -29,6 +29,11 @@ class CursorParams:
     offset: int
     after: int | None
 
+    @property
+    def fetch(self) -> int:
+        """Rows to ask for: one more than the page, to know whether another page follows."""
+        return self.limit + 1
+
 
 def encode_cursor(after: int) -> str:
     raw = json.dumps({"v": _CURSOR_VERSION, "after": after}, separators=(",", ":")).encode()
@@ -68,11 +73,12 @@ CursorDep = Annotated[CursorParams, Depends(get_cursor_params)]
 def page_of(
     schema: type[ReadT], rows: Sequence[Any], total: int, params: PageParams | CursorParams
 ) -> Page[ReadT]:
-    """The page; `next_cursor` (lists in id order) whenever a full page leaves rows after it."""
+    """The page; with CursorParams, `rows` may hold one extra row, whose presence means a next page."""
     next_cursor = None
-    if isinstance(params, CursorParams) and rows and len(rows) == params.limit:
-        more = params.after is not None or params.offset + len(rows) < total
-        next_cursor = encode_cursor(rows[-1].id) if more else None
+    if isinstance(params, CursorParams):
+        more = len(rows) > params.limit
+        rows = rows[: params.limit]
+        next_cursor = encode_cursor(rows[-1].id) if more and rows else None
     return Page[schema](  # type: ignore[valid-type]
         items=[schema.model_validate(row) for row in rows],
         total=total,

@@ -18,7 +18,7 @@ def list_providers(
     principal: AnyKeyDep, session: SessionDep, settings: SettingsDep, page: CursorDep
 ) -> Page[ProviderRead]:
     rows, total = catalogue.list_providers(
-        session, limit=page.limit, offset=page.offset, after=page.after,
+        session, limit=page.fetch, offset=page.offset, after=page.after,
         tenant=principal.tenant, shared=settings.share_catalogue,
     )
     return page_of(ProviderRead, rows, total, page)

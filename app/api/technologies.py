@@ -24,7 +24,7 @@ def list_technologies(
     provider_id: Annotated[int | None, Query(description="only this provider's")] = None,
 ) -> Page[TechnologyRead]:
     rows, total = catalogue.list_technologies(
-        session, limit=page.limit, offset=page.offset, after=page.after, provider_id=provider_id,
+        session, limit=page.fetch, offset=page.offset, after=page.after, provider_id=provider_id,
         tenant=principal.tenant, shared=settings.share_catalogue,
     )
     return page_of(TechnologyRead, rows, total, page)

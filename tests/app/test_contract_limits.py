@@ -120,8 +120,12 @@ def test_bad_cursors_are_422(client: TestClient) -> None:
     assert both.status_code == 422
 
 
-def test_last_offset_page_has_no_cursor(client: TestClient) -> None:
-    for name in ("A", "B"):
+def test_a_full_last_page_has_no_cursor(client: TestClient) -> None:
+    for name in ("A", "B", "C", "D"):
         client.post("/api/v1/providers", json={"name": name})
-    assert client.get("/api/v1/providers", params={"limit": 2}).json()["next_cursor"] is None
-    assert client.get("/api/v1/providers", params={"limit": 1}).json()["next_cursor"] is not None
+    assert client.get("/api/v1/providers", params={"limit": 4}).json()["next_cursor"] is None
+    first = client.get("/api/v1/providers", params={"limit": 2}).json()
+    assert (len(first["items"]), first["total"]) == (2, 4)
+    second = client.get("/api/v1/providers", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [p["name"] for p in second["items"]] == ["C", "D"]
+    assert second["next_cursor"] is None
