@@ -23,12 +23,15 @@ DEMO = ROOT / "data" / "demo"
 class Writer(threading.Thread):
     """Creates needs, computes their matches and records decisions until the server dies."""
 
-    def __init__(self, *, url: str, key: str, company_ids: list[int], seed: int, label: str) -> None:
+    def __init__(
+        self, *, url: str, key: str, company_ids: list[int], seed: int, label: str, computed: list[int]
+    ) -> None:
         super().__init__(daemon=True)
         self.client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         self.random = random.Random(seed)
         self.company_ids = company_ids
         self.label = label
+        self.known_computed = computed  # from earlier rounds: the data outlived the kill
         self.ledger = Ledger()
         self.server_errors: list[str] = []
         self.attempts = 0
@@ -45,7 +48,8 @@ class Writer(threading.Thread):
                 elif roll < 0.75:
                     self._compute(self.random.choice(sorted(self.ledger.needs)))
                 else:
-                    self._decide(self.random.choice(sorted(self.ledger.computed or self.ledger.needs)))
+                    candidates = sorted(self.ledger.computed) + self.known_computed
+                    self._decide(self.random.choice(candidates or sorted(self.ledger.needs)))
         except httpx.TransportError:
             pass  # the server was killed: this request's outcome is unknown, so it is not in the ledger
         finally:
@@ -88,6 +92,15 @@ class Writer(threading.Thread):
             self.ledger.decisions[decision["id"]] = (match_id, action)
 
 
+def _warm_up(url: str, key: str) -> None:
+    """Matches for one new need, so the kill does not always land in the first one's lazy loading."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        company_id = client.get("/api/v1/companies", params={"limit": 1}).json()["items"][0]["id"]
+        need = client.post("/api/v1/needs", json={"company_id": company_id, "title": "Warm-up need"})
+        need.raise_for_status()
+        client.post(f"/api/v1/needs/{need.json()['id']}/matches", params={"k": 5}).raise_for_status()
+
+
 def _company_ids(url: str, key: str) -> list[int]:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
         response = client.get("/api/v1/companies", params={"limit": 100})
@@ -113,16 +126,17 @@ def test_sigkill_while_clients_write_loses_nothing_acknowledged(tmp_path: Path) 
         # The start-up repaired the index if the kill left it behind the database.
         assert check_index(database, index_dir) == [], f"round {round_number}"
         company_ids = _company_ids(server.url, key)
+        _warm_up(server.url, key)
         writers = [
             Writer(
                 url=server.url, key=key, company_ids=company_ids, seed=rng.randrange(2**32),
-                label=f"r{round_number}w{i}",
+                label=f"r{round_number}w{i}", computed=sorted(ledger.computed),
             )
             for i in range(WRITERS)
         ]
         for writer in writers:
             writer.start()
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(1.5, 5.0))
         server.kill()
         for writer in writers:
             writer.join(60)
