@@ -13,6 +13,7 @@ from app.models import MatchStatus
 from app.repositories import MatchRepository, NeedRepository, TechnologyRepository
 from app.services.catalogue import check_text_limits, get_need, get_technology
 from app.services.records import need_record, technology_record
+from app.services.webhooks import enqueue_event, need_matched_payload
 from matching import types
 from matching.engine import Matcher
 
@@ -107,9 +108,12 @@ def compute_matches(
     ]
     repository.add_all(fresh)
     rows = repository.of_need(need.id, statuses=(MatchStatus.approved, MatchStatus.proposed))
-    return schemas.NeedMatches(
+    result = schemas.NeedMatches(
         need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows]
     )
+    # In this transaction: the tenant's webhooks hear of the matches exactly when they are stored.
+    enqueue_event(session, tenant=need.tenant, event="need.matched", payload=need_matched_payload(need, result))
+    return result
 
 
 def read_matches(
