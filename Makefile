@@ -33,10 +33,11 @@ system-deps:
 	bash scripts/system-deps.sh
 
 # The whole suite on the embedded SQLite database, then the app tests again on a real PostgreSQL
-# server that scripts/test-postgres.sh starts on 127.0.0.1.
+# server that scripts/test-postgres.sh starts on 127.0.0.1; both run, and either failing fails.
 test: system-deps venv lint
-	$(BIN)/python -m pytest
-	bash scripts/test-postgres.sh
+	$(BIN)/python -m pytest; sqlite=$$?; \
+	bash scripts/test-postgres.sh; postgres=$$?; \
+	test $$sqlite -eq 0 && test $$postgres -eq 0
 
 eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
