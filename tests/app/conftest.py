@@ -50,8 +50,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    created = create_app(settings)
+    yield created
+    # A test may use the app's sessions without starting it; its lifespan would have closed them.
+    created.state.engine.dispose()
 
 
 @pytest.fixture
@@ -69,8 +72,10 @@ def loaded_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def loaded_app(loaded_settings: Settings) -> FastAPI:
-    return create_app(loaded_settings)
+def loaded_app(loaded_settings: Settings) -> Iterator[FastAPI]:
+    created = create_app(loaded_settings)
+    yield created
+    created.state.engine.dispose()
 
 
 @pytest.fixture
