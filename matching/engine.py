@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,13 +14,14 @@ from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
-from matching.encoder import Encoder, normalise
+from matching.encoder import Encoder
 from matching.errors import IndexMismatchError
 from matching.explain import align_sentences, build_explanation
 from matching.index import IndexMeta, VectorIndex
 from matching.language import text_language
 from matching.lexical import LexicalIndex
 from matching.ranking import RankingWeights, category_affinity, check_constraints, normalise_scores
+from matching.sentences import SentenceCache
 from matching.text import need_text, split_sentences, technology_text
 from matching.types import (
     CATEGORIES,
@@ -29,6 +31,8 @@ from matching.types import (
     ScoreComponents,
     Technology,
 )
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
 NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
@@ -75,7 +79,8 @@ class _Collection(Generic[Record]):
         self.vectors = VectorIndex(dimension)
         self.lexical = LexicalIndex()
         self._to_text = to_text
-        self.sentences: dict[int, tuple[list[str], np.ndarray]] = {}
+        # Record id -> its sentences (explanations); their vectors live in the Matcher's SentenceCache.
+        self.sentences: dict[int, list[str]] = {}
 
     def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
         ids = [r.id for r in records]
@@ -113,6 +118,8 @@ class Matcher:
         self._technologies: _Collection[Technology] = _Collection(dimension=encoder.dimension, to_text=technology_text)
         self._needs: _Collection[Need] = _Collection(dimension=encoder.dimension, to_text=need_text)
         self._category_vectors: np.ndarray | None = None
+        # Explanations align sentences: each sentence is encoded once, not once per request that shows it.
+        self.sentence_cache = SentenceCache(dimension=encoder.dimension)
 
     def set_ranking(
         self, *, weights: RankingWeights, priors: Mapping[int, float], need_term: NeedTerm | None = None
@@ -201,6 +208,14 @@ class Matcher:
         with self._lock:
             for name, side in (("technologies", self._technologies), ("needs", self._needs)):
                 side.vectors.save(directory, name=name, meta=self._meta(len(side.vectors), catalogue_version))
+            self.save_lexical(directory, catalogue_version=catalogue_version)
+
+    def save_lexical(self, directory: Path, *, catalogue_version: int) -> None:
+        """Write both sides' BM25 indexes (`<name>.bm25.npz`) next to the vector files."""
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            for name, side in (("technologies", self._technologies), ("needs", self._needs)):
+                side.lexical.save(directory / f"{name}.bm25.npz", catalogue_version=catalogue_version)
 
     def load(
         self,
@@ -209,9 +224,14 @@ class Matcher:
         technologies: Sequence[Technology],
         needs: Sequence[Need],
         catalogue_version: int,
-    ) -> None:
-        """Take the saved vectors for these records, or raise IndexMismatchError and change nothing."""
+    ) -> list[str]:
+        """Take the saved vectors for these records, or raise IndexMismatchError and change nothing.
+
+        A saved BM25 index that is missing, outdated or damaged is rebuilt from the texts instead;
+        returns the names of the sides whose BM25 was rebuilt (so the caller can save them).
+        """
         loaded: list[_Collection] = []
+        rebuilt: list[str] = []
         for name, records, to_text in (
             ("technologies", technologies, technology_text),
             ("needs", needs, need_text),
@@ -221,12 +241,23 @@ class Matcher:
                 raise IndexMismatchError(f"the saved {name} index holds other ids than the database")
             side: _Collection = _Collection(dimension=self.encoder.dimension, to_text=to_text)
             side.vectors = vectors
-            side.lexical.upsert([r.id for r in records], [to_text(r) for r in records])
-            side.records = {r.id: r for r in records}
             side.texts = {r.id: to_text(r) for r in records}
+            try:
+                lexical = LexicalIndex.load(
+                    directory / f"{name}.bm25.npz", count=len(records), catalogue_version=catalogue_version
+                )
+                if set(lexical.ids().tolist()) != side.texts.keys():
+                    raise IndexMismatchError(f"the saved {name} BM25 index holds other ids than the database")
+                side.lexical = lexical
+            except IndexMismatchError as exc:
+                logger.info("rebuilding the %s BM25 index: %s", name, exc)
+                side.lexical.upsert(list(side.texts), list(side.texts.values()))
+                rebuilt.append(name)
+            side.records = {r.id: r for r in records}
             loaded.append(side)
         with self._lock:
             self._technologies, self._needs = loaded[0], loaded[1]
+        return rebuilt
 
     # -- taxonomy ---------------------------------------------------------------------------
 
@@ -411,23 +442,25 @@ class Matcher:
             )
             technologies = {i: side.records[i] for i, *_ in ranked}
         matches = []
-        need_sentences: tuple[list[str], np.ndarray] | None = None
+        if explain and ranked:
+            [need_sentences] = self._sentence_vectors([split_sentences(text)], kind="query")
+            technology_sentences = dict(
+                zip(technologies, self._side_sentence_vectors(side, list(technologies)), strict=True)
+            )
+            language = text_language(text, declared=need.lang)
         for rank, (technology_id, score, components, pair) in enumerate(ranked, start=1):
             explanation = None
             if explain:
-                if need_sentences is None:
-                    need_sentences = self._encode_sentences(text, kind="query")
-                technology = technologies[technology_id]
                 explanation = self._explain(
                     score=score,
                     similarity=components.dense,
                     need_text_=text,
                     need_sentences=need_sentences,
-                    technology=technology,
-                    technology_sentences=self._sentences(side, technology_id),
+                    technology=technologies[technology_id],
+                    technology_sentences=technology_sentences[technology_id],
                     need_categories=tags,
                     verdicts=pair.verdicts,
-                    language=text_language(text, declared=need.lang),
+                    language=language,
                 )
             matches.append(
                 Match(
@@ -476,17 +509,19 @@ class Matcher:
                 features=features,
             )
             needs = {i: side.records[i] for i, *_ in ranked}
-        technology_sentences = self._encode_sentences(text, kind="passage") if explain else None
         matches = []
+        if explain and ranked:
+            [technology_sentences] = self._sentence_vectors([split_sentences(text)], kind="passage")
+            need_sentences = dict(zip(needs, self._side_sentence_vectors(side, list(needs)), strict=True))
         for rank, (need_id, score, components, pair) in enumerate(ranked, start=1):
             explanation = None
-            if explain and technology_sentences is not None:
+            if explain:
                 need = needs[need_id]
                 explanation = self._explain(
                     score=score,
                     similarity=components.dense,
                     need_text_=need_text(need),
-                    need_sentences=self._sentences(side, need_id),
+                    need_sentences=need_sentences[need_id],
                     technology=technology,
                     technology_sentences=technology_sentences,
                     need_categories=need_tags[need_id],
@@ -506,19 +541,22 @@ class Matcher:
 
     # -- explanations -----------------------------------------------------------------------
 
-    def _encode_sentences(self, text: str, *, kind: Literal["query", "passage"]) -> tuple[list[str], np.ndarray]:
-        sentences = split_sentences(text)
-        if not sentences:
-            return [], np.zeros((0, self.encoder.dimension), dtype=np.float32)
-        return sentences, normalise(self.encoder.encode(sentences, kind=kind))
+    def _sentence_vectors(
+        self, groups: list[list[str]], *, kind: Literal["query", "passage"]
+    ) -> list[tuple[list[str], np.ndarray]]:
+        """(sentences, unit vectors) per group; all uncached sentences go to the encoder in one call."""
+        vectors = self.sentence_cache.vectors(self.encoder, groups, kind=kind)
+        return list(zip(groups, vectors, strict=True))
 
-    def _sentences(self, side: _Collection, ident: int) -> tuple[list[str], np.ndarray]:
-        cached = side.sentences.get(ident)
-        if cached is None:
-            text = side.texts.get(ident, "")
-            cached = self._encode_sentences(text, kind="passage")
-            side.sentences[ident] = cached
-        return cached
+    def _side_sentence_vectors(self, side: _Collection, ids: list[int]) -> list[tuple[list[str], np.ndarray]]:
+        groups = []
+        for ident in ids:
+            sentences = side.sentences.get(ident)
+            if sentences is None:
+                sentences = split_sentences(side.texts.get(ident, ""))
+                side.sentences[ident] = sentences
+            groups.append(sentences)
+        return self._sentence_vectors(groups, kind="passage")
 
     def _explain(
         self,

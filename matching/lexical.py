@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
+from matching.errors import IndexMismatchError
 from matching.glossary import cross_lingual_text
+from matching.index import _atomic_write
 
+# Saved BM25 files: bump when tokenisation, the glossary's use or the file layout changes, so old files are rebuilt.
+LEXICAL_FORMAT_VERSION = 1
+# bm25s rejects empty documents; a placeholder token keeps row positions aligned (never produced by `tokenize`).
+_EMPTY_DOC = "\x00"
+_ARRAYS = ("ids", "token_ids", "offsets", "data", "indices", "indptr")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 # Shown terms skip a longer list (and number words), so evidence is about content, not grammar.
@@ -68,36 +80,155 @@ def _surface_forms(text: str) -> tuple[tuple[str, str], ...]:
 
 
 class LexicalIndex:
-    """BM25 keyed by int64 ids. Writes mark it stale; the next search rebuilds it once."""
+    """BM25 keyed by int64 ids. Writes mark it stale; the next search rebuilds it once.
+
+    `save`/`load` keep the built BM25 matrix and the tokenised corpus in one file, so a start-up neither
+    re-tokenises every text nor re-indexes; the tokens come back as Python lists only when a write needs them.
+    """
 
     def __init__(self, *, k1: float = 1.2, b: float = 0.75) -> None:
         self._k1, self._b = k1, b
         self._tokens: dict[int, list[str]] = {}
         self._model: bm25s.BM25 | None = None
         self._ids = np.zeros(0, dtype=np.int64)
+        # After `load`: (vocabulary, flat token ids, per-document offsets) aligned with `_ids`, until a write.
+        self._packed: tuple[list[str], np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return len(self._ids) if self._packed is not None else len(self._tokens)
+
+    def _unpack(self) -> None:
+        if self._packed is None:
+            return
+        vocab, token_ids, offsets = self._packed
+        tokens: dict[int, list[str]] = {}
+        for row, ident in enumerate(self._ids.tolist()):
+            words = [vocab[t] for t in token_ids[offsets[row] : offsets[row + 1]].tolist()]
+            tokens[ident] = [] if words == [_EMPTY_DOC] else words
+        self._tokens, self._packed = tokens, None
 
     def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        self._unpack()
         for ident, text in zip(ids, texts, strict=True):
             self._tokens[int(ident)] = tokenize(cross_lingual_text(text))
         self._model = None
 
     def remove(self, ids: Iterable[int]) -> None:
+        self._unpack()
         for ident in ids:
             self._tokens.pop(int(ident), None)
         self._model = None
 
+    def ids(self) -> np.ndarray:
+        """Ids of the indexed documents."""
+        return self._ids.copy() if self._packed is not None else np.fromiter(self._tokens, dtype=np.int64)
+
     def _ensure_built(self) -> bm25s.BM25 | None:
         if self._model is None and self._tokens:
             self._ids = np.fromiter(self._tokens, dtype=np.int64, count=len(self._tokens))
-            # bm25s rejects empty documents; a placeholder token keeps row positions aligned.
-            corpus = [self._tokens[int(i)] or ["\x00"] for i in self._ids]
+            corpus = [self._tokens[int(i)] or [_EMPTY_DOC] for i in self._ids]
             model = bm25s.BM25(k1=self._k1, b=self._b, method="lucene")
             model.index(corpus, show_progress=False)
             self._model = model
         return self._model
+
+    def save(self, path: Path, *, catalogue_version: int) -> None:
+        """Write the built index and its tokens to `path` (an .npz) atomically, stamped with the catalogue version."""
+        model = self._ensure_built()
+        if self._packed is not None:
+            vocab, token_ids, offsets = self._packed
+        else:
+            vocab_dict = model.vocab_dict if model is not None else {}
+            vocab = [""] * len(vocab_dict)
+            for token, position in vocab_dict.items():
+                vocab[position] = token
+            docs = [self._tokens[int(i)] or [_EMPTY_DOC] for i in self._ids] if model is not None else []
+            lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+            offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)])
+            token_ids = np.fromiter(
+                (vocab_dict[t] for d in docs for t in d), dtype=np.int32, count=int(offsets[-1])
+            )
+        scores = model.scores if model is not None else {}
+        meta = {
+            "format_version": LEXICAL_FORMAT_VERSION,
+            "catalogue_version": catalogue_version,
+            "count": len(self),
+            "k1": self._k1,
+            "b": self._b,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        arrays = {
+            "ids": self._ids if model is not None else np.zeros(0, dtype=np.int64),
+            "token_ids": token_ids,
+            "offsets": offsets,
+            "data": scores.get("data", np.zeros(0, dtype=np.float32)),
+            "indices": scores.get("indices", np.zeros(0, dtype=np.int32)),
+            "indptr": scores.get("indptr", np.zeros(1, dtype=np.int64)),
+        }
+        buffer = io.BytesIO()
+        # JSON, not a numpy string array: numpy would strip the placeholder's trailing NUL.
+        np.savez(
+            buffer,
+            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            vocab=np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+            **arrays,
+        )
+        _atomic_write(path, buffer.getvalue())
+
+    @classmethod
+    def load(
+        cls, path: Path, *, count: int, catalogue_version: int, k1: float = 1.2, b: float = 0.75
+    ) -> LexicalIndex:
+        """Read a saved index; IndexMismatchError unless it is whole and matches the count, version and parameters."""
+        if not path.is_file():
+            raise IndexMismatchError(f"no saved BM25 index {path.name}")
+        try:
+            # Our own handle: np.load leaks the one it opens when the zip is truncated.
+            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as saved:
+                meta = json.loads(saved["meta"].tobytes().decode("utf-8"))
+                vocab = json.loads(saved["vocab"].tobytes().decode("utf-8"))
+                arrays = {name: saved[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise IndexMismatchError(f"{path.name} is unreadable: {exc}") from exc
+        expected = {
+            "format_version": LEXICAL_FORMAT_VERSION, "catalogue_version": catalogue_version, "count": count,
+            "k1": k1, "b": b,
+        }
+        for field, wanted in expected.items():
+            if not isinstance(meta, dict) or meta.get(field) != wanted:
+                found = meta.get(field) if isinstance(meta, dict) else None
+                raise IndexMismatchError(f"{path.name} {field} is {found!r}, expected {wanted!r}")
+        ids, token_ids, offsets = arrays["ids"], arrays["token_ids"], arrays["offsets"]
+        indptr, indices = arrays["indptr"], arrays["indices"]
+        # Shapes the search relies on: a file that passes these reads as the index that was saved.
+        consistent = isinstance(vocab, list) and len(ids) == count and len(np.unique(ids)) == count
+        if consistent and count:
+            consistent = bool(
+                len(offsets) == count + 1
+                and offsets[0] == 0
+                and offsets[-1] == len(token_ids)
+                and np.all(np.diff(offsets) >= 0)
+                and (len(token_ids) == 0 or (token_ids.min() >= 0 and token_ids.max() < len(vocab)))
+                and 1 <= len(indptr) <= len(vocab) + 1
+                and indptr[0] == 0
+                and indptr[-1] == len(indices) == len(arrays["data"])
+                and np.all(np.diff(indptr) >= 0)
+                and (len(indices) == 0 or (indices.min() >= 0 and indices.max() < count))
+            )
+        if not consistent:
+            raise IndexMismatchError(f"{path.name} is damaged: its arrays do not fit together")
+        index = cls(k1=k1, b=b)
+        if count:
+            model = bm25s.BM25(k1=k1, b=b, method="lucene")
+            model.scores = {
+                "data": arrays["data"], "indices": indices, "indptr": indptr, "num_docs": count,
+            }
+            model.vocab_dict = {token: position for position, token in enumerate(vocab)}
+            model.unique_token_ids_set = set(model.vocab_dict.values())
+            model.nonoccurrence_array = None  # only BM25L/BM25+ have one; "lucene" does not
+            index._model, index._ids = model, ids.astype(np.int64)
+            index._packed = (vocab, token_ids, offsets)
+        return index
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of every document for a query text; all zeros when nothing is shared."""
@@ -119,3 +250,4 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         keep = top[scores[top] > 0]
         return scores[keep], ids[keep]
+

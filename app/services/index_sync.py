@@ -20,7 +20,7 @@ from app.services.embeddings import (
     need_vectors,
     technology_vectors,
 )
-from app.services.records import need_record, technology_record
+from app.services.records import all_need_records, all_technology_records, need_record, technology_record
 from matching.engine import Matcher
 from matching.errors import IndexMismatchError
 from matching.text import need_text, technology_text
@@ -51,15 +51,18 @@ def sync_index(
     A rebuild encodes only texts without a cached vector (`on_missing` is told how many first),
     then saves the index; the caller commits the new embeddings.
     """
-    technologies = [technology_record(row) for row in TechnologyRepository(session).all()]
-    needs = [need_record(row) for row in NeedRepository(session).all()]
+    technologies = all_technology_records(session)
+    needs = all_need_records(session)
     version = CatalogueStateRepository(session).version()
     try:
-        matcher.load(index_dir, technologies=technologies, needs=needs, catalogue_version=version)
+        lexical_rebuilt = matcher.load(index_dir, technologies=technologies, needs=needs, catalogue_version=version)
     except IndexMismatchError as exc:
         reason = str(exc)
         logger.info("rebuilding the index: %s", reason)
     else:
+        if lexical_rebuilt:
+            # The vectors were good but a BM25 file was not: save it so the next start-up loads it.
+            matcher.save_lexical(index_dir, catalogue_version=version)
         return SyncResult("loaded", "", len(technologies), len(needs), version)
 
     if on_missing is not None:
@@ -142,8 +145,8 @@ def _rebuild(
             # Version first: a write that lands between the two reads makes the version look old,
             # which only causes one more round, never a missed write.
             before = CatalogueStateRepository(session).version()
-            technologies = [technology_record(row) for row in TechnologyRepository(session).all()]
-            needs = [need_record(row) for row in NeedRepository(session).all()]
+            technologies = all_technology_records(session)
+            needs = all_need_records(session)
             encoder = matcher.encoder
             matcher.build(
                 technologies=technologies,
