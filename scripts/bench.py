@@ -49,6 +49,7 @@ from matching.types import Need
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
+BENCH_DIR = ROOT / "var" / "bench"  # server logs of the online case are kept here
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +181,18 @@ def service_env(workdir: Path, *, model: str, **settings: str) -> dict[str, str]
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], *, timeout: float = 900) -> Iterator[Server]:
-    """A real uvicorn process on 127.0.0.1; yields once /readyz is green (time measured from spawn)."""
+def serve(env: dict[str, str], *, timeout: float = 900, log_path: Path | None = None) -> Iterator[Server]:
+    """A real uvicorn process on 127.0.0.1; yields once /readyz is green (time measured from spawn).
+
+    The server's output goes to `log_path` when given (kept for tracebacks), else to a temporary file.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the process
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("w+b")
+    else:
+        log_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the process
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
@@ -346,7 +354,7 @@ def case_online(*, model: str, count: int, requests: tuple[int, int, int], queri
         for name, flag in variants:
             env = service_env(workdir, model=model, micro_batching=flag)
             key = api_key(env)
-            with serve(env) as server:
+            with serve(env, log_path=BENCH_DIR / f"online-{name}-server.log") as server:
                 # Warm-up: every query once, so technologies' sentence vectors (explanations) are cached.
                 load_phase(server.url, queries_file, concurrency=8, requests=len(query_list), key=key)
                 phases = {}

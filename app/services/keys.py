@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -11,7 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from limits import parse_many
+from sqlalchemy import or_, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import NotFound, ValidationProblem
 from app.models import ApiKey, utcnow
@@ -29,6 +33,8 @@ _KEY_PATTERN = re.compile(rf"^{KEY_MARKER}_([0-9a-f]{{{2 * PREFIX_BYTES}}})_([A-
 
 # last_used_at is written at most this often per key, so reads do not all become writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,32 @@ def authenticate(session: Session, *, presented: str, now: datetime | None = Non
     if key.revoked_at is not None:
         return None
     now = now or utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.flush()
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+    if stale and record_use(session, key_id=key.id, now=now):
+        # What the database now holds, without making the request's session dirty.
+        set_committed_value(key, "last_used_at", now)
     return key
+
+
+def record_use(session: Session, *, key_id: int, now: datetime) -> bool:
+    """Stamps last_used_at in a short transaction of its own; True when this call wrote it.
+
+    Not in the request's unit of work: a flush there would hold SQLite's write lock until the
+    request commits, i.e. across a match that takes seconds, and every other request stamping a
+    key in the meantime would wait out the busy timeout and fail. The stamp is bookkeeping, so
+    when the database is busy it is skipped (the next request a minute on will try again).
+    """
+    try:
+        with Session(bind=session.get_bind()) as own, own.begin():
+            written = own.execute(
+                update(ApiKey)
+                .where(ApiKey.id == key_id)
+                # A concurrent request may have stamped it already: one write per key and minute.
+                .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION))
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except OperationalError as exc:
+        logger.info("last_used_at of key %d not stamped, the database is busy: %s", key_id, exc.orig)
+        return False
+    return bool(written.rowcount)

@@ -1,0 +1,77 @@
+"""Sentence vectors for explanations, cached by text digest with a memory bound, missing ones encoded in one call."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from matching.encoder import Encoder, TextKind, normalise
+
+# 96 MiB of vectors: about 65,000 sentences of a 384-dimensional model, i.e. every sentence of a
+# 10,000-offer catalogue (about five each) stays cached once it has been explained.
+DEFAULT_MAX_BYTES = 96 * 1024 * 1024
+
+
+def _digest(kind: TextKind, sentence: str) -> bytes:
+    # A digest, not the sentence, is the key: 16 bytes whatever the sentence's length.
+    return hashlib.blake2b(f"{kind}\x00{sentence}".encode(), digest_size=16).digest()
+
+
+class SentenceCache:
+    """Normalised sentence vectors by (kind, sentence text); the least recently used go first past the bound.
+
+    Keyed by text, not by record id: a record's vectors stay valid as long as its sentences do, a
+    rebuilt index keeps them, and a sentence shared by several records is encoded once. Thread-safe.
+    """
+
+    def __init__(self, *, dimension: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if dimension < 1 or max_bytes < 0:
+            raise ValueError("dimension must be >= 1 and max_bytes >= 0")
+        self.dimension = dimension
+        self.max_sentences = max_bytes // (dimension * np.dtype(np.float32).itemsize)
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def vectors(self, encoder: Encoder, groups: Sequence[Sequence[str]], *, kind: TextKind) -> list[np.ndarray]:
+        """One (len(group), dimension) array per group of sentences; what is not cached is encoded in one call."""
+        keys = [[_digest(kind, s) for s in group] for group in groups]
+        found: dict[bytes, np.ndarray] = {}
+        missing: dict[bytes, str] = {}
+        with self._lock:
+            for group, group_keys in zip(groups, keys, strict=True):
+                for sentence, key in zip(group, group_keys, strict=True):
+                    vector = self._entries.get(key)
+                    if vector is not None:
+                        self._entries.move_to_end(key)
+                        found[key] = vector
+                        self.hits += 1
+                    elif key not in missing:
+                        missing[key] = sentence
+                        self.misses += 1
+        if missing:
+            # Outside the lock: concurrent requests encode at the same time (and a micro-batching
+            # encoder merges their calls); two requests missing the same sentence both encode it.
+            encoded = normalise(np.asarray(encoder.encode(list(missing.values()), kind=kind), dtype=np.float32))
+            fresh = dict(zip(missing, encoded, strict=True))
+            found.update(fresh)
+            with self._lock:
+                for key, vector in fresh.items():
+                    self._entries[key] = vector
+                    self._entries.move_to_end(key)
+                while len(self._entries) > self.max_sentences:
+                    self._entries.popitem(last=False)
+        empty = np.zeros((0, self.dimension), dtype=np.float32)
+        return [np.stack([found[k] for k in group_keys]) if group_keys else empty for group_keys in keys]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
