@@ -22,6 +22,9 @@ HASHING_MODEL = "hashing"
 # "Danish and other languages").
 E5_MODEL = "multilingual-e5-small"
 MULTILINGUAL_MODEL = f"{DEFAULT_MODEL}+{E5_MODEL}"
+# The service default: MiniLM reading a word-by-word English gloss of Danish text
+# (README "Danish and other languages").
+GLOSSARY_MODEL = f"{DEFAULT_MODEL}+glossary"
 
 
 @runtime_checkable
