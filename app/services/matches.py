@@ -23,11 +23,12 @@ AD_HOC_NEED_ID = 0
 
 
 def _components(components: types.ScoreComponents) -> schemas.ComponentsRead:
-    return schemas.ComponentsRead.model_validate(asdict(components))
+    # from_attributes reads the dataclass directly; asdict() deep-copies it first (a hot spot under load).
+    return schemas.ComponentsRead.model_validate(components, from_attributes=True)
 
 
 def _explanation(explanation: types.Explanation | None) -> schemas.ExplanationRead | None:
-    return None if explanation is None else schemas.ExplanationRead.model_validate(asdict(explanation))
+    return None if explanation is None else schemas.ExplanationRead.model_validate(explanation, from_attributes=True)
 
 
 def _match_read(
