@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -188,6 +188,25 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLite's answer when another writer held the lock past the busy timeout: the request may well
+# succeed a moment later, so it is a 503 with Retry-After, not a server fault.
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+BUSY_RETRY_AFTER_S = 1
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
+    if not any(message in str(exc.orig).lower() for message in _BUSY_MESSAGES):
+        return await _unexpected_error(request, exc)
+    logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+    return problem_response(
+        status=503,
+        detail="the database is busy with other writes; retry shortly",
+        instance=request.url.path,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
+
+
 async def _overflow_error(request: Request, exc: Exception) -> JSONResponse:
     # An id or number past what the database stores (64-bit integers) cannot name a row or a sane
     # value; the schema allows any integer, so the driver is where it shows (SQLite: OverflowError,
@@ -208,4 +227,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OverflowError, _overflow_error)
     app.add_exception_handler(DataError, _overflow_error)  # PostgreSQL: numeric value out of range
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unexpected_error)
