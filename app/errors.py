@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -207,6 +208,17 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy past the pool's timeout: overload, which passes.
+    logger.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        status=503,
+        detail="the service is overloaded; retry shortly",
+        instance=request.url.path,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
+
+
 async def _overflow_error(request: Request, exc: Exception) -> JSONResponse:
     # An id or number past what the database stores (64-bit integers) cannot name a row or a sane
     # value; the schema allows any integer, so the driver is where it shows (SQLite: OverflowError,
@@ -228,4 +240,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _overflow_error)
     app.add_exception_handler(DataError, _overflow_error)  # PostgreSQL: numeric value out of range
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected_error)

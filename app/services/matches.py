@@ -74,6 +74,16 @@ def _hidden_technologies(session: Session, *, tenant: str | None, shared: bool) 
     return TechnologyRepository(session).ids_of_other_tenants(tenant)
 
 
+def _release_connection(session: Session) -> None:
+    """Ends the (read-only so far) transaction, so the connection goes back to the pool during a match.
+
+    A match takes seconds under load; holding a pooled connection across it made concurrent requests
+    beyond the pool's size (5 + 10 overflow) wait 30 s for one and fail. Objects stay loaded
+    (expire_on_commit is off) and the next query opens a new transaction.
+    """
+    session.commit()
+
+
 def compute_matches(
     session: Session,
     *,
@@ -91,9 +101,12 @@ def compute_matches(
     need = get_need(session, need_id=need_id, tenant=tenant)
     repository = MatchRepository(session)
     decided = repository.decisions(need.id)
-    repository.delete_proposed(need.id)
     exclude = set(decided) | _hidden_technologies(session, tenant=need.tenant, shared=shared)
-    results = matcher.match(need_record(need), k=k, exclude=exclude, explain=True)
+    record = need_record(need)
+    _release_connection(session)
+    results = matcher.match(record, k=k, exclude=exclude, explain=True)
+    # Written after the match: a write lock is then held for milliseconds, not across the match.
+    repository.delete_proposed(need.id)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     fresh = [
         models.Match(
@@ -153,6 +166,7 @@ def ad_hoc_matches(
         id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints
     )
     hidden = _hidden_technologies(session, tenant=tenant, shared=settings.share_catalogue)
+    _release_connection(session)
     results = matcher.match(need, k=k, exclude=hidden, explain=True)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     items = [

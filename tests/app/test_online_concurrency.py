@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app import db as app_db
 from app.config import Settings
@@ -138,6 +139,10 @@ def test_a_busy_database_is_a_503_with_retry_after() -> None:
     def locked() -> None:
         raise OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
 
+    @app.get("/pool")
+    def pool() -> None:
+        raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00")
+
     @app.get("/broken")
     def broken() -> None:
         raise OperationalError("SELECT x", {}, sqlite3.OperationalError("no such table: x"))
@@ -148,4 +153,6 @@ def test_a_busy_database_is_a_503_with_retry_after() -> None:
         assert response.headers["retry-after"] == "1"
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["status"] == 503
+        exhausted = client.get("/pool")
+        assert (exhausted.status_code, exhausted.headers["retry-after"]) == (503, "1")
         assert client.get("/broken").status_code == 500  # other operational errors stay server faults
