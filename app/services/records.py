@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from functools import lru_cache
+
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from app import models
@@ -46,19 +49,36 @@ def need_record(row: models.Need) -> types.Need:
 
 # Start-up reads every row: selecting the columns the engine needs, joined in one query, skips building
 # an ORM object (and its identity-map entry) per row, which the profile showed at 10^5 technologies.
+# List columns are read as their JSON text and decoded through a cache: a catalogue repeats a few
+# category, sector, language and region lists, and decoding each row's JSON was most of the read.
+
+
+def _json_list(column: object) -> object:
+    return cast(column, Text)
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text) or ())  # a JSON null reads as no entries
+
+
+def _as_tuple(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else _decoded(text)
+
+
 _TECHNOLOGY_COLUMNS = (
     models.Technology.id,
     models.Technology.title,
     models.Technology.description,
     models.Technology.provider_id,
     models.Provider.name,
-    models.Technology.categories,
-    models.Technology.sectors,
+    _json_list(models.Technology.categories),
+    _json_list(models.Technology.sectors),
     models.Technology.trl,
     models.Technology.price_min_eur,
     models.Technology.price_max_eur,
-    models.Technology.languages,
-    models.Technology.regions_served,
+    _json_list(models.Technology.languages),
+    _json_list(models.Technology.regions_served),
 )
 _NEED_COLUMNS = (
     models.Need.id,
@@ -68,7 +88,7 @@ _NEED_COLUMNS = (
     models.Need.budget_eur_max,
     models.Need.min_trl,
     models.Need.region,
-    models.Need.languages,
+    _json_list(models.Need.languages),
     models.Need.company_id,
     models.Company.name,
     models.Company.sector,
@@ -89,13 +109,13 @@ def all_technology_records(session: Session) -> list[types.Technology]:
             description=description,
             provider_id=provider_id,
             provider_name=provider_name,
-            categories=tuple(categories),
-            sectors=tuple(sectors),
+            categories=_decoded(categories),
+            sectors=_decoded(sectors),
             trl=trl,
             price_min_eur=price_min,
             price_max_eur=price_max,
-            languages=tuple(languages),
-            regions_served=tuple(regions),
+            languages=_decoded(languages),
+            regions_served=_decoded(regions),
         )
         for (
             ident, title, description, provider_id, provider_name, categories, sectors, trl, price_min, price_max,
@@ -121,7 +141,7 @@ def all_need_records(session: Session) -> list[types.Need]:
                 budget_eur_max=budget,
                 min_trl=min_trl,
                 region=region,
-                languages=tuple(languages) if languages else None,
+                languages=_as_tuple(languages) or None,
             ),
             company_id=company_id,
             company_name=company_name,

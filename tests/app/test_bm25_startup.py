@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.config import Settings
+from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.main import create_app
+from app.models import Company, Need
+from app.repositories import NeedRepository, TechnologyRepository
+from app.services.records import all_need_records, all_technology_records, need_record, technology_record
 from matching.engine import Matcher
 from matching.lexical import LexicalIndex
 from tests.app.support import authorize, counting_matcher
@@ -39,3 +44,24 @@ def test_bad_bm25_file_is_rebuilt_and_saved_without_encoding(loaded_settings: Se
     assert matcher.technology_count == 10
     saved = LexicalIndex.load(path, count=10, catalogue_version=app.state.index_sync.catalogue_version)
     assert path.stat().st_mtime_ns != before and len(saved) == 10
+
+
+def test_column_reads_give_the_same_records_as_the_orm(loaded_settings: Settings) -> None:
+    engine = create_db_engine(loaded_settings.database_url)
+    factory = create_session_factory(engine)
+    with unit_of_work(factory) as session:
+        company = session.scalars(select(Company)).first()
+        assert company is not None
+        # Both forms of "any language" and an explicit list, besides what the mini data set holds.
+        session.add_all([
+            Need(company_id=company.id, title="a", description="x", languages=None),
+            Need(company_id=company.id, title="b", description="y", languages=["da", "en"]),
+        ])
+        session.flush()
+        technologies = [technology_record(row) for row in TechnologyRepository(session).all()]
+        needs = [need_record(row) for row in NeedRepository(session).all()]
+        assert all_technology_records(session) == technologies and len(technologies) == 10
+        assert all_need_records(session) == needs and len(needs) == 10
+        assert {n.constraints.languages for n in needs} >= {None, ("da", "en")}
+        assert any(t.categories and t.regions_served for t in technologies)
+    engine.dispose()
