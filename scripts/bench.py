@@ -349,7 +349,9 @@ def case_online(*, model: str, count: int, requests: tuple[int, int, int], queri
         queries_file = workdir / "queries.json"
         queries_file.write_text(json.dumps(query_list), "utf-8")
         load_catalogue(workdir, model=model, count=count)
-        out["sequential_encode_rps"] = round(sequential_encode_rps(model, query_list), 2)
+        # Measured before and after the server phases; the faster of the two is the baseline, so a
+        # busy moment during one measurement cannot make the ratio look better than it is.
+        before = sequential_encode_rps(model, query_list)
         variants = [("batched", "true")] + ([("unbatched", "false")] if compare_unbatched else [])
         for name, flag in variants:
             env = service_env(workdir, model=model, micro_batching=flag)
@@ -366,6 +368,9 @@ def case_online(*, model: str, count: int, requests: tuple[int, int, int], queri
                     )
                     log(f"online {name} c={concurrency}: {phases[str(concurrency)]}")
             out[name] = phases
+        after = sequential_encode_rps(model, query_list)
+    out["sequential_encode_rps_before_after"] = [round(before, 2), round(after, 2)]
+    out["sequential_encode_rps"] = round(max(before, after), 2)
     top = out["batched"]["32"]
     out["errors"] = sum(p["errors"] for v in variants for p in out[v[0]].values())
     out["throughput_32_over_sequential_encode"] = round(top["throughput_rps"] / out["sequential_encode_rps"], 3)
