@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.config import Settings
+from app.commands.common import fail, load_settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
 from app.migrations import SchemaNotCurrent, ensure_schema
@@ -26,18 +25,6 @@ from matching.engine import Matcher
 from matching.errors import EncoderError
 
 _SUFFIXES = {".csv": FileFormat.csv, ".xlsx": FileFormat.xlsx, ".jsonl": FileFormat.jsonl, ".ndjson": FileFormat.jsonl}
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
 
 
 def import_command(
@@ -53,18 +40,18 @@ def import_command(
     """Import rows, upserting by ref: every row is checked first, and one problem means nothing is written."""
     chosen = file_format or _SUFFIXES.get(file.suffix.lower())
     if chosen is None:
-        _fail(f"cannot tell the format of {file.name}; name it .csv, .xlsx or .jsonl or pass --format")
+        fail(f"cannot tell the format of {file.name}; name it .csv, .xlsx or .jsonl or pass --format")
     try:
         data = file.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror}")
-    settings = _settings()
+        fail(f"cannot read {file}: {exc.strerror}")
+    settings = load_settings()
     matcher = None
     if not dry_run:
         try:
             matcher = Matcher(load_encoder(settings.model))
         except EncoderError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -83,7 +70,7 @@ def import_command(
             with unit_of_work(factory) as session:
                 save_index(session, matcher=matcher, index_dir=settings.index_dir)
     except SchemaNotCurrent as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except AppError as exc:
         _report_problems(file, exc)
     finally:
@@ -108,7 +95,7 @@ def _report_problems(file: Path, exc: AppError) -> NoReturn:
             table.add_row(str(error.get("row", "")), escape(str(error.get("column") or "")),
                           escape(str(error.get("problem", ""))))
         console.print(table)
-    _fail(exc.detail)
+    fail(exc.detail)
 
 
 def export_command(
@@ -119,15 +106,15 @@ def export_command(
 ) -> None:
     """Export rows as a file that imports back unchanged; spreadsheet formulas are neutralised."""
     if output is None and file_format is FileFormat.xlsx and sys.stdout.isatty():
-        _fail("an XLSX workbook is binary: write it to a file with -o FILE")
-    settings = _settings()
+        fail("an XLSX workbook is binary: write it to a file with -o FILE")
+    settings = load_settings()
     engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with unit_of_work(create_session_factory(engine)) as session:
             data = bulk.export_file(session, resource=resource, file_format=file_format, tenant=tenant)
     except SchemaNotCurrent as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         engine.dispose()
     if output is None:
@@ -137,5 +124,5 @@ def export_command(
     try:
         output.write_bytes(data)
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror}")
     Console(stderr=True).print(f"wrote {escape(str(output))}", highlight=False)

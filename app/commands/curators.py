@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.commands.common import database_session, fail
 from app.errors import AppError
-from app.migrations import SchemaNotCurrent, ensure_schema
 from app.services import curators
 
 curators_cli = typer.Typer(
     help="Curator accounts (cluster staff) for the review pages at /review; passwords are stored as argon2 hashes.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
-    engine = create_db_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
-            yield session
-    except SchemaNotCurrent as exc:
-        _fail(str(exc))
-    finally:
-        engine.dispose()
 
 
 def _password(password_stdin: bool) -> str:
@@ -66,11 +38,11 @@ def create(
     """Create a curator account; the password is asked for twice (or read from stdin)."""
     password = _password(password_stdin)
     try:
-        with _session() as session:
+        with database_session() as session:
             curator = curators.create_curator(session, username=username, password=password, tenant=tenant)
             message = f"created curator {curator.username} for tenant {curator.tenant}"
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     typer.echo(message)
 
 
@@ -82,17 +54,17 @@ def password(
     """Set a new password for a curator."""
     new = _password(password_stdin)
     try:
-        with _session() as session:
+        with database_session() as session:
             curators.set_password(session, username=username, password=new)
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     typer.echo(f"password of {username} changed")
 
 
 @curators_cli.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False) -> None:
     """Every curator with tenant, state and last sign-in."""
-    with _session() as session:
+    with database_session() as session:
         rows = [
             {
                 "username": c.username,
@@ -117,10 +89,10 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="one JSON object 
 
 def _set_active(username: str, *, active: bool) -> None:
     try:
-        with _session() as session:
+        with database_session() as session:
             curators.set_active(session, username=username, active=active)
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     typer.echo(f"{'enabled' if active else 'disabled'} curator {username}")
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from alembic.util import CommandError
-from pydantic import ValidationError
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from app.config import Settings
+from app.commands.common import fail, load_settings
 from app.db import create_db_engine
 from app.migrations import SchemaNotCurrent, check_schema, schema_state, stamp, upgrade
 
@@ -23,24 +21,15 @@ db_cli = typer.Typer(
 )
 
 
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 @contextmanager
 def _engine() -> Iterator[Engine]:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(load_settings().database_url)
     try:
         yield engine
     except OperationalError as exc:
-        _fail(f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {exc.orig}")
+        fail(f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {exc.orig}")
     except CommandError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         engine.dispose()
 
@@ -56,7 +45,7 @@ def upgrade_command(
             try:
                 check_schema(engine)
             except SchemaNotCurrent as exc:
-                _fail(str(exc))
+                fail(str(exc))
         upgrade(engine, revision=revision)
         after = schema_state(engine)
     was = ", ".join(before.current) or "empty"

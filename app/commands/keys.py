@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.commands.common import database_session, fail
 from app.errors import AppError
-from app.migrations import SchemaNotCurrent, ensure_schema
 from app.services.keys import SCOPES, create_key, list_keys, revoke_key
 
 keys_cli = typer.Typer(
     help="API keys for cluster websites: each has a tenant and scopes; only a hash is stored.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """One unit of work on the configured database, brought up to date first."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
-    engine = create_db_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
-            yield session
-    except SchemaNotCurrent as exc:
-        _fail(str(exc))
-    finally:
-        engine.dispose()
 
 
 @keys_cli.command("create")
@@ -59,13 +30,13 @@ def create(
 ) -> None:
     """Create a key and print it, alone on the last line: it is shown this once and stored only as a hash."""
     try:
-        with _session() as session:
+        with database_session() as session:
             new = create_key(
                 session, tenant=tenant, scopes=scopes.split(","), name=name, rate_limit=rate_limit
             )
             summary = f"key {new.key.prefix} for tenant {new.key.tenant}, scopes {','.join(new.key.scopes)}"
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     Console(stderr=True).print(f"created {summary}; store it now, it cannot be shown again", highlight=False)
     typer.echo(new.secret)
 
@@ -76,7 +47,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Every key with its prefix, tenant, scopes and state; never the secret."""
-    with _session() as session:
+    with database_session() as session:
         rows = [
             {
                 "prefix": key.prefix,
@@ -111,9 +82,9 @@ def list_(
 def revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix, as `keys list` shows it")]) -> None:
     """Revoke a key: requests with it get 401 from now on."""
     try:
-        with _session() as session:
+        with database_session() as session:
             key = revoke_key(session, prefix=prefix)
             message = f"revoked key {key.prefix} of tenant {key.tenant}"
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     typer.echo(message)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app.config import Settings
+from app.commands.common import fail, load_matcher, load_settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
 from app.learning_schemas import RankingModelRead
@@ -20,37 +19,16 @@ from app.migrations import SchemaNotCurrent, ensure_schema
 from app.services.index_sync import sync_index
 from app.services.learning import learn
 from matching.datasets import load_dataset
-from matching.encoder import load_encoder
-from matching.engine import Matcher
-from matching.errors import DatasetError, EncoderError
+from matching.errors import DatasetError
 from matching.feedback_eval import VARIANTS, evaluate_feedback, load_into
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
-
-
-def _matcher(settings: Settings) -> Matcher:
-    try:
-        return Matcher(load_encoder(settings.model))
-    except EncoderError as exc:
-        _fail(str(exc))
 
 
 def learn_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Learn a ranking from every approved and rejected match and store it; the server loads it at start-up."""
-    settings = _settings()
-    matcher = _matcher(settings)
+    settings = load_settings()
+    matcher = load_matcher(settings)
     engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -58,9 +36,9 @@ def learn_command(
             sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
             read = RankingModelRead.of(learn(session, matcher=matcher, trained_by="techmatch learn"))
     except SchemaNotCurrent as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     finally:
         engine.dispose()
     if as_json:
@@ -90,16 +68,16 @@ def eval_feedback_command(
 ) -> None:
     """Learning from decisions, measured: half the needs' labels act as decisions, nDCG@10 on the other half."""
     if not directory.is_dir():
-        _fail(f"{directory} is not a directory")
+        fail(f"{directory} is not a directory")
     try:
         dataset = load_dataset(directory)
     except DatasetError as exc:
-        _fail(f"bad data set in {directory}: {exc}")
+        fail(f"bad data set in {directory}: {exc}")
     if not dataset.qrels:
-        _fail(f"{directory} has no relevance labels (qrels) to learn from")
+        fail(f"{directory} has no relevance labels (qrels) to learn from")
     started = time.perf_counter()
-    settings = _settings()
-    loaded = load_into(_matcher(settings), dataset, batch_size=settings.encode_batch_size)
+    settings = load_settings()
+    loaded = load_into(load_matcher(settings), dataset, batch_size=settings.encode_batch_size)
     report = evaluate_feedback(
         loaded, seed=seed, splits=splits, propose_k=propose_k, min_relevance=min_relevance
     )

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from app.config import Settings
+from app.commands.common import fail, load_matcher, load_settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.migrations import SchemaNotCurrent, ensure_schema
 from app.services.reembed import reembed
-from matching.encoder import load_encoder
-from matching.engine import Matcher
-from matching.errors import EncoderError
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def reembed_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Switch the index to TECHMATCH_MODEL: encode the stored texts it has no vector for (progress bar), rebuild."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        _fail(f"invalid settings: {exc.errors()[0]['msg']}")
-    try:
-        matcher = Matcher(load_encoder(settings.model))
-    except EncoderError as exc:
-        _fail(str(exc))
+    settings = load_settings()
+    matcher = load_matcher(settings)
     engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -47,7 +32,7 @@ def reembed_command(
                 console=Console(stderr=True),
             )
     except SchemaNotCurrent as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         engine.dispose()
     summary = {
