@@ -29,9 +29,7 @@ from app.services.bulk_files import (
     write_jsonl,
     write_xlsx,
 )
-from app.services.embeddings import need_vectors, technology_vectors
-from app.services.records import need_record, technology_record
-from app.services.unit import after_commit
+from app.services.catalogue import index_needs, index_technologies
 from matching.engine import Matcher
 
 # A report longer than this is cut; the detail says how many problems there were in all.
@@ -430,34 +428,13 @@ def _write(
     CatalogueStateRepository(session).bump()
     repository = BulkRepository(session)
     if resource is Resource.technologies:
-        _index_technologies(session, matcher=matcher, rows=written, settings=settings)
+        index_technologies(session, matcher=matcher, rows=written, settings=settings)
     elif resource is Resource.needs:
-        _index_needs(session, matcher=matcher, rows=written, settings=settings)
+        index_needs(session, matcher=matcher, rows=written, settings=settings)
     elif resource is Resource.providers and renamed:
-        _index_technologies(session, matcher=matcher, rows=repository.technologies_of(renamed), settings=settings)
+        index_technologies(session, matcher=matcher, rows=repository.technologies_of(renamed), settings=settings)
     elif resource is Resource.companies and renamed:
-        _index_needs(session, matcher=matcher, rows=repository.needs_of(renamed), settings=settings)
-
-
-# The same index upkeep as the catalogue service: vectors inside the transaction, the index after commit.
-
-
-def _index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Technology], settings: Settings) -> None:
-    if not rows:
-        return
-    records = [technology_record(row) for row in rows]
-    vectors = technology_vectors(
-        session, encoder=matcher.encoder, technologies=records, batch_size=settings.encode_batch_size
-    )
-    after_commit(session, lambda: matcher.upsert_technologies(records, vectors))
-
-
-def _index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings) -> None:
-    if not rows:
-        return
-    records = [need_record(row) for row in rows]
-    vectors = need_vectors(session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size)
-    after_commit(session, lambda: matcher.upsert_needs(records, vectors))
+        index_needs(session, matcher=matcher, rows=repository.needs_of(renamed), settings=settings)
 
 
 # Export

@@ -86,10 +86,11 @@ def _page(
     return repository.page(limit=limit, offset=offset, after=after, **active)
 
 
-# Index upkeep: vectors are computed (and cached) inside the transaction, applied after commit.
+# Index upkeep for every write path (API, bulk import): vectors are computed (and cached) inside the
+# transaction, applied after commit.
 
 
-def _index_technologies(
+def index_technologies(
     session: Session, *, matcher: Matcher, rows: Sequence[Technology], settings: Settings
 ) -> None:
     if not rows:
@@ -101,7 +102,7 @@ def _index_technologies(
     after_commit(session, lambda: matcher.upsert_technologies(records, vectors))
 
 
-def _index_needs(
+def index_needs(
     session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings
 ) -> None:
     if not rows:
@@ -170,7 +171,7 @@ def update_provider(
         # The engine shows provider names in results; the texts (and vectors) do not change.
         CatalogueStateRepository(session).bump()
         technologies = TechnologyRepository(session).of_provider(provider.id)
-        _index_technologies(session, matcher=matcher, rows=technologies, settings=settings)
+        index_technologies(session, matcher=matcher, rows=technologies, settings=settings)
     return provider
 
 
@@ -235,7 +236,7 @@ def create_technology(
     _free_ref(repository, data.ref, tenant=tenant)
     technology = repository.add(Technology(**data.model_dump(), tenant=tenant))
     CatalogueStateRepository(session).bump()
-    _index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
+    index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
     return technology
 
 
@@ -268,7 +269,7 @@ def update_technology(
     # The joined provider may have changed with provider_id.
     session.refresh(technology, ["provider"])
     CatalogueStateRepository(session).bump()
-    _index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
+    index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
     return technology
 
 
@@ -331,7 +332,7 @@ def update_company(
     if relevant:
         CatalogueStateRepository(session).bump()
         needs = NeedRepository(session).of_company(company.id)
-        _index_needs(session, matcher=matcher, rows=needs, settings=settings)
+        index_needs(session, matcher=matcher, rows=needs, settings=settings)
     return company
 
 
@@ -393,7 +394,7 @@ def create_need(
     columns = data.model_dump(exclude={"constraints"}) | _constraint_columns(data.constraints)
     need = repository.add(Need(**columns, tenant=tenant))
     CatalogueStateRepository(session).bump()
-    _index_needs(session, matcher=matcher, rows=[need], settings=settings)
+    index_needs(session, matcher=matcher, rows=[need], settings=settings)
     return need
 
 
@@ -419,7 +420,7 @@ def update_need(
     session.flush()
     session.refresh(need, ["company"])
     CatalogueStateRepository(session).bump()
-    _index_needs(session, matcher=matcher, rows=[need], settings=settings)
+    index_needs(session, matcher=matcher, rows=[need], settings=settings)
     return need
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from app.config import Settings
 from app.main import create_app
@@ -24,6 +25,15 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith("TECHMATCH_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    """The CLI on its own SQLite file and data dir, with the hashing encoder."""
+    monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
+    return CliRunner()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import openpyxl
-import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -15,13 +14,6 @@ from tests.app.support import MINI
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bulk"
 
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
-    return CliRunner()
 
 
 def test_import_then_match_then_export(runner: CliRunner, tmp_path: Path) -> None:

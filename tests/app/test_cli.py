@@ -14,14 +14,6 @@ from app.cli import cli
 from tests.app.support import MINI, authorize
 
 
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
-    return CliRunner()
-
-
 def _last_json(output: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 

@@ -216,13 +216,6 @@ def test_printable_page_and_heat_map(loaded_client: TestClient, ids: dict[str, i
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
-    return CliRunner()
-
 
 def test_pair_json_on_the_fixture(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["pair", str(MINI), "--json", "--rounds", "2", "--fairness", "coverage"])

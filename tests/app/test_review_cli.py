@@ -14,14 +14,6 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.services import curators
 
 
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
-    return CliRunner()
-
-
 def _check(tmp_path: Path, username: str, password: str) -> bool:
     engine = create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     try:
