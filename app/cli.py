@@ -32,6 +32,7 @@ from app.config import MAX_K, Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.errors import AppError
 from app.migrations import SchemaNotCurrent, ensure_schema
+from app.models import DEFAULT_TENANT
 from app.repositories import CompanyRepository, NeedRepository, ProviderRepository, TechnologyRepository
 from app.schemas import AdHocMatchRequest, PairingPlanCreate
 from app.services.evaluation import evaluate_dataset
@@ -343,11 +344,11 @@ def _pairing_request(
         or max_per_company < 0
     ):
         _fail('pairing.json: expected {"capacity": {"P001": slots, ...}, "max_per_company": n}')
-    providers = ProviderRepository(session).by_refs(set(capacity))
+    providers = ProviderRepository(session).by_refs(set(capacity), tenant=DEFAULT_TENANT)
     unknown = sorted(set(capacity) - set(providers))
     if unknown:
         _fail(f"pairing.json names unknown provider(s): {', '.join(unknown)}")
-    companies = CompanyRepository(session).by_refs({c.ref for c in dataset.companies})
+    companies = CompanyRepository(session).by_refs({c.ref for c in dataset.companies}, tenant=DEFAULT_TENANT)
     try:
         return PairingPlanCreate(
             name=f"{dataset.name} demo day",

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Embedding
+from app.repositories import chunks
 
 # Bound parameters per IN clause: well under SQLite's limit, few round trips for 10^5 hashes.
 _IN_CHUNK = 5000
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class EmbeddingStore:
@@ -27,7 +23,7 @@ class EmbeddingStore:
         """text hash -> (dimension, float32 bytes) for the cached ones among `text_hashes`."""
         found: dict[str, tuple[int, bytes]] = {}
         columns = (Embedding.text_hash, Embedding.dimension, Embedding.vector)
-        for chunk in _chunks(sorted(text_hashes), _IN_CHUNK):
+        for chunk in chunks(sorted(text_hashes), _IN_CHUNK):
             query = select(*columns).where(Embedding.model == model, Embedding.text_hash.in_(chunk))
             for digest, dimension, vector in self.session.execute(query):
                 found[digest] = (dimension, vector)
@@ -36,7 +32,7 @@ class EmbeddingStore:
     def dimensions(self, *, model: str, text_hashes: Collection[str]) -> dict[str, int]:
         """text hash -> dimension of the cached ones (no vector bytes read)."""
         found: dict[str, int] = {}
-        for chunk in _chunks(sorted(text_hashes), _IN_CHUNK):
+        for chunk in chunks(sorted(text_hashes), _IN_CHUNK):
             query = select(Embedding.text_hash, Embedding.dimension).where(
                 Embedding.model == model, Embedding.text_hash.in_(chunk)
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -16,13 +16,7 @@ from app.models import (
     Technology,
     WebhookDelivery,
 )
-
-_IN_CHUNK = 500
-
-
-def _chunks(items: Sequence[int] | Sequence[str], size: int = _IN_CHUNK) -> Iterable[Sequence[int] | Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+from app.repositories import chunks
 
 
 class PrivacyRepository:
@@ -31,13 +25,13 @@ class PrivacyRepository:
 
     def matches_of(self, need_ids: Collection[int]) -> list[Match]:
         found: list[Match] = []
-        for chunk in _chunks(sorted(need_ids)):
+        for chunk in chunks(sorted(need_ids)):
             found.extend(self.session.scalars(select(Match).where(Match.need_id.in_(chunk))))
         return sorted(found, key=lambda m: (m.need_id, m.rank, m.id))
 
     def decisions_of(self, need_ids: Collection[int]) -> list[ReviewDecision]:
         found: list[ReviewDecision] = []
-        for chunk in _chunks(sorted(need_ids)):
+        for chunk in chunks(sorted(need_ids)):
             found.extend(self.session.scalars(select(ReviewDecision).where(ReviewDecision.need_id.in_(chunk))))
         return sorted(found, key=lambda d: d.id)
 
@@ -58,20 +52,20 @@ class PrivacyRepository:
 
     def embeddings(self, text_hashes: Collection[str]) -> list[Embedding]:
         found: list[Embedding] = []
-        for chunk in _chunks(sorted(text_hashes)):
+        for chunk in chunks(sorted(text_hashes)):
             found.extend(self.session.scalars(select(Embedding).where(Embedding.text_hash.in_(chunk))))
         return found
 
     def needs_titled(self, titles: Collection[str], *, excluding: Collection[int]) -> list[Need]:
         """Other needs that may share an embedded text (the same title is necessary for the same text)."""
         found: list[Need] = []
-        for chunk in _chunks(sorted(titles)):
+        for chunk in chunks(sorted(titles)):
             found.extend(self.session.scalars(select(Need).where(Need.title.in_(chunk), Need.id.not_in(excluding))))
         return found
 
     def technologies_titled(self, titles: Collection[str]) -> list[Technology]:
         found: list[Technology] = []
-        for chunk in _chunks(sorted(titles)):
+        for chunk in chunks(sorted(titles)):
             found.extend(self.session.scalars(select(Technology).where(Technology.title.in_(chunk))))
         return found
 
@@ -83,13 +77,13 @@ class PrivacyRepository:
     def delete_decisions(self, ids: Collection[int]) -> None:
         # A bulk DELETE, not session.delete(): the ORM guard that keeps the review trail append-only
         # is meant for edits; erasure of the data subject's records is the one sanctioned removal.
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             self.session.execute(delete(ReviewDecision).where(ReviewDecision.id.in_(chunk)))
 
     def delete_deliveries(self, ids: Collection[int]) -> None:
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(chunk)))
 
     def delete_matches_of(self, need_ids: Collection[int]) -> None:
-        for chunk in _chunks(sorted(need_ids)):
+        for chunk in chunks(sorted(need_ids)):
             self.session.execute(delete(Match).where(Match.need_id.in_(chunk)))

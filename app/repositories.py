@@ -12,7 +12,6 @@ from app.models import (
     ApiKey,
     CatalogueState,
     Company,
-    Embedding,
     Match,
     MatchStatus,
     Need,
@@ -25,15 +24,52 @@ from app.models import (
 ModelT = TypeVar("ModelT", Provider, Technology, Company, Need)
 
 # Stays under every database's limit on bound parameters in one IN (...).
-_IN_CHUNK = 500
+IN_CHUNK = 500
 
 
 ItemT = TypeVar("ItemT")
 
 
-def _chunks(items: Sequence[ItemT], size: int) -> Iterable[Sequence[ItemT]]:
+def chunks(items: Sequence[ItemT], size: int = IN_CHUNK) -> Iterable[Sequence[ItemT]]:
+    """`items` in slices of `size`, for IN (...) lists that stay under the bound-parameter limit."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def rows_by_ids(session: Session, model: type[ModelT], ids: Collection[int]) -> dict[int, ModelT]:
+    found: dict[int, ModelT] = {}
+    for chunk in chunks(sorted(ids)):
+        for row in session.scalars(select(model).where(model.id.in_(chunk))):
+            found[row.id] = row
+    return found
+
+
+def rows_by_refs(
+    session: Session, model: type[ModelT], refs: Collection[str], *, tenant: str | None
+) -> dict[str, ModelT]:
+    """Rows by ref; refs are unique per tenant, so a tenant is given wherever rows are written."""
+    found: dict[str, ModelT] = {}
+    for chunk in chunks(sorted(refs)):
+        query = select(model).where(model.ref.in_(chunk))
+        if tenant is not None:
+            query = query.where(model.tenant == tenant)
+        for row in session.scalars(query):
+            found[row.ref] = row  # type: ignore[index]
+    return found
+
+
+def technologies_of(session: Session, provider_ids: Collection[int]) -> list[Technology]:
+    found: list[Technology] = []
+    for chunk in chunks(sorted(provider_ids)):
+        found.extend(session.scalars(select(Technology).where(Technology.provider_id.in_(chunk))))
+    return sorted(found, key=lambda t: t.id)
+
+
+def needs_of(session: Session, company_ids: Collection[int]) -> list[Need]:
+    found: list[Need] = []
+    for chunk in chunks(sorted(company_ids)):
+        found.extend(session.scalars(select(Need).where(Need.company_id.in_(chunk))))
+    return sorted(found, key=lambda n: n.id)
 
 
 class CatalogueRepository(Generic[ModelT]):
@@ -62,12 +98,11 @@ class CatalogueRepository(Generic[ModelT]):
         query = select(self.model.id).where(self.model.tenant != tenant)
         return set(self.session.scalars(query).all())
 
-    def by_refs(self, refs: Collection[str]) -> dict[str, ModelT]:
-        found: dict[str, ModelT] = {}
-        for chunk in _chunks(sorted(refs), _IN_CHUNK):
-            for row in self.session.scalars(select(self.model).where(self.model.ref.in_(chunk))):
-                found[row.ref] = row  # type: ignore[index]
-        return found
+    def by_refs(self, refs: Collection[str], *, tenant: str | None) -> dict[str, ModelT]:
+        return rows_by_refs(self.session, self.model, refs, tenant=tenant)
+
+    def by_ids(self, ids: Collection[int]) -> dict[int, ModelT]:
+        return rows_by_ids(self.session, self.model, ids)
 
     def page(
         self, *, limit: int, offset: int, after: int | None = None, **filters: Any
@@ -113,12 +148,6 @@ class TechnologyRepository(CatalogueRepository[Technology]):
         query = select(Technology).where(Technology.provider_id == provider_id)
         return list(self.session.scalars(query.order_by(Technology.id)).all())
 
-    def by_ids(self, ids: Collection[int]) -> dict[int, Technology]:
-        found: dict[int, Technology] = {}
-        for chunk in _chunks(sorted(ids), _IN_CHUNK):
-            for row in self.session.scalars(select(Technology).where(Technology.id.in_(chunk))):
-                found[row.id] = row
-        return found
 
 
 class CompanyRepository(CatalogueRepository[Company]):
@@ -136,12 +165,6 @@ class NeedRepository(CatalogueRepository[Need]):
         query = select(Need).where(Need.company_id == company_id)
         return list(self.session.scalars(query.order_by(Need.id)).all())
 
-    def by_ids(self, ids: Collection[int]) -> dict[int, Need]:
-        found: dict[int, Need] = {}
-        for chunk in _chunks(sorted(ids), _IN_CHUNK):
-            for row in self.session.scalars(select(Need).where(Need.id.in_(chunk))):
-                found[row.id] = row
-        return found
 
 
 class MatchRepository:
@@ -180,23 +203,6 @@ class MatchRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Match)) or 0
-
-
-class EmbeddingRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def vectors(self, *, model: str, text_hashes: Collection[str]) -> dict[str, Embedding]:
-        found: dict[str, Embedding] = {}
-        for chunk in _chunks(sorted(text_hashes), _IN_CHUNK):
-            query = select(Embedding).where(Embedding.model == model, Embedding.text_hash.in_(chunk))
-            for row in self.session.scalars(query):
-                found[row.text_hash] = row
-        return found
-
-    def add_all(self, embeddings: Sequence[Embedding]) -> None:
-        self.session.add_all(embeddings)
-        self.session.flush()
 
 
 class CatalogueStateRepository:
@@ -261,25 +267,13 @@ class PairingRepository:
         return self._by_ids(Provider, ids)
 
     def needs_of(self, company_ids: Collection[int]) -> list[Need]:
-        found: list[Need] = []
-        for chunk in _chunks(sorted(company_ids), _IN_CHUNK):
-            found.extend(self.session.scalars(select(Need).where(Need.company_id.in_(chunk))))
-        return sorted(found, key=lambda n: n.id)
+        return needs_of(self.session, company_ids)
 
     def technologies_of(self, provider_ids: Collection[int]) -> list[Technology]:
-        found: list[Technology] = []
-        for chunk in _chunks(sorted(provider_ids), _IN_CHUNK):
-            found.extend(
-                self.session.scalars(select(Technology).where(Technology.provider_id.in_(chunk)))
-            )
-        return sorted(found, key=lambda t: t.id)
+        return technologies_of(self.session, provider_ids)
 
     def _by_ids(self, model: type[ModelT], ids: Collection[int]) -> dict[int, ModelT]:
-        found: dict[int, ModelT] = {}
-        for chunk in _chunks(sorted(ids), _IN_CHUNK):
-            for row in self.session.scalars(select(model).where(model.id.in_(chunk))):
-                found[row.id] = row
-        return found
+        return rows_by_ids(self.session, model, ids)
 
 
 class ApiKeyRepository:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.models import DEFAULT_TENANT
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import need_record
 from matching.datasets import Dataset
@@ -39,7 +40,7 @@ def evaluate_dataset(
     Per-language metrics only for the benchmark format, whose needs carry a language.
     """
     refs_by_id = {row.id: row.ref for row in TechnologyRepository(session).all()}
-    stored = NeedRepository(session).by_refs({need.ref for need in dataset.needs})
+    stored = NeedRepository(session).by_refs({need.ref for need in dataset.needs}, tenant=DEFAULT_TENANT)
     needs = {ref: need_record(row) for ref, row in stored.items()}
     # One batched encode of all queries: per-query encoding costs far more on CPU.
     vectors = matcher.encoder.encode(

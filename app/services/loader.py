@@ -22,7 +22,7 @@ from rich.progress import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
-from app.models import Company, Need, Provider, Technology
+from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
 from app.repositories import (
     CatalogueRepository,
     CatalogueStateRepository,
@@ -177,7 +177,8 @@ def _upsert(
     report: LoadReport,
     steps: _Steps,
 ) -> dict[str, int]:
-    existing = repository.by_refs({ref for ref, _ in records})
+    # Data sets load into the default tenant; refs are unique per tenant, so other tenants' rows stay apart.
+    existing = repository.by_refs({ref for ref, _ in records}, tenant=DEFAULT_TENANT)
     with steps.step(kind, total=len(records)) as advance:
         for ref, values in records:
             row = existing.get(ref)

@@ -97,3 +97,30 @@ def test_beir_records_get_placeholder_parents(settings: Settings, tmp_path: Path
         assert provider.ref == "placeholder:tinybeir"
         assert CatalogueStateRepository(session).version() == 1
     engine.dispose()
+
+
+def test_loading_leaves_another_tenants_row_with_the_same_ref_alone(settings: Settings) -> None:
+    """Refs are unique per tenant: a data set loads into the default tenant and never updates another's row."""
+    engine = create_db_engine(settings.database_url)
+    ensure_schema(engine)
+    provider_ref = read_dataset(MINI).providers[0].ref
+    with unit_of_work(create_session_factory(engine)) as session:
+        session.add(Provider(ref=provider_ref, name="Acme's own provider", tenant="acme"))
+    engine.dispose()
+
+    _, report = _load(settings, MINI)
+
+    assert report.created["providers"] == 4
+    engine = create_db_engine(settings.database_url)
+    with unit_of_work(create_session_factory(engine)) as session:
+        rows = session.scalars(select(Provider).where(Provider.ref == provider_ref)).all()
+        assert {(row.tenant, row.name == "Acme's own provider") for row in rows} == {
+            ("acme", True),
+            ("default", False),
+        }
+        acme = next(row for row in rows if row.tenant == "acme")
+        technologies_of_acme = session.scalar(
+            select(func.count()).select_from(Technology).where(Technology.provider_id == acme.id)
+        )
+        assert technologies_of_acme == 0
+    engine.dispose()
