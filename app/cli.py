@@ -8,20 +8,19 @@ import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.commands import backup as backup_commands
 from app.commands import bulk as bulk_commands
+from app.commands.common import fail, load_matcher, load_settings, one_line, open_database, read_dataset_dir
 from app.commands.contract import openapi
 from app.commands.curators import curators_cli
 from app.commands.db import db_cli
@@ -29,9 +28,8 @@ from app.commands.keys import keys_cli
 from app.commands.learn import register as register_learning
 from app.commands.reembed import reembed_command
 from app.config import MAX_K, Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.db import unit_of_work
 from app.errors import AppError
-from app.migrations import SchemaNotCurrent, ensure_schema
 from app.models import DEFAULT_TENANT
 from app.repositories import CompanyRepository, NeedRepository, ProviderRepository, TechnologyRepository
 from app.schemas import AdHocMatchRequest, PairingPlanCreate
@@ -42,10 +40,7 @@ from app.services.loader import LoadReport, load_dataset
 from app.services.matches import ad_hoc_matches
 from app.services.pairing import create_plan, plan_read
 from matching.datasets import Dataset
-from matching.datasets import load_dataset as read_dataset
-from matching.encoder import load_encoder
 from matching.engine import Matcher
-from matching.errors import DatasetError, EncoderError
 
 cli = typer.Typer(
     name="techmatch",
@@ -83,56 +78,6 @@ def _stderr() -> Console:
     return Console(stderr=True)
 
 
-def _fail(message: str) -> NoReturn:
-    """Bad input: one line on stderr, exit status 2, no traceback."""
-    _stderr().print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        _fail(f"invalid settings: {_one_line(exc)}")
-
-
-def _one_line(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
-    )
-
-
-def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    engine = create_db_engine(settings.database_url)
-    try:
-        # An embedded SQLite database is brought up to date; a server database is only checked.
-        ensure_schema(engine)
-    except SchemaNotCurrent as exc:
-        engine.dispose()
-        _fail(str(exc))
-    # Pooled connections are closed when the command ends (a server database would otherwise keep them).
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.call_on_close(engine.dispose)
-    return engine, create_session_factory(engine)
-
-
-def _matcher(settings: Settings) -> Matcher:
-    try:
-        return Matcher(load_encoder(settings.model))
-    except EncoderError as exc:
-        _fail(str(exc))
-
-
-def _dataset(directory: Path) -> Dataset:
-    if not directory.is_dir():
-        _fail(f"{directory} is not a directory")
-    try:
-        return read_dataset(directory)
-    except DatasetError as exc:
-        _fail(f"bad data set in {directory}: {exc}")
-
-
 def _load(
     factory: sessionmaker[Session],
     *,
@@ -167,10 +112,10 @@ def load(
     directory: Annotated[Path, typer.Argument(help="data set in the benchmark or BEIR format")],
 ) -> None:
     """Load a data set into the database (upsert by id) and bring the index up to date."""
-    dataset = _dataset(directory)
-    settings = _settings()
-    matcher = _matcher(settings)
-    _, factory = _database(settings)
+    dataset = read_dataset_dir(directory)
+    settings = load_settings()
+    matcher = load_matcher(settings)
+    _, factory = open_database(settings)
     report = _load(
         factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True
     )
@@ -200,16 +145,16 @@ def serve(
 
     from app.main import create_app
 
-    settings = _settings()
-    _, factory = _database(settings)
-    matcher = _matcher(settings)
+    settings = load_settings()
+    _, factory = open_database(settings)
+    matcher = load_matcher(settings)
     with unit_of_work(factory) as session:
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     if empty:
         demo = settings.demo_dir or DEFAULT_DEMO_DIR
         if demo.is_dir() and any(demo.iterdir()):
             _stderr().print(f"empty database: loading the demo catalogue from {demo}")
-            _load(factory, dataset=_dataset(demo), matcher=matcher, settings=settings,
+            _load(factory, dataset=read_dataset_dir(demo), matcher=matcher, settings=settings,
                   show_progress=True)
         else:
             _stderr().print(f"empty database and no demo catalogue in {demo}; serving it empty")
@@ -227,7 +172,7 @@ def match(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Rank the catalogue's technologies for a need, with reasons."""
-    settings = _settings()
+    settings = load_settings()
     try:
         request = AdHocMatchRequest(
             text=text,
@@ -236,9 +181,9 @@ def match(
                          "languages": lang or None},
         )
     except ValidationError as exc:
-        _fail(_one_line(exc))
-    _, factory = _database(settings)
-    matcher = _matcher(settings)
+        fail(one_line(exc))
+    _, factory = open_database(settings)
+    matcher = load_matcher(settings)
     try:
         with unit_of_work(factory) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir,
@@ -246,7 +191,7 @@ def match(
             load_ranking(session, matcher=matcher)
             result = ad_hoc_matches(session, matcher=matcher, request=request, settings=settings)
     except AppError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     if as_json:
         typer.echo(json.dumps({"query": text, **result.model_dump(mode="json")}, ensure_ascii=False))
         return
@@ -277,15 +222,15 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Ranking quality on a data set, loaded into a throw-away database."""
-    dataset = _dataset(directory)
+    dataset = read_dataset_dir(directory)
     if not dataset.qrels:
-        _fail(f"{directory} has no relevance labels (qrels) to evaluate against")
+        fail(f"{directory} has no relevance labels (qrels) to evaluate against")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="techmatch-eval-") as scratch:
-        settings = _settings(database_url=f"sqlite:///{Path(scratch) / 'eval.db'}",
+        settings = load_settings(database_url=f"sqlite:///{Path(scratch) / 'eval.db'}",
                              data_dir=Path(scratch))
-        matcher = _matcher(settings)
-        engine, factory = _database(settings)
+        matcher = load_matcher(settings)
+        engine, factory = open_database(settings)
         _load(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True)
         with unit_of_work(factory) as session:
             report = evaluate_dataset(
@@ -334,7 +279,7 @@ def _pairing_request(
     """The data set's pairing.json as a plan request: every company, the providers given slots."""
     raw = dataset.pairing
     if raw is None:
-        _fail(f"{dataset.name} has no pairing.json")
+        fail(f"{dataset.name} has no pairing.json")
     capacity = raw.get("capacity") if isinstance(raw, dict) else None
     max_per_company = raw.get("max_per_company") if isinstance(raw, dict) else None
     if (
@@ -343,11 +288,11 @@ def _pairing_request(
         or not isinstance(max_per_company, int)
         or max_per_company < 0
     ):
-        _fail('pairing.json: expected {"capacity": {"P001": slots, ...}, "max_per_company": n}')
+        fail('pairing.json: expected {"capacity": {"P001": slots, ...}, "max_per_company": n}')
     providers = ProviderRepository(session).by_refs(set(capacity), tenant=DEFAULT_TENANT)
     unknown = sorted(set(capacity) - set(providers))
     if unknown:
-        _fail(f"pairing.json names unknown provider(s): {', '.join(unknown)}")
+        fail(f"pairing.json names unknown provider(s): {', '.join(unknown)}")
     companies = CompanyRepository(session).by_refs({c.ref for c in dataset.companies}, tenant=DEFAULT_TENANT)
     try:
         return PairingPlanCreate(
@@ -363,7 +308,7 @@ def _pairing_request(
             author="techmatch pair",
         )
     except ValidationError as exc:
-        _fail(f"pairing.json: {_one_line(exc)}")
+        fail(f"pairing.json: {one_line(exc)}")
 
 
 @cli.command()
@@ -378,14 +323,14 @@ def pair(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Demo-day plan for a data set's pairing.json, in a throw-away database."""
-    dataset = _dataset(directory)
+    dataset = read_dataset_dir(directory)
     if dataset.pairing is None:
-        _fail(f"{directory} has no pairing.json")
+        fail(f"{directory} has no pairing.json")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="techmatch-pair-") as scratch:
-        settings = _settings(database_url=f"sqlite:///{Path(scratch) / 'pair.db'}", data_dir=Path(scratch))
-        matcher = _matcher(settings)
-        engine, factory = _database(settings)
+        settings = load_settings(database_url=f"sqlite:///{Path(scratch) / 'pair.db'}", data_dir=Path(scratch))
+        matcher = load_matcher(settings)
+        engine, factory = open_database(settings)
         _load(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=not as_json)
         try:
             with unit_of_work(factory) as session:
@@ -394,7 +339,7 @@ def pair(
                 )
                 plan = plan_read(session, create_plan(session, matcher=matcher, data=request, settings=settings))
         except AppError as exc:
-            _fail(exc.detail)
+            fail(exc.detail)
         finally:
             engine.dispose()
     totals = plan.totals

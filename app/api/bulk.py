@@ -12,16 +12,10 @@ from app.auth import AnyKeyDep, CatalogueWriteDep, NeedsWriteDep, ProfileReadDep
 from app.deps import SessionDep, SettingsDep, get_matcher
 from app.errors import PayloadTooLarge, UnsupportedMediaType
 from app.services import bulk
-from app.services.bulk_files import MEDIA_TYPES, FileFormat
+from app.services.bulk_files import FORMATS_BY_SUFFIX, MEDIA_TYPES, FileFormat
 
 router = APIRouter(tags=["bulk"])
 
-_EXTENSIONS = {
-    ".csv": FileFormat.csv,
-    ".xlsx": FileFormat.xlsx,
-    ".jsonl": FileFormat.jsonl,
-    ".ndjson": FileFormat.jsonl,
-}
 _CONTENT_TYPES = {
     "text/csv": FileFormat.csv,
     "application/csv": FileFormat.csv,
@@ -37,7 +31,7 @@ def _file_format(upload: UploadFile, given: FileFormat | None) -> FileFormat:
     if given is not None:
         return given
     name = (upload.filename or "").lower()
-    for extension, file_format in _EXTENSIONS.items():
+    for extension, file_format in FORMATS_BY_SUFFIX.items():
         if name.endswith(extension):
             return file_format
     content_type = (upload.content_type or "").split(";")[0].strip().lower()

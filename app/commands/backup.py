@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.config import Settings
+from app.commands.common import fail, load_settings
 from app.services.backup import BackupError, BackupReport
 from app.services.backup import backup as take_backup
 from app.services.backup import restore as put_back
@@ -23,12 +23,11 @@ def backup_command(
     file: Annotated[Path, typer.Argument(help="new file to write the backup to")],
 ) -> None:
     """Back up the database while the service keeps serving (SQLite online backup, or pg_dump)."""
-    settings = Settings()
+    settings = load_settings()
     try:
         report = take_backup(settings.database_url, file)
     except BackupError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(2) from exc
+        fail(exc.detail)
     _print(report, "backed up to")
 
 
@@ -37,11 +36,10 @@ def restore_command(
     force: Annotated[bool, typer.Option("--force", help="replace a database that holds data")] = False,
 ) -> None:
     """Restore the database from a backup; the index is rebuilt from the restored embeddings at the next start."""
-    settings = Settings()
+    settings = load_settings()
     try:
         report = put_back(settings.database_url, file, index_dir=settings.index_dir, force=force)
     except BackupError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(2) from exc
+        fail(exc.detail)
     _print(report, "restored from")
     Console().print("restart the service (or POST /api/v1/admin/index/rebuild) to rebuild the index", highlight=False)

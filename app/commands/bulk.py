@@ -12,19 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.commands.common import fail, load_settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.commands.common import database_session, fail, load_matcher, load_settings, open_database
+from app.db import unit_of_work
 from app.errors import AppError
-from app.migrations import SchemaNotCurrent, ensure_schema
 from app.models import DEFAULT_TENANT
 from app.services import bulk
-from app.services.bulk_files import FileFormat
+from app.services.bulk_files import FORMATS_BY_SUFFIX, FileFormat
 from app.services.index_sync import save_index, sync_index
-from matching.encoder import load_encoder
-from matching.engine import Matcher
-from matching.errors import EncoderError
-
-_SUFFIXES = {".csv": FileFormat.csv, ".xlsx": FileFormat.xlsx, ".jsonl": FileFormat.jsonl, ".ndjson": FileFormat.jsonl}
 
 
 def import_command(
@@ -38,7 +32,7 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Import rows, upserting by ref: every row is checked first, and one problem means nothing is written."""
-    chosen = file_format or _SUFFIXES.get(file.suffix.lower())
+    chosen = file_format or FORMATS_BY_SUFFIX.get(file.suffix.lower())
     if chosen is None:
         fail(f"cannot tell the format of {file.name}; name it .csv, .xlsx or .jsonl or pass --format")
     try:
@@ -46,16 +40,9 @@ def import_command(
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
     settings = load_settings()
-    matcher = None
-    if not dry_run:
-        try:
-            matcher = Matcher(load_encoder(settings.model))
-        except EncoderError as exc:
-            fail(str(exc))
-    engine = create_db_engine(settings.database_url)
+    matcher = None if dry_run else load_matcher(settings)
+    engine, factory = open_database(settings)
     try:
-        ensure_schema(engine)
-        factory = create_session_factory(engine)
         if matcher is not None:
             # The index the import extends must be the database's own; it is saved again afterwards.
             with unit_of_work(factory) as session:
@@ -69,8 +56,6 @@ def import_command(
         if matcher is not None and (report.created or report.updated):
             with unit_of_work(factory) as session:
                 save_index(session, matcher=matcher, index_dir=settings.index_dir)
-    except SchemaNotCurrent as exc:
-        fail(str(exc))
     except AppError as exc:
         _report_problems(file, exc)
     finally:
@@ -108,15 +93,8 @@ def export_command(
     if output is None and file_format is FileFormat.xlsx and sys.stdout.isatty():
         fail("an XLSX workbook is binary: write it to a file with -o FILE")
     settings = load_settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
-            data = bulk.export_file(session, resource=resource, file_format=file_format, tenant=tenant)
-    except SchemaNotCurrent as exc:
-        fail(str(exc))
-    finally:
-        engine.dispose()
+    with database_session(settings) as session:
+        data = bulk.export_file(session, resource=resource, file_format=file_format, tenant=tenant)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -1,22 +1,27 @@
-"""What every `techmatch` command group shares: a one-line failure, settings, the encoder and a database session."""
+"""What every `techmatch` command shares: a one-line failure, settings, the encoder, a data set and the database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.migrations import SchemaNotCurrent, ensure_schema
+from matching.datasets import Dataset
+from matching.datasets import load_dataset as read_dataset
 from matching.encoder import load_encoder
 from matching.engine import Matcher
-from matching.errors import EncoderError
+from matching.errors import DatasetError, EncoderError
 
 
 def fail(message: str) -> NoReturn:
@@ -25,11 +30,15 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def load_settings() -> Settings:
+def one_line(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+
+
+def load_settings(**overrides: Any) -> Settings:
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
-        fail(f"invalid settings: {exc.errors()[0]['msg']}")
+        fail(f"invalid settings: {one_line(exc)}")
 
 
 def load_matcher(settings: Settings) -> Matcher:
@@ -39,15 +48,36 @@ def load_matcher(settings: Settings) -> Matcher:
         fail(str(exc))
 
 
-@contextmanager
-def database_session(settings: Settings | None = None) -> Iterator[Session]:
-    """One unit of work on the configured database, brought up to date first (SQLite) or checked (a server)."""
-    engine = create_db_engine((settings or load_settings()).database_url)
+def read_dataset_dir(directory: Path) -> Dataset:
+    if not directory.is_dir():
+        fail(f"{directory} is not a directory")
+    try:
+        return read_dataset(directory)
+    except DatasetError as exc:
+        fail(f"bad data set in {directory}: {exc}")
+
+
+def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """The engine and a session factory; an embedded SQLite database is brought up to date, a server's checked."""
+    engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
-            yield session
     except SchemaNotCurrent as exc:
+        engine.dispose()
         fail(str(exc))
+    # Pooled connections are closed when the command ends (a server database would otherwise keep them).
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)
+    return engine, create_session_factory(engine)
+
+
+@contextmanager
+def database_session(settings: Settings | None = None) -> Iterator[Session]:
+    """One unit of work on the configured database (see `open_database`), disposed of at the end."""
+    engine, factory = open_database(settings or load_settings())
+    try:
+        with unit_of_work(factory) as session:
+            yield session
     finally:
         engine.dispose()

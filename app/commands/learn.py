@@ -11,15 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.commands.common import fail, load_matcher, load_settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.commands.common import database_session, fail, load_matcher, load_settings, read_dataset_dir
 from app.errors import AppError
 from app.learning_schemas import RankingModelRead
-from app.migrations import SchemaNotCurrent, ensure_schema
 from app.services.index_sync import sync_index
 from app.services.learning import learn
-from matching.datasets import load_dataset
-from matching.errors import DatasetError
 from matching.feedback_eval import VARIANTS, evaluate_feedback, load_into
 
 
@@ -29,18 +25,12 @@ def learn_command(
     """Learn a ranking from every approved and rejected match and store it; the server loads it at start-up."""
     settings = load_settings()
     matcher = load_matcher(settings)
-    engine = create_db_engine(settings.database_url)
     try:
-        ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
+        with database_session(settings) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
             read = RankingModelRead.of(learn(session, matcher=matcher, trained_by="techmatch learn"))
-    except SchemaNotCurrent as exc:
-        fail(str(exc))
     except AppError as exc:
         fail(exc.detail)
-    finally:
-        engine.dispose()
     if as_json:
         typer.echo(read.model_dump_json())
         return
@@ -67,12 +57,7 @@ def eval_feedback_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Learning from decisions, measured: half the needs' labels act as decisions, nDCG@10 on the other half."""
-    if not directory.is_dir():
-        fail(f"{directory} is not a directory")
-    try:
-        dataset = load_dataset(directory)
-    except DatasetError as exc:
-        fail(f"bad data set in {directory}: {exc}")
+    dataset = read_dataset_dir(directory)
     if not dataset.qrels:
         fail(f"{directory} has no relevance labels (qrels) to learn from")
     started = time.perf_counter()

@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.commands.common import fail, load_matcher, load_settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.migrations import SchemaNotCurrent, ensure_schema
+from app.commands.common import database_session, load_matcher, load_settings
 from app.services.reembed import reembed
 
 
@@ -20,21 +18,14 @@ def reembed_command(
     """Switch the index to TECHMATCH_MODEL: encode the stored texts it has no vector for (progress bar), rebuild."""
     settings = load_settings()
     matcher = load_matcher(settings)
-    engine = create_db_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-        with unit_of_work(create_session_factory(engine)) as session:
-            result = reembed(
-                session,
-                matcher=matcher,
-                index_dir=settings.index_dir,
-                batch_size=settings.encode_batch_size,
-                console=Console(stderr=True),
-            )
-    except SchemaNotCurrent as exc:
-        fail(str(exc))
-    finally:
-        engine.dispose()
+    with database_session(settings) as session:
+        result = reembed(
+            session,
+            matcher=matcher,
+            index_dir=settings.index_dir,
+            batch_size=settings.encode_batch_size,
+            console=Console(stderr=True),
+        )
     summary = {
         "model": result.model,
         "index": result.sync.outcome,

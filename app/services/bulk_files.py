@@ -24,6 +24,14 @@ class FileFormat(StrEnum):
     jsonl = "jsonl"
 
 
+# File name endings, for the CLI and for uploads that name their file.
+FORMATS_BY_SUFFIX: dict[str, FileFormat] = {
+    ".csv": FileFormat.csv,
+    ".xlsx": FileFormat.xlsx,
+    ".jsonl": FileFormat.jsonl,
+    ".ndjson": FileFormat.jsonl,
+}
+
 MEDIA_TYPES: dict[FileFormat, str] = {
     FileFormat.csv: "text/csv; charset=utf-8",
     FileFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
