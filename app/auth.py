@@ -63,12 +63,12 @@ class RateLimits:
     """Requests per API key, counted in a sliding window by the `limits` library."""
 
     def __init__(self, settings: Settings) -> None:
-        self.default = parse_many(settings.rate_limit)
+        self.default = _parse_limits(settings.rate_limit)
         self.limiter: RateLimiter = SlidingWindowCounterRateLimiter(storage_from_string(settings.rate_limit_storage))
 
     def check(self, *, key: str, limit: str | None, response: Response) -> None:
         """Counts one request; 429 with Retry-After once any of the key's limits is spent."""
-        items = parse_many(limit) if limit else self.default
+        items = _parse_limits(limit) if limit else self.default
         for item in items:
             if not self.limiter.hit(item, "api-key", key):
                 raise TooManyRequests(
@@ -84,6 +84,12 @@ class RateLimits:
     def _retry_after(self, item: RateLimitItem, key: str) -> int:
         reset = self.limiter.get_window_stats(item, "api-key", key).reset_time
         return max(1, math.ceil(reset - time.time()))
+
+
+@cache
+def _parse_limits(text: str) -> list[RateLimitItem]:
+    """Parsed once per distinct limit string (the default and a few per-key ones), not per request."""
+    return parse_many(text)
 
 
 def _describe(item: RateLimitItem) -> str:

@@ -200,22 +200,18 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     if not any(message in str(exc.orig).lower() for message in _BUSY_MESSAGES):
         return await _unexpected_error(request, exc)
     logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
-    return problem_response(
-        status=503,
-        detail="the database is busy with other writes; retry shortly",
-        instance=request.url.path,
-        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
-    )
+    return _retry_shortly(request, "the database is busy with other writes; retry shortly")
 
 
 async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     # Every pooled connection stayed busy past the pool's timeout: overload, which passes.
     logger.warning("no database connection free on %s %s: %s", request.method, request.url.path, exc)
+    return _retry_shortly(request, "the service is overloaded; retry shortly")
+
+
+def _retry_shortly(request: Request, detail: str) -> JSONResponse:
     return problem_response(
-        status=503,
-        detail="the service is overloaded; retry shortly",
-        instance=request.url.path,
-        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+        status=503, detail=detail, instance=request.url.path, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)}
     )
 
 

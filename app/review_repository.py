@@ -111,9 +111,6 @@ class ReviewRepository:
         )
         return {row.id: row for row in self.session.scalars(query)}
 
-    def need(self, need_id: int, *, tenant: str) -> Need | None:
-        return self.session.scalars(select(Need).where(Need.id == need_id, Need.tenant == tenant)).first()
-
     def need_matches(self, need_id: int) -> list[Match]:
         query = select(Match).where(Match.need_id == need_id).order_by(Match.score.desc(), Match.id)
         return list(self.session.scalars(query))

@@ -8,10 +8,11 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from matching.encoder import Encoder, TextKind
+from matching.encoder import Encoder, TextKind, reuses_passage_vector
 from matching.errors import EncoderError
 
 DEFAULT_MAX_BATCH = 64
@@ -51,6 +52,7 @@ class MicroBatchingEncoder:
         self.name = inner.name
         self.dimension = inner.dimension
         self.symmetric = inner.symmetric
+        self.query_equals_passage = partial(reuses_passage_vector, inner)
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.model_calls = 0

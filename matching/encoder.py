@@ -32,7 +32,9 @@ class Encoder(Protocol):
     """What the engine needs of an embedding model.
 
     `symmetric` is true when a query and a passage of the same text get the same vector, so a
-    stored profile's vector can serve as its query vector without encoding it again.
+    stored profile's vector can serve as its query vector without encoding it again. An encoder
+    for which that depends on the text says so per text with `query_equals_passage(text)`
+    (see `reuses_passage_vector`).
     """
 
     name: str
@@ -47,6 +49,12 @@ class Encoder(Protocol):
         batch_size: int = 64,
         show_progress: bool = False,
     ) -> np.ndarray: ...
+
+
+def reuses_passage_vector(encoder: Encoder, text: str) -> bool:
+    """Whether `text` encoded as a query equals its stored passage vector, so the stored one can serve."""
+    per_text = getattr(encoder, "query_equals_passage", None)
+    return bool(per_text(text)) if per_text is not None else encoder.symmetric
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

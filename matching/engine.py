@@ -14,7 +14,7 @@ from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
-from matching.encoder import Encoder
+from matching.encoder import Encoder, reuses_passage_vector
 from matching.errors import IndexMismatchError
 from matching.explain import align_sentences, build_explanation
 from matching.index import IndexMeta, VectorIndex
@@ -284,8 +284,8 @@ class Matcher:
     # -- ranking ----------------------------------------------------------------------------
 
     def _query_vector(self, side: _Collection, ident: int, text: str) -> np.ndarray:
-        """The stored vector of a profile already in the index (same text, symmetric encoder), else encode."""
-        if self.encoder.symmetric:
+        """The stored vector of a profile already in the index (same text, same vector as a query), else encode."""
+        if reuses_passage_vector(self.encoder, text):
             with self._lock:
                 if side.texts.get(ident) == text:
                     return side.vectors.vectors([ident])[0]
@@ -491,13 +491,8 @@ class Matcher:
             side = self._needs
 
             def features(need_id: int) -> _PairFeatures:
-                need = side.records[need_id]
                 affinity, need_tags[need_id] = self.need_categories(side.vectors.vectors([need_id])[0])
-                return _PairFeatures(
-                    taxonomy=self._taxonomy_score(affinity, technology.categories),
-                    sector=1.0 if need.sector and need.sector in technology.sectors else 0.0,
-                    verdicts=check_constraints(need.constraints, technology),
-                )
+                return self._technology_features(side.records[need_id], technology, affinity)
 
             ranked = self._rank(
                 side,

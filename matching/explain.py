@@ -101,7 +101,6 @@ _CATEGORY_LABELS_DA = {
     "data-analytics": "dataanalyse",
     "laser-processing": "laserbearbejdning",
 }
-SUMMARY_LANGUAGES: tuple[str, ...] = tuple(_TEMPLATES)
 
 
 def _category(category: str, language: str) -> str:

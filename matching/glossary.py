@@ -34,10 +34,9 @@ def _glossary() -> tuple[dict[str, str], dict[str, str]]:
     """(word -> English, Danish stem -> English)."""
     source = resources.files("matching").joinpath("resources/glossary-da-en.json")
     words: dict[str, str] = json.loads(source.read_text("utf-8"))
-    stemmer = Stemmer.Stemmer("danish")
     stems: dict[str, str] = {}
     for word, english in words.items():
-        stems.setdefault(stemmer.stemWord(word), english)
+        stems.setdefault(_stemmer().stemWord(word), english)
     return words, stems
 
 

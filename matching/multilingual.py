@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.encoder import Encoder, TextKind, normalise
+from matching.encoder import Encoder, TextKind, normalise, reuses_passage_vector
 from matching.errors import EncoderError
 from matching.glossary import GLOSSED_LANGUAGES, gloss
 from matching.language import detect_language
@@ -61,6 +61,14 @@ class RoutedEncoder:
         self.name = f"{english.name}+{multilingual.name if multilingual else GLOSSARY}"
         self.dimension = english.dimension + (multilingual.dimension if multilingual else 0)
         self.symmetric = False
+
+    def query_equals_passage(self, text: str) -> bool:
+        """Without a multilingual model, a text that is not glossed is encoded alike as query and passage."""
+        return (
+            self.multilingual is None
+            and reuses_passage_vector(self.english, text)
+            and self._detect(text) not in GLOSSED_LANGUAGES
+        )
 
     def share(self, language: str | None) -> float:
         """The multilingual block's share for a query in `language` (None: not known)."""

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import schemas
-from app.errors import NotFound
-from app.models import Company, PairingPlan, utcnow
+from app.models import PairingPlan, utcnow
 from app.privacy_repository import PrivacyRepository
-from app.repositories import CatalogueStateRepository, CompanyRepository, NeedRepository
+from app.repositories import CatalogueStateRepository, NeedRepository
+from app.services.catalogue import get_company
 from app.services.matches import _stored_match_read
 from app.services.records import need_record, technology_record
 from app.services.unit import after_commit
@@ -26,14 +26,6 @@ logger = logging.getLogger(__name__)
 _PAIR_LISTS = ("locked", "removed", "must_pairs", "never_pairs", "added", "dropped", "unscheduled")
 
 
-def _company(session: Session, *, company_id: int, tenant: str) -> Company:
-    company = CompanyRepository(session).get(company_id)
-    # Another tenant's company is reported as missing: its existence is not the caller's to know.
-    if company is None or company.tenant != tenant:
-        raise NotFound(f"no company with id {company_id}")
-    return company
-
-
 def erase_company(
     session: Session, *, matcher: Matcher, company_id: int, tenant: str, index_dir: Path
 ) -> dict[str, int]:
@@ -43,7 +35,7 @@ def erase_company(
     and the saved index files are rewritten, so no copy of the company's vectors stays on disk.
     Returns how many rows of each kind went.
     """
-    company = _company(session, company_id=company_id, tenant=tenant)
+    company = get_company(session, company_id=company_id, tenant=tenant)
     repository = PrivacyRepository(session)
     needs = NeedRepository(session).of_company(company.id)
     need_ids = [need.id for need in needs]
@@ -119,7 +111,7 @@ def _columns(row: Any) -> dict[str, Any]:
 def company_data(session: Session, *, company_id: int, tenant: str) -> dict[str, Any]:
     """Everything stored about the company, as JSON: profile, needs, matches with explanations,
     curator decisions, webhook deliveries, its place in demonstration-day plans, cached vectors."""
-    company = _company(session, company_id=company_id, tenant=tenant)
+    company = get_company(session, company_id=company_id, tenant=tenant)
     repository = PrivacyRepository(session)
     needs = NeedRepository(session).of_company(company.id)
     need_ids = [need.id for need in needs]

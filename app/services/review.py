@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, ValidationProblem
-from app.models import Match, MatchStatus, Need, ReviewDecision, utcnow
+from app.models import Match, MatchStatus, ReviewDecision, utcnow
 from app.review_repository import QueueFilters, QueueSort, ReviewRepository
 from app.services.webhooks import enqueue_event
 
@@ -150,13 +150,6 @@ def get_match(session: Session, *, tenant: str, match_id: int) -> Match:
     if match is None:
         raise NotFound(f"no match {match_id}")
     return match
-
-
-def get_need(session: Session, *, tenant: str, need_id: int) -> Need:
-    need = ReviewRepository(session).need(need_id, tenant=tenant)
-    if need is None:
-        raise NotFound(f"no need {need_id}")
-    return need
 
 
 def decide(session: Session, *, actor: Actor, match_id: int, request: DecisionRequest) -> ReviewDecision:

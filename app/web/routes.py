@@ -15,8 +15,8 @@ from app.errors import AppError
 from app.models import MatchStatus, Need
 from app.repositories import NeedRepository
 from app.review_repository import QueueFilters, QueueSort, ReviewRepository
-from app.services import curators, review
-from app.services.records import technology_record
+from app.services import catalogue, curators, review
+from app.services.records import need_record, technology_record
 from app.web.highlight import highlight, term_stems
 from app.web.rendering import render
 from app.web.security import CsrfDep, CuratorDep, curator_actor, sign_in, sign_out
@@ -167,7 +167,7 @@ def match_page(match_id: int, request: Request, curator: CuratorDep, session: Se
     explanation = match.explanation or {}
     pairs = explanation.get("sentence_pairs") or []
     stems = term_stems(explanation.get("shared_terms") or [])
-    need_text = "\n".join(p for p in (need.title.strip(), need.description.strip()) if p)
+    need_text = matching_text.need_text(need_record(need))
     technology = match.technology
     # The text the engine embedded (with its category and sector lines), so every aligned sentence is found.
     technology_text = matching_text.technology_text(technology_record(technology))
@@ -287,7 +287,7 @@ def bulk(
 @router.get("/needs/{need_id}", response_class=HTMLResponse)
 def need_page(need_id: int, request: Request, curator: CuratorDep, session: SessionDep) -> Response:
     try:
-        need = review.get_need(session, tenant=curator.tenant, need_id=need_id)
+        need = catalogue.get_need(session, need_id=need_id, tenant=curator.tenant)
     except AppError as exc:
         return render(request, "error.html", {"curator": curator, "message": exc.detail}, status_code=exc.status)
     return render(

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from matching.encoder import HashingEncoder, TextKind, load_encoder
+from matching.batching import MicroBatchingEncoder
+from matching.encoder import HashingEncoder, TextKind, load_encoder, reuses_passage_vector
 from matching.errors import EncoderError
 from matching.explain import summarise
 from matching.glossary import cross_lingual_text, gloss, translate_word
@@ -141,6 +142,27 @@ def test_glossary_mode_keeps_english_vectors_and_glosses_danish_queries() -> Non
     english.seen.clear()
     encoder.encode([DANISH_BEARINGS.description], kind="query")
     assert english.seen == [gloss(DANISH_BEARINGS.description)]
+
+
+def test_glossary_mode_reuses_stored_vectors_of_texts_it_does_not_gloss() -> None:
+    """A stored English profile is its own query vector; a Danish one is glossed, so it is encoded again."""
+    english = Recording("en-model", 32)
+    glossary = RoutedEncoder(english=english, multilingual=None)
+    assert reuses_passage_vector(glossary, TECHNOLOGIES[0].description)
+    assert not reuses_passage_vector(glossary, DANISH_BEARINGS.description)
+    routed = RoutedEncoder(english=english, multilingual=Recording("ml-model", 16))
+    assert not reuses_passage_vector(routed, TECHNOLOGIES[0].description)  # queries keep one block only
+    batched = MicroBatchingEncoder(glossary)  # what the service wraps its encoder in
+    try:
+        assert reuses_passage_vector(batched, TECHNOLOGIES[0].description)
+        assert not reuses_passage_vector(batched, DANISH_BEARINGS.description)
+    finally:
+        batched.close()
+
+    matcher = build_matcher(glossary)
+    english.seen.clear()
+    matcher.leads(TECHNOLOGIES[0], k=2, explain=False)
+    assert TECHNOLOGIES[0].description not in " ".join(english.seen)
 
 
 def test_load_encoder_builds_routed_encoders_by_name() -> None:
