@@ -153,11 +153,22 @@ class ReviewRepository:
     def companies(self, *, tenant: str) -> list[Company]:
         return list(self.session.scalars(select(Company).where(Company.tenant == tenant).order_by(Company.name)))
 
-    def providers(self) -> list[Provider]:
-        return list(self.session.scalars(select(Provider).order_by(Provider.name)))
+    def providers(self, *, tenant: str) -> list[Provider]:
+        """The providers of the tenant's proposed and decided matches: what its queue can be filtered by."""
+        query = select(Provider).where(Provider.id.in_(self._matched_technologies(tenant).with_only_columns(
+            Technology.provider_id
+        )))
+        return list(self.session.scalars(query.order_by(Provider.name)))
 
-    def categories(self) -> list[str]:
+    def categories(self, *, tenant: str) -> list[str]:
         found: set[str] = set()
-        for categories in self.session.scalars(select(Technology.categories)):
+        for categories in self.session.scalars(self._matched_technologies(tenant).with_only_columns(
+            Technology.categories
+        )):
             found.update(categories or ())
         return sorted(found)
+
+    @staticmethod
+    def _matched_technologies(tenant: str) -> Select[tuple[Technology]]:
+        matched = select(Match.technology_id).join(Need, Need.id == Match.need_id).where(Need.tenant == tenant)
+        return select(Technology).where(Technology.id.in_(matched))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import unit_of_work
-from app.models import Match, MatchStatus, ReviewDecision
+from app.models import Match, MatchStatus, Provider, ReviewDecision
 from app.services import curators
 from app.web.highlight import highlight, term_stems
 from app.web.security import session_secret
@@ -268,7 +269,12 @@ def test_disabled_curator_is_signed_out(site: TestClient, loaded_app: FastAPI) -
 def test_curator_of_another_tenant_sees_only_its_queue(site: TestClient, loaded_app: FastAPI) -> None:
     _curator(loaded_app, "ole", tenant="other-cluster")
     _sign_in(site, "ole")
-    assert site.get("/review").text.count('name="match_id"') == 0
+    page = site.get("/review").text
+    assert page.count('name="match_id"') == 0
+    # Its filter lists come from its own matches: no other tenant's provider is named.
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        names = session.scalars(select(Provider.name)).all()
+    assert names and not any(f">{escape(name)}<" in page for name in names)
     assert site.get(f"/review/matches/{_proposed_ids(loaded_app)[0]}").status_code == 404
 
 
