@@ -13,6 +13,7 @@ from app.repositories import needs_of, rows_by_ids, rows_by_refs, technologies_o
 
 CatalogueRow = TypeVar("CatalogueRow", Provider, Technology, Company, Need)
 
+
 class BulkRepository:
     def __init__(self, session: Session) -> None:
         self.session = session

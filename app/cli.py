@@ -116,9 +116,7 @@ def load(
     settings = load_settings()
     matcher = load_matcher(settings)
     _, factory = open_database(settings)
-    report = _load(
-        factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True
-    )
+    report = _load(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True)
     table = Table(title=f"loaded {dataset.name} ({dataset.format})")
     for column in ("records", "created", "updated", "unchanged"):
         table.add_column(column, justify="left" if column == "records" else "right")
@@ -154,8 +152,7 @@ def serve(
         demo = settings.demo_dir or DEFAULT_DEMO_DIR
         if demo.is_dir() and any(demo.iterdir()):
             _stderr().print(f"empty database: loading the demo catalogue from {demo}")
-            _load(factory, dataset=read_dataset_dir(demo), matcher=matcher, settings=settings,
-                  show_progress=True)
+            _load(factory, dataset=read_dataset_dir(demo), matcher=matcher, settings=settings, show_progress=True)
         else:
             _stderr().print(f"empty database and no demo catalogue in {demo}; serving it empty")
     uvicorn.run(create_app(settings, matcher=matcher), host=host, port=port)
@@ -177,8 +174,7 @@ def match(
         request = AdHocMatchRequest(
             text=text,
             k=k,
-            constraints={"budget_eur_max": budget, "min_trl": min_trl, "region": region,
-                         "languages": lang or None},
+            constraints={"budget_eur_max": budget, "min_trl": min_trl, "region": region, "languages": lang or None},
         )
     except ValidationError as exc:
         fail(one_line(exc))
@@ -186,8 +182,7 @@ def match(
     matcher = load_matcher(settings)
     try:
         with unit_of_work(factory) as session:
-            sync_index(session, matcher=matcher, index_dir=settings.index_dir,
-                       batch_size=settings.encode_batch_size)
+            sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
             load_ranking(session, matcher=matcher)
             result = ad_hoc_matches(session, matcher=matcher, request=request, settings=settings)
     except AppError as exc:
@@ -200,8 +195,13 @@ def match(
         console.print("no technologies in the catalogue yet: run `techmatch load DIR` first")
         return
     table = Table(title=f"top {len(result.items)} technologies", show_lines=True)
-    for column, justify in (("#", "right"), ("score", "right"), ("technology", "left"),
-                            ("provider", "left"), ("why", "left")):
+    for column, justify in (
+        ("#", "right"),
+        ("score", "right"),
+        ("technology", "left"),
+        ("provider", "left"),
+        ("why", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for item in result.items:
         table.add_row(
@@ -227,14 +227,17 @@ def evaluate(
         fail(f"{directory} has no relevance labels (qrels) to evaluate against")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="techmatch-eval-") as scratch:
-        settings = load_settings(database_url=f"sqlite:///{Path(scratch) / 'eval.db'}",
-                             data_dir=Path(scratch))
+        settings = load_settings(database_url=f"sqlite:///{Path(scratch) / 'eval.db'}", data_dir=Path(scratch))
         matcher = load_matcher(settings)
         engine, factory = open_database(settings)
         _load(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True)
         with unit_of_work(factory) as session:
             report = evaluate_dataset(
-                session, dataset=dataset, matcher=matcher, mode=mode.value, k=k,
+                session,
+                dataset=dataset,
+                matcher=matcher,
+                mode=mode.value,
+                k=k,
                 batch_size=settings.encode_batch_size,
             )
         engine.dispose()
@@ -375,8 +378,13 @@ def pair(
             f"SMEs with a demo; {totals.unscheduled} unscheduled"
         ),
     )
-    for column, justify in (("round", "right"), ("provider", "left"), ("table", "right"), ("SME", "left"),
-                            ("score", "right")):
+    for column, justify in (
+        ("round", "right"),
+        ("provider", "left"),
+        ("table", "right"),
+        ("SME", "left"),
+        ("score", "right"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for item in plan.assignments:
         table.add_row(

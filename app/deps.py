@@ -56,9 +56,7 @@ def get_page_params(
     if limit is None:
         limit = min(DEFAULT_PAGE_SIZE, settings.max_page_size)
     if limit > settings.max_page_size:
-        raise ValidationProblem.field(
-            ("query", "limit"), f"at most {settings.max_page_size} items per page"
-        )
+        raise ValidationProblem.field(("query", "limit"), f"at most {settings.max_page_size} items per page")
     return PageParams(limit=limit, offset=offset)
 
 

@@ -158,9 +158,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     fields = ", ".join(".".join(map(str, e["location"])) for e in errors)
-    return problem_response(
-        status=422, detail=f"invalid request: {fields}", instance=request.url.path, errors=errors
-    )
+    return problem_response(status=422, detail=f"invalid request: {fields}", instance=request.url.path, errors=errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -177,16 +175,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # Services check uniqueness first; this answers the race where two writes pass that check.
     logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    return problem_response(
-        status=409, detail="the change conflicts with existing data", instance=request.url.path
-    )
+    return problem_response(status=409, detail="the change conflicts with existing data", instance=request.url.path)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        status=500, detail="an unexpected error occurred", instance=request.url.path
-    )
+    return problem_response(status=500, detail="an unexpected error occurred", instance=request.url.path)
 
 
 # SQLite's answer when another writer held the lock past the busy timeout: the request may well

@@ -40,11 +40,14 @@ def _version() -> str:
 
 def serving_encoder(settings: Settings) -> Encoder:
     """The configured model, behind a micro-batching queue unless `micro_batching` is off."""
-    encoder = load_encoder(settings.model)
+    encoder = load_encoder(settings.model, precision=settings.encoder_precision)
     if not settings.micro_batching:
         return encoder
     return MicroBatchingEncoder(
-        encoder, max_batch=settings.micro_batch_max, max_wait_s=settings.micro_batch_wait_ms / 1000
+        encoder,
+        max_batch=settings.micro_batch_max,
+        max_wait_s=settings.micro_batch_wait_ms / 1000,
+        threads=settings.micro_batch_threads,
     )
 
 
@@ -73,7 +76,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             load_ranking(session, matcher=ready)
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
-            result.outcome, result.technologies, result.needs, result.catalogue_version,
+            result.outcome,
+            result.technologies,
+            result.needs,
+            result.catalogue_version,
             f"; {result.reason}" if result.reason else "",
         )
         app.state.index_sync = result

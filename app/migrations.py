@@ -148,9 +148,7 @@ def _first_revision() -> str:
 def schema_differences(engine: Engine) -> list[Any]:
     """What autogenerate would write for this database: empty when the migrations match the models."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": include_object}
-        )
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         return list(compare_metadata(context, Base.metadata))
 
 
@@ -164,4 +162,3 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
-

@@ -170,9 +170,7 @@ class Match(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
-    technology_id: Mapped[int] = mapped_column(
-        ForeignKey("technologies.id", ondelete="CASCADE"), index=True
-    )
+    technology_id: Mapped[int] = mapped_column(ForeignKey("technologies.id", ondelete="CASCADE"), index=True)
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
     components: Mapped[dict[str, Any]]
@@ -384,9 +382,7 @@ class WebhookDelivery(Timestamped, Base):
     __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
-    )
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True)
     tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT)
     event: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]]

@@ -104,14 +104,10 @@ class CatalogueRepository(Generic[ModelT]):
     def by_ids(self, ids: Collection[int]) -> dict[int, ModelT]:
         return rows_by_ids(self.session, self.model, ids)
 
-    def page(
-        self, *, limit: int, offset: int, after: int | None = None, **filters: Any
-    ) -> tuple[list[ModelT], int]:
+    def page(self, *, limit: int, offset: int, after: int | None = None, **filters: Any) -> tuple[list[ModelT], int]:
         """Rows in id order from `offset`, or after the id `after` (a cursor); and the total that match."""
         conditions = [getattr(self.model, name) == value for name, value in filters.items()]
-        total = self.session.scalar(
-            select(func.count()).select_from(self.model).where(*conditions)
-        )
+        total = self.session.scalar(select(func.count()).select_from(self.model).where(*conditions))
         query = select(self.model).where(*conditions).order_by(self.model.id).limit(limit)
         query = query.where(self.model.id > after) if after is not None else query.offset(offset)
         rows = self.session.scalars(query).all()
@@ -149,7 +145,6 @@ class TechnologyRepository(CatalogueRepository[Technology]):
         return list(self.session.scalars(query.order_by(Technology.id)).all())
 
 
-
 class CompanyRepository(CatalogueRepository[Company]):
     model = Company
 
@@ -164,7 +159,6 @@ class NeedRepository(CatalogueRepository[Need]):
     def of_company(self, company_id: int) -> list[Need]:
         query = select(Need).where(Need.company_id == company_id)
         return list(self.session.scalars(query.order_by(Need.id)).all())
-
 
 
 class MatchRepository:
@@ -187,9 +181,7 @@ class MatchRepository:
         return {technology_id: status for technology_id, status in self.session.execute(query)}
 
     def delete_proposed(self, need_id: int) -> None:
-        self.session.execute(
-            delete(Match).where(Match.need_id == need_id, Match.status == MatchStatus.proposed)
-        )
+        self.session.execute(delete(Match).where(Match.need_id == need_id, Match.status == MatchStatus.proposed))
 
     def delete_of_technology(self, technology_id: int) -> None:
         self.session.execute(delete(Match).where(Match.technology_id == technology_id))
@@ -218,9 +210,7 @@ class CatalogueStateRepository:
     def bump(self) -> int:
         """Increments the version in the caller's transaction; an UPDATE, so writers do not race."""
         result = self.session.execute(
-            update(CatalogueState)
-            .where(CatalogueState.id == self._ROW_ID)
-            .values(version=CatalogueState.version + 1)
+            update(CatalogueState).where(CatalogueState.id == self._ROW_ID).values(version=CatalogueState.version + 1)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             self.session.add(CatalogueState(id=self._ROW_ID, version=1))
@@ -229,7 +219,6 @@ class CatalogueStateRepository:
         state = self.session.get(CatalogueState, self._ROW_ID, populate_existing=True)
         assert state is not None
         return state.version
-
 
 
 class PairingRepository:

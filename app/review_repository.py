@@ -155,16 +155,16 @@ class ReviewRepository:
 
     def providers(self, *, tenant: str) -> list[Provider]:
         """The providers of the tenant's proposed and decided matches: what its queue can be filtered by."""
-        query = select(Provider).where(Provider.id.in_(self._matched_technologies(tenant).with_only_columns(
-            Technology.provider_id
-        )))
+        query = select(Provider).where(
+            Provider.id.in_(self._matched_technologies(tenant).with_only_columns(Technology.provider_id))
+        )
         return list(self.session.scalars(query.order_by(Provider.name)))
 
     def categories(self, *, tenant: str) -> list[str]:
         found: set[str] = set()
-        for categories in self.session.scalars(self._matched_technologies(tenant).with_only_columns(
-            Technology.categories
-        )):
+        for categories in self.session.scalars(
+            self._matched_technologies(tenant).with_only_columns(Technology.categories)
+        ):
             found.update(categories or ())
         return sorted(found)
 

@@ -50,10 +50,18 @@ class DecisionRead(BaseModel):
     @classmethod
     def of(cls, row: ReviewDecision) -> DecisionRead:
         return cls(
-            id=row.id, match_id=row.match_id, need_id=row.need_id, technology_id=row.technology_id,
-            actor=row.actor, actor_kind=row.actor_kind, action=Action(row.action),
+            id=row.id,
+            match_id=row.match_id,
+            need_id=row.need_id,
+            technology_id=row.technology_id,
+            actor=row.actor,
+            actor_kind=row.actor_kind,
+            action=Action(row.action),
             reason_code=None if row.reason_code is None else ReasonCode(row.reason_code),
-            reason_text=row.reason_text, before=row.before, after=row.after, at=row.at,
+            reason_text=row.reason_text,
+            before=row.before,
+            after=row.after,
+            at=row.at,
         )
 
 
@@ -95,12 +103,24 @@ class ReviewItemRead(BaseModel):
     def of(cls, match: Match, need: Need) -> ReviewItemRead:
         technology = match.technology
         return cls(
-            match_id=match.id, need_id=need.id, need_title=need.title, company_id=need.company_id,
-            company_name=need.company.name, technology_id=technology.id, technology_title=technology.title,
-            provider_id=technology.provider_id, provider_name=technology.provider.name,
-            categories=list(technology.categories), rank=match.rank, score=match.score, status=match.status,
-            summary=(match.explanation or {}).get("summary"), explanation_edited=match.explanation_edited,
-            review_version=match.review_version, reviewed_by=match.reviewed_by, reviewed_at=match.reviewed_at,
+            match_id=match.id,
+            need_id=need.id,
+            need_title=need.title,
+            company_id=need.company_id,
+            company_name=need.company.name,
+            technology_id=technology.id,
+            technology_title=technology.title,
+            provider_id=technology.provider_id,
+            provider_name=technology.provider.name,
+            categories=list(technology.categories),
+            rank=match.rank,
+            score=match.score,
+            status=match.status,
+            summary=(match.explanation or {}).get("summary"),
+            explanation_edited=match.explanation_edited,
+            review_version=match.review_version,
+            reviewed_by=match.reviewed_by,
+            reviewed_at=match.reviewed_at,
         )
 
 

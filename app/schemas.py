@@ -164,7 +164,12 @@ class TechnologyUpdate(Input):
     regions_served: list[Region] | None = Field(None, max_length=len(REGIONS))
 
     _required = field_validator(
-        "provider_id", "title", "description", "categories", "sectors", "languages",
+        "provider_id",
+        "title",
+        "description",
+        "categories",
+        "sectors",
+        "languages",
         "regions_served",
     )(_not_null)
 
@@ -262,9 +267,7 @@ class NeedUpdate(Input):
     # Replaces the need's constraints as a whole.
     constraints: ConstraintsIn | None = None
 
-    _required = field_validator("company_id", "title", "description", "lang", "constraints")(
-        _not_null
-    )
+    _required = field_validator("company_id", "title", "description", "lang", "constraints")(_not_null)
 
 
 class NeedRead(Output):
@@ -418,12 +421,8 @@ class PairRead(BaseModel):
 
 class PairingPlanCreate(Input):
     name: Name | None = None
-    company_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(
-        min_length=1, max_length=MAX_PLAN_COMPANIES
-    )
-    provider_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(
-        min_length=1, max_length=MAX_PLAN_PROVIDERS
-    )
+    company_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_COMPANIES)
+    provider_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_PROVIDERS)
     capacities: dict[int, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, description="demo slots per provider id"
     )
@@ -458,9 +457,7 @@ class PairingPlanCreate(Input):
 
 class PairingRevisionCreate(Input):
     lock: list[PairIn] = Field(default_factory=list, max_length=10_000, description="pairs that must stay")
-    remove: list[PairIn] = Field(
-        default_factory=list, max_length=10_000, description="pairs never to be made again"
-    )
+    remove: list[PairIn] = Field(default_factory=list, max_length=10_000, description="pairs never to be made again")
     author: Name | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 

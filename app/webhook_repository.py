@@ -30,9 +30,7 @@ class WebhookRepository:
             )
         ).one_or_none()
 
-    def subscriptions(
-        self, *, tenant: str, limit: int, offset: int
-    ) -> tuple[Sequence[WebhookSubscription], int]:
+    def subscriptions(self, *, tenant: str, limit: int, offset: int) -> tuple[Sequence[WebhookSubscription], int]:
         where = WebhookSubscription.tenant == tenant
         rows = self.session.scalars(
             select(WebhookSubscription).where(where).order_by(WebhookSubscription.id).limit(limit).offset(offset)
@@ -54,9 +52,7 @@ class WebhookRepository:
             )
         ).one_or_none()
 
-    def deliveries(
-        self, *, subscription_id: int, limit: int, offset: int
-    ) -> tuple[Sequence[WebhookDelivery], int]:
+    def deliveries(self, *, subscription_id: int, limit: int, offset: int) -> tuple[Sequence[WebhookDelivery], int]:
         where = WebhookDelivery.subscription_id == subscription_id
         rows = self.session.scalars(
             select(WebhookDelivery).where(where).order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset)

@@ -314,21 +314,36 @@ def engine_records(dataset: Dataset) -> EngineRecords:
     companies = {c.ref: c for c in dataset.companies}
     technologies = [
         Technology(
-            id=i, title=t.title, description=t.description,
-            provider_id=provider_ids.get(t.provider_ref or ""), provider_name=provider_names.get(t.provider_ref or ""),
-            categories=t.categories, sectors=t.sectors, trl=t.trl, price_min_eur=t.price_min_eur,
-            price_max_eur=t.price_max_eur, languages=t.languages, regions_served=t.regions_served,
+            id=i,
+            title=t.title,
+            description=t.description,
+            provider_id=provider_ids.get(t.provider_ref or ""),
+            provider_name=provider_names.get(t.provider_ref or ""),
+            categories=t.categories,
+            sectors=t.sectors,
+            trl=t.trl,
+            price_min_eur=t.price_min_eur,
+            price_max_eur=t.price_max_eur,
+            languages=t.languages,
+            regions_served=t.regions_served,
         )
         for i, t in enumerate(dataset.technologies, start=1)
     ]
     needs = []
     for i, n in enumerate(dataset.needs, start=1):
         company = companies.get(n.company_ref or "")
-        needs.append(Need(
-            id=i, title=n.title, description=n.description, lang=n.lang, constraints=n.constraints,
-            company_id=company_ids.get(n.company_ref or ""), company_name=company.name if company else None,
-            sector=company.sector if company else None,
-        ))
+        needs.append(
+            Need(
+                id=i,
+                title=n.title,
+                description=n.description,
+                lang=n.lang,
+                constraints=n.constraints,
+                company_id=company_ids.get(n.company_ref or ""),
+                company_name=company.name if company else None,
+                sector=company.sector if company else None,
+            )
+        )
     return EngineRecords(
         technologies=technologies,
         needs=needs,

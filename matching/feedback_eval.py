@@ -58,8 +58,10 @@ def load_into(matcher: Matcher, dataset: Dataset, *, batch_size: int = 64) -> Lo
         needs=records.needs,
         need_vectors=need_vectors,
     )
-    queries = need_vectors if matcher.encoder.symmetric else matcher.encoder.encode(
-        texts, kind="query", batch_size=batch_size
+    queries = (
+        need_vectors
+        if matcher.encoder.symmetric
+        else matcher.encoder.encode(texts, kind="query", batch_size=batch_size)
     )
     return LoadedDataset(
         matcher=matcher,
@@ -177,7 +179,11 @@ def evaluate_feedback(
         vectors = loaded.matcher.stored_need_vectors([e.need_id for e in examples])
         for variant, parts in VARIANTS.items():
             model = fit(
-                examples, base=base, parts=parts, vectors=vectors, regularisation=regularisation,
+                examples,
+                base=base,
+                parts=parts,
+                vectors=vectors,
+                regularisation=regularisation,
                 prior_strength=prior_strength,
             )
             apply(loaded.matcher, model, base=base)

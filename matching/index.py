@@ -150,9 +150,7 @@ class VectorIndex:
         old_ids = self.ids()
         old = self.vectors(old_ids) if len(old_ids) else np.zeros((0, self.dimension), dtype=np.float32)
         total = len(old_ids) + len(ids)
-        picks = np.sort(
-            np.random.default_rng(0).choice(total, size=min(total, training_size(total)), replace=False)
-        )
+        picks = np.sort(np.random.default_rng(0).choice(total, size=min(total, training_size(total)), replace=False))
         sample = np.concatenate([old[picks[picks < len(old)]], vectors[picks[picks >= len(old)] - len(old)]])
         self._index = _trained_ivf(self.dimension, total, sample)
         del sample

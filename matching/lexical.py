@@ -145,9 +145,7 @@ class LexicalIndex:
             docs = [self._tokens[int(i)] or [_EMPTY_DOC] for i in self._ids] if model is not None else []
             lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
             offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)])
-            token_ids = np.fromiter(
-                (vocab_dict[t] for d in docs for t in d), dtype=np.int32, count=int(offsets[-1])
-            )
+            token_ids = np.fromiter((vocab_dict[t] for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
         scores = model.scores if model is not None else {}
         meta = {
             "format_version": LEXICAL_FORMAT_VERSION,
@@ -176,9 +174,7 @@ class LexicalIndex:
         _atomic_write(path, buffer.getvalue())
 
     @classmethod
-    def load(
-        cls, path: Path, *, count: int, catalogue_version: int, k1: float = 1.2, b: float = 0.75
-    ) -> LexicalIndex:
+    def load(cls, path: Path, *, count: int, catalogue_version: int, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         """Read a saved index; IndexMismatchError unless it is whole and matches the count, version and parameters."""
         if not path.is_file():
             raise IndexMismatchError(f"no saved BM25 index {path.name}")
@@ -191,8 +187,11 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise IndexMismatchError(f"{path.name} is unreadable: {exc}") from exc
         expected = {
-            "format_version": LEXICAL_FORMAT_VERSION, "catalogue_version": catalogue_version, "count": count,
-            "k1": k1, "b": b,
+            "format_version": LEXICAL_FORMAT_VERSION,
+            "catalogue_version": catalogue_version,
+            "count": count,
+            "k1": k1,
+            "b": b,
         }
         for field, wanted in expected.items():
             if not isinstance(meta, dict) or meta.get(field) != wanted:
@@ -221,7 +220,10 @@ class LexicalIndex:
         if count:
             model = bm25s.BM25(k1=k1, b=b, method="lucene")
             model.scores = {
-                "data": arrays["data"], "indices": indices, "indptr": indptr, "num_docs": count,
+                "data": arrays["data"],
+                "indices": indices,
+                "indptr": indptr,
+                "num_docs": count,
             }
             model.vocab_dict = {token: position for position, token in enumerate(vocab)}
             model.unique_token_ids_set = set(model.vocab_dict.values())
@@ -250,4 +252,3 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         keep = top[scores[top] > 0]
         return scores[keep], ids[keep]
-

@@ -138,7 +138,6 @@ class RoutedEncoder:
         return normalise(stacked)
 
 
-
 def load_routed(name: str, *, load: Callable[[str], Encoder]) -> RoutedEncoder:
     """'<english model>+<multilingual model>' or '<english model>+glossary', each part loaded by `load`."""
     english_name, _, second = name.rpartition("+")

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,11 +39,21 @@ from bench_corpus import clustered_chunks, synthetic_dataset
 from bench_corpus import query_texts as make_queries
 from sqlalchemy import insert
 
+from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.models import Embedding
 from app.services.loader import load_dataset, upsert_dataset
 from matching.datasets import engine_records
-from matching.encoder import DEFAULT_MODEL, HASHING_MODEL, Encoder, TextKind, default_model_path, load_encoder
+from matching.encoder import (
+    DEFAULT_MODEL,
+    HASHING_MODEL,
+    Encoder,
+    TextKind,
+    default_model_path,
+    load_encoder,
+    resolve_precision,
+    set_compute_threads,
+)
 from matching.engine import Matcher
 from matching.text import technology_text, text_hash
 from matching.types import Need
@@ -64,8 +75,13 @@ class Sizes:
 
 
 FULL = Sizes(
-    ingest=1000, online=10_000, online_requests=(100, 300, 600), index=(100_000, 1_000_000), cold=100_000,
-    txtai=2000, queries=100,
+    ingest=1000,
+    online=10_000,
+    online_requests=(100, 300, 600),
+    index=(100_000, 1_000_000),
+    cold=100_000,
+    txtai=2000,
+    queries=100,
 )
 QUICK = Sizes(ingest=200, online=300, online_requests=(10, 24, 64), index=(3000,), cold=2000, txtai=200, queries=20)
 # For the test of the mechanics: as small as still exercises every path.
@@ -93,15 +109,25 @@ class CountingEncoder:
 
 
 def bare_encoder(model: str) -> Callable[[list[str]], np.ndarray]:
-    """The baseline: sentence-transformers' own encode on the same texts, nothing around it."""
+    """The baseline: sentence-transformers' own encode on the same texts, nothing around it.
+
+    For a '<english>+glossary' setting that is the English model, which encodes every stored text
+    (the glossary only reads queries). The model runs in the number format techmatch serves with
+    (`resolve_precision("auto")`), so the ratio measures techmatch's load path, not a format.
+    """
     if model == HASHING_MODEL:
         encoder = load_encoder(HASHING_MODEL)
         return lambda texts: encoder.encode(texts)
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    if model.endswith("+glossary"):
+        model = model.removesuffix("+glossary")
     path = str(default_model_path()) if model == DEFAULT_MODEL else model
     st = SentenceTransformer(path, device="cpu")
     st.max_seq_length = 256
+    if resolve_precision("auto") == "bfloat16":
+        st.to(torch.bfloat16)
     return lambda texts: st.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
 
 
@@ -127,8 +153,12 @@ def store_embeddings(url: str, *, model: str, texts: list[str], vectors: np.ndar
     try:
         with engine.begin() as connection:
             rows = [
-                {"model": model, "text_hash": text_hash(text), "dimension": vectors.shape[1],
-                 "vector": np.asarray(vector, dtype="<f4").tobytes()}
+                {
+                    "model": model,
+                    "text_hash": text_hash(text),
+                    "dimension": vectors.shape[1],
+                    "vector": np.asarray(vector, dtype="<f4").tobytes(),
+                }
                 for text, vector in zip(texts, vectors, strict=True)
             ]
             for start in range(0, len(rows), 10_000):
@@ -167,15 +197,17 @@ class Server:
 
 def service_env(workdir: Path, *, model: str, **settings: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "TECHMATCH_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-        "TECHMATCH_DATA_DIR": str(workdir),
-        "TECHMATCH_MODEL": model,
-        # The benchmark measures the matching path, not the per-key rate limit.
-        "TECHMATCH_RATE_LIMIT": "100000000/minute",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    })
+    env.update(
+        {
+            "TECHMATCH_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+            "TECHMATCH_DATA_DIR": str(workdir),
+            "TECHMATCH_MODEL": model,
+            # The benchmark measures the matching path, not the per-key rate limit.
+            "TECHMATCH_RATE_LIMIT": "100000000/minute",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
+    )
     env.update({f"TECHMATCH_{name.upper()}": value for name, value in settings.items()})
     return env
 
@@ -195,9 +227,23 @@ def serve(env: dict[str, str], *, timeout: float = 900, log_path: Path | None = 
         log_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the process
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
     try:
         ready_s = wait_ready(url, process, started=started, timeout=timeout, log_file=log_file)
@@ -321,27 +367,51 @@ def case_ingest(*, model: str, count: int, rounds: int) -> dict[str, Any]:
 
 
 def sequential_encode_rps(model: str, queries: list[str]) -> float:
-    """Baseline: one query per model call, one after another (what serving without batching does)."""
+    """Baseline: one query per model call, one after another (what serving without batching does).
+
+    The encoder the server uses (same model, format and traced forward pass), with the model on one
+    thread and on every core; the faster is the baseline. Run in a fresh thread, as the server's
+    worker is, so no thread-local OpenMP setting of this process applies.
+    """
     encoder = load_encoder(model)
-    for query in queries[:5]:
-        encoder.encode([query], kind="query")
-    start = time.perf_counter()
-    for query in queries:
-        encoder.encode([query], kind="query")
-    return len(queries) / (time.perf_counter() - start)
+    best: list[float] = []
+
+    def measure() -> None:
+        for threads in sorted({1, os.cpu_count() or 1}):
+            set_compute_threads(threads)
+            for query in queries[:5]:
+                encoder.encode([query], kind="query")
+            start = time.perf_counter()
+            for query in queries:
+                encoder.encode([query], kind="query")
+            best.append(len(queries) / (time.perf_counter() - start))
+
+    worker = threading.Thread(target=measure)
+    worker.start()
+    worker.join()
+    return max(best)
 
 
 def load_phase(url: str, queries_file: Path, *, concurrency: int, requests: int, key: str | None) -> dict[str, Any]:
-    command = [sys.executable, str(SCRIPTS / "bench_loadgen.py"), url, str(queries_file),
-               "--concurrency", str(concurrency), "--requests", str(requests)]
+    command = [
+        sys.executable,
+        str(SCRIPTS / "bench_loadgen.py"),
+        url,
+        str(queries_file),
+        "--concurrency",
+        str(concurrency),
+        "--requests",
+        str(requests),
+    ]
     if key:
         command += ["--key", key]
     result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def case_online(*, model: str, count: int, requests: tuple[int, int, int], queries: int,
-                compare_unbatched: bool) -> dict[str, Any]:
+def case_online(
+    *, model: str, count: int, requests: tuple[int, int, int], queries: int, compare_unbatched: bool
+) -> dict[str, Any]:
     query_list = make_queries(queries)
     out: dict[str, Any] = {"technologies": count, "queries": len(query_list)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -439,7 +509,33 @@ def case_cold(*, model: str, count: int, sample: int) -> dict[str, Any]:
 # -- case 5: txtai -----------------------------------------------------------------------------
 
 
+def _techmatch_peer_run(
+    model: str, *, precision: str, records: list, texts: list[str], query_list: list[str]
+) -> dict[str, float]:
+    """techmatch's engine on the txtai case: indexing (encode + dense + BM25) and search per query."""
+    matcher = Matcher(load_encoder(model, precision=precision))  # type: ignore[arg-type]
+    matcher.encoder.encode(texts[:8])
+    start = time.perf_counter()
+    vectors = matcher.encode_technologies(records, batch_size=64)
+    matcher.build(
+        technologies=records,
+        technology_vectors=vectors,
+        needs=[],
+        need_vectors=np.zeros((0, matcher.encoder.dimension), dtype=np.float32),
+    )
+    out = {"index_s": time.perf_counter() - start}
+    for mode in ("dense", "hybrid"):
+        matcher.match(Need(id=0, title="", description=query_list[0]), k=10, explain=False, mode=mode)
+        start = time.perf_counter()
+        for query in query_list:
+            matcher.match(Need(id=0, title="", description=query), k=10, explain=False, mode=mode)
+        out[f"{mode}_search_ms"] = (time.perf_counter() - start) / len(query_list) * 1000
+    return out
+
+
 def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
+    """txtai with its defaults on the same model files, against techmatch with its defaults (the
+    number format `auto` picks) and with float32, txtai's format; one after the other, same texts."""
     from txtai import Embeddings
 
     if model == HASHING_MODEL:  # txtai needs a real model; a quick run compares on the packaged one
@@ -447,7 +543,8 @@ def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
     records = engine_records(synthetic_dataset(count, seed=31)).technologies
     texts = [technology_text(t) for t in records]
     query_list = make_queries(queries, seed=32)
-    path = str(default_model_path()) if model == DEFAULT_MODEL else model
+    english = model.removesuffix("+glossary")
+    path = str(default_model_path()) if english == DEFAULT_MODEL else english
 
     # txtai first, then techmatch, each loading its own copy of the model.
     txtai = Embeddings(path=path, backend="faiss", content=False)
@@ -462,32 +559,25 @@ def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
     txtai_search_ms = (time.perf_counter() - start) / len(query_list) * 1000
     del txtai
 
-    matcher = Matcher(load_encoder(model))
-    matcher.encoder.encode(texts[:8])
-    start = time.perf_counter()
-    vectors = matcher.encode_technologies(records, batch_size=64)
-    matcher.build(technologies=records, technology_vectors=vectors, needs=[],
-                  need_vectors=np.zeros((0, matcher.encoder.dimension), dtype=np.float32))
-    techmatch_index_s = time.perf_counter() - start
-    searches = {}
-    for mode in ("dense", "hybrid"):
-        matcher.match(Need(id=0, title="", description=query_list[0]), k=10, explain=False, mode=mode)
-        start = time.perf_counter()
-        for query in query_list:
-            matcher.match(Need(id=0, title="", description=query), k=10, explain=False, mode=mode)
-        searches[mode] = (time.perf_counter() - start) / len(query_list) * 1000
-    return {
+    out: dict[str, Any] = {
         "texts": count,
         "queries": len(query_list),
         "txtai_index_s": round(txtai_index_s, 3),
-        "techmatch_index_s": round(techmatch_index_s, 3),
-        "index_ratio_txtai_over_techmatch": round(txtai_index_s / techmatch_index_s, 3),
         "txtai_search_ms": round(txtai_search_ms, 3),
-        "techmatch_dense_search_ms": round(searches["dense"], 3),
-        "techmatch_hybrid_search_ms": round(searches["hybrid"], 3),
-        "search_ratio_txtai_over_techmatch_dense": round(txtai_search_ms / searches["dense"], 3),
-        "search_ratio_txtai_over_techmatch_hybrid": round(txtai_search_ms / searches["hybrid"], 3),
     }
+    precisions = dict.fromkeys([resolve_precision("auto"), "float32"])
+    for precision in precisions:
+        run = _techmatch_peer_run(model, precision=precision, records=records, texts=texts, query_list=query_list)
+        out[precision] = {
+            "techmatch_index_s": round(run["index_s"], 3),
+            "index_ratio_txtai_over_techmatch": round(txtai_index_s / run["index_s"], 3),
+            "techmatch_dense_search_ms": round(run["dense_search_ms"], 3),
+            "techmatch_hybrid_search_ms": round(run["hybrid_search_ms"], 3),
+            "search_ratio_txtai_over_techmatch_dense": round(txtai_search_ms / run["dense_search_ms"], 3),
+            "search_ratio_txtai_over_techmatch_hybrid": round(txtai_search_ms / run["hybrid_search_ms"], 3),
+        }
+    out["default_precision"] = next(iter(precisions))
+    return out
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -506,8 +596,13 @@ def run(
         if case == "ingest":
             results[case] = case_ingest(model=model, count=sizes.ingest, rounds=1 if quick else 2)
         elif case == "online":
-            results[case] = case_online(model=model, count=sizes.online, requests=sizes.online_requests,
-                                        queries=sizes.queries, compare_unbatched=not quick)
+            results[case] = case_online(
+                model=model,
+                count=sizes.online,
+                requests=sizes.online_requests,
+                queries=sizes.queries,
+                compare_unbatched=not quick,
+            )
         elif case == "index":
             results[case] = case_index(sizes=index_sizes or sizes.index, threshold=1000 if quick else None)
         elif case == "cold":
@@ -523,7 +618,11 @@ def main() -> None:
     parser.add_argument("cases", nargs="*", help=f"cases to run, of {', '.join(CASES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the mechanics in a minute")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="model setting (hashing: no model, for tests)")
+    parser.add_argument(
+        "--model",
+        default=Settings.model_fields["model"].default,
+        help="model setting, default the service's (hashing: no model, for tests)",
+    )
     parser.add_argument("--tiny", action="store_true", help="smaller still than --quick (the test suite)")
     parser.add_argument("--index-sizes", default=None, help="comma-separated sizes for the index case")
     args = parser.parse_args()
@@ -532,7 +631,10 @@ def main() -> None:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     index_sizes = tuple(int(s) for s in args.index_sizes.split(",")) if args.index_sizes else None
     results = run(
-        list(args.cases) or list(CASES), quick=args.quick or args.tiny, model=args.model, index_sizes=index_sizes,
+        list(args.cases) or list(CASES),
+        quick=args.quick or args.tiny,
+        model=args.model,
+        index_sizes=index_sizes,
         tiny=args.tiny,
     )
     if args.json:

@@ -27,31 +27,55 @@ from matching.engine import Matcher
 from matching.types import Constraints
 
 PROBLEMS = [
-    "bearings fail without warning", "welds crack at the seam", "labels are misprinted", "pallets are stacked by hand",
-    "the oven wastes energy at night", "scrap rises on the night shift", "orders are planned in a spreadsheet",
+    "bearings fail without warning",
+    "welds crack at the seam",
+    "labels are misprinted",
+    "pallets are stacked by hand",
+    "the oven wastes energy at night",
+    "scrap rises on the night shift",
+    "orders are planned in a spreadsheet",
 ]
 
 
 def _dataset(needs: int, seed: int) -> Dataset:
     rng = random.Random(seed)
-    companies = [CompanyRecord(ref=f"C{n}", name=f"Company {n} ApS", sector="metal", employees=20 + n % 200,
-                               region="DK-82", description=f"Company {n} machines steel parts.")
-                 for n in range(max(1, needs // 5))]
+    companies = [
+        CompanyRecord(
+            ref=f"C{n}",
+            name=f"Company {n} ApS",
+            sector="metal",
+            employees=20 + n % 200,
+            region="DK-82",
+            description=f"Company {n} machines steel parts.",
+        )
+        for n in range(max(1, needs // 5))
+    ]
     rows = []
     for n in range(needs):
         problem = rng.choice(PROBLEMS)
-        rows.append(NeedRecord(
-            ref=f"N{n}", company_ref=companies[n % len(companies)].ref, title=f"{problem} ({n})",
-            description=f"In line {n % 17} {problem}; we lose {n % 9 + 1} hours a week and want to know why.",
-            constraints=Constraints(budget_eur_max=50_000 + n % 7 * 10_000, min_trl=6, region="DK-82"),
-        ))
-    return Dataset(name="bench", format="benchmark", providers=[], technologies=[], companies=companies,
-                   needs=rows, qrels={})
+        rows.append(
+            NeedRecord(
+                ref=f"N{n}",
+                company_ref=companies[n % len(companies)].ref,
+                title=f"{problem} ({n})",
+                description=f"In line {n % 17} {problem}; we lose {n % 9 + 1} hours a week and want to know why.",
+                constraints=Constraints(budget_eur_max=50_000 + n % 7 * 10_000, min_trl=6, region="DK-82"),
+            )
+        )
+    return Dataset(
+        name="bench", format="benchmark", providers=[], technologies=[], companies=companies, needs=rows, qrels={}
+    )
 
 
 def _settings(directory: Path, model: str) -> Settings:
-    return Settings(_env_file=None, database_url=f"sqlite:///{directory / 'bench.db'}",  # type: ignore[call-arg]
-                    data_dir=directory, model=model, import_max_rows=1_000_000, import_max_bytes=1 << 30)
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{directory / 'bench.db'}",  # type: ignore[call-arg]
+        data_dir=directory,
+        model=model,
+        import_max_rows=1_000_000,
+        import_max_bytes=1 << 30,
+    )
 
 
 def _factory(settings: Settings):  # type: ignore[no-untyped-def]
@@ -78,8 +102,9 @@ def main() -> None:
         load_seconds = time.perf_counter() - started
         with unit_of_work(factory) as session:
             files = {
-                resource: bulk.export_file(session, resource=resource, file_format=FileFormat.csv,
-                                           tenant=DEFAULT_TENANT)
+                resource: bulk.export_file(
+                    session, resource=resource, file_format=FileFormat.csv, tenant=DEFAULT_TENANT
+                )
                 for resource in (bulk.Resource.companies, bulk.Resource.needs)
             }
         started = time.perf_counter()
@@ -96,17 +121,28 @@ def main() -> None:
         started = time.perf_counter()
         for resource, data in files.items():
             with unit_of_work(factory) as session:
-                report = bulk.import_file(session, resource=resource, data=data, file_format=FileFormat.csv,
-                                          tenant=DEFAULT_TENANT, settings=settings, matcher=matcher)
+                report = bulk.import_file(
+                    session,
+                    resource=resource,
+                    data=data,
+                    file_format=FileFormat.csv,
+                    tenant=DEFAULT_TENANT,
+                    settings=settings,
+                    matcher=matcher,
+                )
         import_seconds = time.perf_counter() - started
         engine.dispose()
     assert report.created == args.needs and matcher.need_count == args.needs
 
     summary = {
-        "needs": args.needs, "companies": len(dataset.companies), "model": encoder.name,
-        "load_seconds": round(load_seconds, 2), "import_csv_seconds": round(import_seconds, 2),
+        "needs": args.needs,
+        "companies": len(dataset.companies),
+        "model": encoder.name,
+        "load_seconds": round(load_seconds, 2),
+        "import_csv_seconds": round(import_seconds, 2),
         "import_over_load": round(import_seconds / load_seconds, 2),
-        "export_seconds_per_format": round(export_seconds, 2), "csv_bytes": len(files[bulk.Resource.needs]),
+        "export_seconds_per_format": round(export_seconds, 2),
+        "csv_bytes": len(files[bulk.Resource.needs]),
     }
     if args.json:
         print(json.dumps(summary))

@@ -45,8 +45,13 @@ def synthetic_dataset(count: int, *, seed: int = 0, providers: int = 50) -> Data
             )
         )
     return Dataset(
-        name="bench", format="benchmark", providers=provider_rows, technologies=technologies,
-        companies=[], needs=[], qrels={},
+        name="bench",
+        format="benchmark",
+        providers=provider_rows,
+        technologies=technologies,
+        companies=[],
+        needs=[],
+        qrels={},
     )
 
 
@@ -64,7 +69,12 @@ def query_texts(count: int, *, seed: int = 1) -> list[str]:
 
 
 def clustered_chunks(
-    count: int, *, dimension: int = 384, chunk: int = 50_000, centres: int = 1000, spread: float = 1.0,
+    count: int,
+    *,
+    dimension: int = 384,
+    chunk: int = 50_000,
+    centres: int = 1000,
+    spread: float = 1.0,
     seed: int = 0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, vectors) chunks of a normalised mixture of Gaussians, the same on every call.

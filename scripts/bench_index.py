@@ -16,6 +16,9 @@ from bench_corpus import clustered_chunks, clustered_queries
 from matching.index import ANN_THRESHOLD, VectorIndex, training_size
 
 DIMENSION = 384
+# Vectors generated and added at a time (15 MB at 384 dimensions): what a streaming build holds
+# beside the index.
+CHUNK = 10_000
 
 
 def rss_mb() -> float:
@@ -59,15 +62,23 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
     raw_mb = count * DIMENSION * 4 / 2**20
     baseline_rss = rss_mb()
     started = time.perf_counter()
-    chunks = clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres)
-    first_ids, first = next(chunks)
-    sample = first[: training_size(count)]
+    # The k-means sample is the stream's first vectors, read in a first pass and let go before the
+    # second pass adds every chunk: memory holds the sample or the index and one chunk, never both.
+    wanted = training_size(count) if count > threshold else 0
+    parts = []
+    for _, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres):
+        if sum(len(p) for p in parts) >= wanted:
+            break
+        parts.append(vectors[: wanted - sum(len(p) for p in parts)].copy())
+        del vectors
+    sample = np.concatenate(parts) if parts else np.zeros((0, DIMENSION), dtype=np.float32)
+    del parts
     index = VectorIndex.for_size(DIMENSION, count=count, sample=sample, ann_threshold=threshold)
+    del sample
     trained = time.perf_counter()
-    index.upsert(first_ids, first)
-    del first, sample
-    for ids, vectors in chunks:
+    for ids, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres):
         index.upsert(ids, vectors)
+        del vectors
     build_s = time.perf_counter() - started
     peak_mb = peak_rss_mb()
     query_vectors = clustered_queries(queries, dimension=DIMENSION, centres=centres)
@@ -124,10 +135,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("count", type=int)
     parser.add_argument("--threshold", type=int, default=ANN_THRESHOLD)
-    parser.add_argument("--chunk", type=int, default=0, help="vectors per chunk (default: the training sample)")
+    parser.add_argument("--chunk", type=int, default=0, help=f"vectors per chunk (default {CHUNK:,})")
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    chunk = args.chunk or max(training_size(args.count), 10_000)
+    chunk = args.chunk or CHUNK
     print(json.dumps(run(args.count, threshold=args.threshold, chunk=chunk, queries=args.queries)))
 
 

@@ -59,8 +59,7 @@ def main() -> None:
         needs_by_language.setdefault(need.lang, []).append(need)
     # Each need is matched as a fresh text (id 0), as an SME's new need would be.
     needs_by_language = {
-        lang: [dataclasses.replace(n, id=0) for n in needs]
-        for lang, needs in needs_by_language.items()
+        lang: [dataclasses.replace(n, id=0) for n in needs] for lang, needs in needs_by_language.items()
     }
     rows = [
         measure(m, technologies=records.technologies, needs_by_language=needs_by_language, queries=args.queries)

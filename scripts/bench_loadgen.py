@@ -63,9 +63,7 @@ def main() -> None:
     parser.add_argument("--key", default=None)
     args = parser.parse_args()
     queries = json.loads(args.queries.read_text("utf-8"))
-    result = asyncio.run(
-        drive(args.url, queries, concurrency=args.concurrency, requests=args.requests, key=args.key)
-    )
+    result = asyncio.run(drive(args.url, queries, concurrency=args.concurrency, requests=args.requests, key=args.key))
     print(json.dumps(result))
 
 

@@ -77,7 +77,10 @@ class LiveServer:
         log = (self.workdir / f"server-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [str(TECHMATCH), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 

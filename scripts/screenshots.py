@@ -56,9 +56,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as work, live_site(
-        Path(work), dataset=ROOT / "data" / "demo", model=args.model
-    ) as site, sync_playwright() as driver:
+    with (
+        tempfile.TemporaryDirectory() as work,
+        live_site(Path(work), dataset=ROOT / "data" / "demo", model=args.model) as site,
+        sync_playwright() as driver,
+    ):
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         context = browser.new_context(base_url=site.base_url, viewport={"width": 1440, "height": 900})
         page = context.new_page()

@@ -131,8 +131,11 @@ def _client_loop(url: str, key: str, seed: int, stop: threading.Event, recorder:
                 elif roll < 0.85:
                     response = client.post(
                         "/api/v1/needs",
-                        json={"company_id": rng.choice(companies), "title": f"Soak need {seed}-{number}",
-                              "description": rng.choice(TEXTS)},
+                        json={
+                            "company_id": rng.choice(companies),
+                            "title": f"Soak need {seed}-{number}",
+                            "description": rng.choice(TEXTS),
+                        },
                     )
                     if response.status_code == 201:
                         needs.append(response.json()["id"])
@@ -158,7 +161,12 @@ TEXTS = [
 
 
 def run_soak(
-    *, duration: float, interval: float, clients: int, workdir: Path, seed: int = 7,
+    *,
+    duration: float,
+    interval: float,
+    clients: int,
+    workdir: Path,
+    seed: int = 7,
     on_interval: object = None,
 ) -> SoakReport:
     """Starts a server in `workdir`, runs `clients` client threads for `duration` seconds, stops it."""
@@ -227,7 +235,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="techmatch-soak-") as workdir:
         report = run_soak(
-            duration=args.duration, interval=args.interval, clients=args.clients, workdir=Path(workdir),
+            duration=args.duration,
+            interval=args.interval,
+            clients=args.clients,
+            workdir=Path(workdir),
             on_interval=show,
         )
     early, late = report.stable_p99()
@@ -236,8 +247,11 @@ def main() -> None:
         f"late {late:.1f} ms (x{late / early:.2f}); RSS growth after warm-up x{report.rss_growth():.3f}"
     )
     if args.json:
-        print(json.dumps({**asdict(report), "p99_early_ms": early, "p99_late_ms": late,
-                          "rss_growth": report.rss_growth()}))
+        print(
+            json.dumps(
+                {**asdict(report), "p99_early_ms": early, "p99_late_ms": late, "rss_growth": report.rss_growth()}
+            )
+        )
 
 
 if __name__ == "__main__":

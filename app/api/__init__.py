@@ -22,7 +22,18 @@ from app.auth import require_key
 # Every route under /api/v1 needs a valid key, even one that forgets to ask for a scope.
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_key)])
 for module in (
-    providers, technologies, companies, needs, matches, pairing, admin, learning, review, webhooks, bulk, privacy
+    providers,
+    technologies,
+    companies,
+    needs,
+    matches,
+    pairing,
+    admin,
+    learning,
+    review,
+    webhooks,
+    bulk,
+    privacy,
 ):
     api_router.include_router(module.router)
 

@@ -37,9 +37,7 @@ def create_company(
 
 @router.get("/{company_id}")
 def get_company(principal: ProfileReadDep, company_id: int, session: SessionDep) -> CompanyRead:
-    return CompanyRead.model_validate(
-        catalogue.get_company(session, company_id=company_id, tenant=principal.tenant)
-    )
+    return CompanyRead.model_validate(catalogue.get_company(session, company_id=company_id, tenant=principal.tenant))
 
 
 @router.patch("/{company_id}")

@@ -20,9 +20,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "not ready", "content": {"application/problem+json": {}}}})
 def readyz(request: Request, session: SessionDep) -> dict[str, object]:
     """200 once model and index are loaded and the index holds what the database holds."""
-    report = readiness(
-        session, matcher=request.app.state.matcher, start_error=request.app.state.start_error
-    )
+    report = readiness(session, matcher=request.app.state.matcher, start_error=request.app.state.start_error)
     if report.problems:
         raise NotReady(
             "not ready: " + "; ".join(p["message"] for p in report.problems),

@@ -23,7 +23,11 @@ def list_needs(
     company_id: Annotated[int | None, Query(description="only this company's")] = None,
 ) -> Page[NeedRead]:
     rows, total = catalogue.list_needs(
-        session, limit=page.fetch, offset=page.offset, after=page.after, company_id=company_id,
+        session,
+        limit=page.fetch,
+        offset=page.offset,
+        after=page.after,
+        company_id=company_id,
         tenant=principal.tenant,
     )
     return page_of(NeedRead, rows, total, page)
@@ -71,8 +75,7 @@ def delete_need(principal: NeedsWriteDep, need_id: int, session: SessionDep, mat
 
 @router.post("/{need_id}/matches")
 def compute_matches(
-    principal: NeedsWriteDep,
-    need_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep, k: KDep
+    principal: NeedsWriteDep, need_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep, k: KDep
 ) -> NeedMatches:
     """Compute and store the need's matches (proposed, for curator review)."""
     return matches.compute_matches(

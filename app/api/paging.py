@@ -70,9 +70,7 @@ def get_cursor_params(
 CursorDep = Annotated[CursorParams, Depends(get_cursor_params)]
 
 
-def page_of(
-    schema: type[ReadT], rows: Sequence[Any], total: int, params: PageParams | CursorParams
-) -> Page[ReadT]:
+def page_of(schema: type[ReadT], rows: Sequence[Any], total: int, params: PageParams | CursorParams) -> Page[ReadT]:
     """The page; with CursorParams, `rows` may hold one extra row, whose presence means a next page."""
     next_cursor = None
     if isinstance(params, CursorParams):

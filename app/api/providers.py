@@ -18,8 +18,12 @@ def list_providers(
     principal: AnyKeyDep, session: SessionDep, settings: SettingsDep, page: CursorDep
 ) -> Page[ProviderRead]:
     rows, total = catalogue.list_providers(
-        session, limit=page.fetch, offset=page.offset, after=page.after,
-        tenant=principal.tenant, shared=settings.share_catalogue,
+        session,
+        limit=page.fetch,
+        offset=page.offset,
+        after=page.after,
+        tenant=principal.tenant,
+        shared=settings.share_catalogue,
     )
     return page_of(ProviderRead, rows, total, page)
 
@@ -39,9 +43,7 @@ def create_provider(
 
 
 @router.get("/{provider_id}")
-def get_provider(
-    principal: AnyKeyDep, provider_id: int, session: SessionDep, settings: SettingsDep
-) -> ProviderRead:
+def get_provider(principal: AnyKeyDep, provider_id: int, session: SessionDep, settings: SettingsDep) -> ProviderRead:
     provider = catalogue.get_provider(
         session, provider_id=provider_id, tenant=principal.tenant, shared=settings.share_catalogue
     )
@@ -64,9 +66,7 @@ def update_provider(
 
 
 @router.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_provider(
-    principal: CatalogueWriteDep, provider_id: int, session: SessionDep, settings: SettingsDep
-) -> None:
+def delete_provider(principal: CatalogueWriteDep, provider_id: int, session: SessionDep, settings: SettingsDep) -> None:
     catalogue.delete_provider(
         session, provider_id=provider_id, tenant=principal.tenant, shared=settings.share_catalogue
     )

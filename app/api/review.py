@@ -35,9 +35,7 @@ def queue(
     principal: ReviewDep,
     session: SessionDep,
     page: PageDep,
-    status_: Annotated[
-        Literal["proposed", "approved", "rejected", "all"], Query(alias="status")
-    ] = "proposed",
+    status_: Annotated[Literal["proposed", "approved", "rejected", "all"], Query(alias="status")] = "proposed",
     company_id: int | None = None,
     provider_id: int | None = None,
     need_id: int | None = None,
@@ -49,8 +47,12 @@ def queue(
     """Matches to review (default: proposed ones, best score first), filtered, sorted and paged."""
     filters = QueueFilters(
         status=None if status_ == "all" else MatchStatus(status_),
-        company_id=company_id, provider_id=provider_id, need_id=need_id, category=category,
-        min_score=min_score, max_score=max_score,
+        company_id=company_id,
+        provider_id=provider_id,
+        need_id=need_id,
+        category=category,
+        min_score=min_score,
+        max_score=max_score,
     )
     rows, total = review.queue(
         session, tenant=principal.tenant, filters=filters, sort=sort, limit=page.limit, offset=page.offset
@@ -58,7 +60,9 @@ def queue(
     needs = NeedRepository(session).by_ids({row.need_id for row in rows})
     return Page[ReviewItemRead](
         items=[ReviewItemRead.of(row, needs[row.need_id]) for row in rows],
-        total=total, limit=page.limit, offset=page.offset,
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -93,8 +97,11 @@ def decide(match_id: int, body: DecisionCreate, principal: ReviewDep, session: S
         actor=_actor(principal),
         match_id=match_id,
         request=review.DecisionRequest(
-            action=body.action, reason_code=body.reason_code, reason_text=body.reason_text,
-            summary=body.summary, expected_version=body.expected_version,
+            action=body.action,
+            reason_code=body.reason_code,
+            reason_text=body.reason_text,
+            summary=body.summary,
+            expected_version=body.expected_version,
         ),
     )
     return DecisionRead.of(decision)
@@ -107,9 +114,7 @@ def decide_many(body: BulkDecisionCreate, principal: ReviewDep, session: Session
         session,
         actor=_actor(principal),
         match_ids=body.match_ids,
-        request=review.DecisionRequest(
-            action=body.action, reason_code=body.reason_code, reason_text=body.reason_text
-        ),
+        request=review.DecisionRequest(action=body.action, reason_code=body.reason_code, reason_text=body.reason_text),
     )
     items = [BulkOutcomeRead(match_id=o.match_id, done=o.done, detail=o.detail) for o in outcomes]
     done = sum(o.done for o in outcomes)

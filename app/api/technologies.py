@@ -24,8 +24,13 @@ def list_technologies(
     provider_id: Annotated[int | None, Query(description="only this provider's")] = None,
 ) -> Page[TechnologyRead]:
     rows, total = catalogue.list_technologies(
-        session, limit=page.fetch, offset=page.offset, after=page.after, provider_id=provider_id,
-        tenant=principal.tenant, shared=settings.share_catalogue,
+        session,
+        limit=page.fetch,
+        offset=page.offset,
+        after=page.after,
+        provider_id=provider_id,
+        tenant=principal.tenant,
+        shared=settings.share_catalogue,
     )
     return page_of(TechnologyRead, rows, total, page)
 
@@ -43,9 +48,7 @@ def create_technology(
     technology = catalogue.create_technology(
         session, matcher=matcher, data=body, settings=settings, tenant=principal.tenant
     )
-    response.headers["Location"] = request.app.url_path_for(
-        "get_technology", technology_id=technology.id
-    )
+    response.headers["Location"] = request.app.url_path_for("get_technology", technology_id=technology.id)
     return TechnologyRead.model_validate(technology)
 
 
@@ -69,7 +72,11 @@ def update_technology(
     matcher: MatcherDep,
 ) -> TechnologyRead:
     technology = catalogue.update_technology(
-        session, matcher=matcher, technology_id=technology_id, data=body, settings=settings,
+        session,
+        matcher=matcher,
+        technology_id=technology_id,
+        data=body,
+        settings=settings,
         tenant=principal.tenant,
     )
     return TechnologyRead.model_validate(technology)
@@ -80,7 +87,10 @@ def delete_technology(
     principal: CatalogueWriteDep, technology_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
 ) -> None:
     catalogue.delete_technology(
-        session, matcher=matcher, technology_id=technology_id, tenant=principal.tenant,
+        session,
+        matcher=matcher,
+        technology_id=technology_id,
+        tenant=principal.tenant,
         shared=settings.share_catalogue,
     )
 
@@ -88,9 +98,17 @@ def delete_technology(
 @router.get("/{technology_id}/leads")
 def technology_leads(
     principal: MatchesReadDep,
-    technology_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep, k: KDep
+    technology_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+    k: KDep,
 ) -> TechnologyLeads:
     return matches.technology_leads(
-        session, matcher=matcher, technology_id=technology_id, k=k, tenant=principal.tenant,
+        session,
+        matcher=matcher,
+        technology_id=technology_id,
+        k=k,
+        tenant=principal.tenant,
         shared=settings.share_catalogue,
     )

@@ -16,9 +16,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 @router.get("")
 def list_webhooks(principal: AdminDep, session: SessionDep, page: PageDep) -> Page[WebhookRead]:
-    rows, total = webhooks.list_subscriptions(
-        session, tenant=principal.tenant, limit=page.limit, offset=page.offset
-    )
+    rows, total = webhooks.list_subscriptions(session, tenant=principal.tenant, limit=page.limit, offset=page.offset)
     return page_of(WebhookRead, rows, total, page)
 
 
@@ -60,9 +58,7 @@ def delete_webhook(principal: AdminDep, webhook_id: int, session: SessionDep) ->
 
 
 @router.get("/{webhook_id}/deliveries")
-def list_deliveries(
-    principal: AdminDep, webhook_id: int, session: SessionDep, page: PageDep
-) -> Page[DeliveryRead]:
+def list_deliveries(principal: AdminDep, webhook_id: int, session: SessionDep, page: PageDep) -> Page[DeliveryRead]:
     """The delivery log, newest first: status, attempts, last response code or error, next retry."""
     rows, total = webhooks.list_deliveries(
         session, tenant=principal.tenant, subscription_id=webhook_id, limit=page.limit, offset=page.offset
@@ -80,9 +76,7 @@ def redeliver(
     background: BackgroundTasks,
 ) -> DeliveryRead:
     """Send a delivery's event again, as a new delivery that is due now."""
-    copy = webhooks.redeliver(
-        session, tenant=principal.tenant, subscription_id=webhook_id, delivery_id=delivery_id
-    )
+    copy = webhooks.redeliver(session, tenant=principal.tenant, subscription_id=webhook_id, delivery_id=delivery_id)
     worker: webhooks.WebhookWorker | None = request.app.state.webhook_worker
     if worker is not None:
         # Background tasks run after the response, so after the commit: the worker finds the delivery.

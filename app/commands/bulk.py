@@ -46,12 +46,19 @@ def import_command(
         if matcher is not None:
             # The index the import extends must be the database's own; it is saved again afterwards.
             with unit_of_work(factory) as session:
-                sync_index(session, matcher=matcher, index_dir=settings.index_dir,
-                           batch_size=settings.encode_batch_size)
+                sync_index(
+                    session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size
+                )
         with unit_of_work(factory) as session:
             report = bulk.import_file(
-                session, resource=resource, data=data, file_format=chosen, tenant=tenant, settings=settings,
-                matcher=matcher, dry_run=dry_run,
+                session,
+                resource=resource,
+                data=data,
+                file_format=chosen,
+                tenant=tenant,
+                settings=settings,
+                matcher=matcher,
+                dry_run=dry_run,
             )
         if matcher is not None and (report.created or report.updated):
             with unit_of_work(factory) as session:
@@ -77,8 +84,9 @@ def _report_problems(file: Path, exc: AppError) -> NoReturn:
         for column in ("row", "column", "problem"):
             table.add_column(column, justify="right" if column == "row" else "left")
         for error in exc.errors:
-            table.add_row(str(error.get("row", "")), escape(str(error.get("column") or "")),
-                          escape(str(error.get("problem", ""))))
+            table.add_row(
+                str(error.get("row", "")), escape(str(error.get("column") or "")), escape(str(error.get("problem", "")))
+            )
         console.print(table)
     fail(exc.detail)
 

@@ -43,7 +43,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 def load_matcher(settings: Settings) -> Matcher:
     try:
-        return Matcher(load_encoder(settings.model))
+        return Matcher(load_encoder(settings.model, precision=settings.encoder_precision))
     except EncoderError as exc:
         fail(str(exc))
 

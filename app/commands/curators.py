@@ -81,8 +81,11 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="one JSON object 
     table = Table("username", "tenant", "state", "created", "last sign-in")
     for row in rows:
         table.add_row(
-            row["username"], row["tenant"], "active" if row["active"] else "disabled",
-            row["created_at"], row["last_login_at"] or "never",
+            row["username"],
+            row["tenant"],
+            "active" if row["active"] else "disabled",
+            row["created_at"],
+            row["last_login_at"] or "never",
         )
     Console(soft_wrap=False).print(table)
 

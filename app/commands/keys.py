@@ -31,9 +31,7 @@ def create(
     """Create a key and print it, alone on the last line: it is shown this once and stored only as a hash."""
     try:
         with database_session() as session:
-            new = create_key(
-                session, tenant=tenant, scopes=scopes.split(","), name=name, rate_limit=rate_limit
-            )
+            new = create_key(session, tenant=tenant, scopes=scopes.split(","), name=name, rate_limit=rate_limit)
             summary = f"key {new.key.prefix} for tenant {new.key.tenant}, scopes {','.join(new.key.scopes)}"
     except AppError as exc:
         fail(exc.detail)

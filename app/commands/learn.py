@@ -63,9 +63,7 @@ def eval_feedback_command(
     started = time.perf_counter()
     settings = load_settings()
     loaded = load_into(load_matcher(settings), dataset, batch_size=settings.encode_batch_size)
-    report = evaluate_feedback(
-        loaded, seed=seed, splits=splits, propose_k=propose_k, min_relevance=min_relevance
-    )
+    report = evaluate_feedback(loaded, seed=seed, splits=splits, propose_k=propose_k, min_relevance=min_relevance)
     summary = {
         "dataset": dataset.name,
         "model": loaded.matcher.encoder.name,
@@ -87,8 +85,12 @@ def eval_feedback_command(
         for group, values in report["summary"][variant].items():
             label = f"{variant} (default)" if variant == report["default"] else variant
             table.add_row(
-                label, group, f"{values['before']:.4f}", f"{values['after']:.4f}",
-                f"{values['gain_mean']:+.4f}", f"{values['gain_min']:+.4f}",
+                label,
+                group,
+                f"{values['before']:.4f}",
+                f"{values['after']:.4f}",
+                f"{values['gain_mean']:+.4f}",
+                f"{values['gain_min']:+.4f}",
             )
     Console(soft_wrap=False).print(table)
 

@@ -52,9 +52,7 @@ def _found(row: RowT | None, what: str, ident: int) -> RowT:
     return row
 
 
-def _free_ref(
-    repository: CatalogueRepository[Any], ref: str | None, *, tenant: str, own_id: int | None = None
-) -> None:
+def _free_ref(repository: CatalogueRepository[Any], ref: str | None, *, tenant: str, own_id: int | None = None) -> None:
     """Refs are unique per tenant: two clusters may both number their members "C1"."""
     if ref is None:
         return
@@ -90,9 +88,7 @@ def _page(
 # transaction, applied after commit.
 
 
-def index_technologies(
-    session: Session, *, matcher: Matcher, rows: Sequence[Technology], settings: Settings
-) -> None:
+def index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Technology], settings: Settings) -> None:
     if not rows:
         return
     records = [technology_record(row) for row in rows]
@@ -102,15 +98,11 @@ def index_technologies(
     after_commit(session, lambda: matcher.upsert_technologies(records, vectors))
 
 
-def index_needs(
-    session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings
-) -> None:
+def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings) -> None:
     if not rows:
         return
     records = [need_record(row) for row in rows]
-    vectors = need_vectors(
-        session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size
-    )
+    vectors = need_vectors(session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size)
     after_commit(session, lambda: matcher.upsert_needs(records, vectors))
 
 
@@ -130,9 +122,7 @@ def list_providers(
     tenant: str | None = None,
     shared: bool = True,
 ) -> tuple[list[Provider], int]:
-    return _page(
-        ProviderRepository(session), limit=limit, offset=offset, after=after, tenant=_visible(tenant, shared)
-    )
+    return _page(ProviderRepository(session), limit=limit, offset=offset, after=after, tenant=_visible(tenant, shared))
 
 
 def get_provider(session: Session, *, provider_id: int, tenant: str | None = None, shared: bool = True) -> Provider:
@@ -175,9 +165,7 @@ def update_provider(
     return provider
 
 
-def delete_provider(
-    session: Session, *, provider_id: int, tenant: str | None = None, shared: bool = True
-) -> None:
+def delete_provider(session: Session, *, provider_id: int, tenant: str | None = None, shared: bool = True) -> None:
     repository = ProviderRepository(session)
     provider = get_provider(session, provider_id=provider_id, tenant=tenant, shared=shared)
     _own(provider, "provider", tenant=tenant)
@@ -251,9 +239,7 @@ def update_technology(
 ) -> Technology:
     check_text_limits(data, max_chars=settings.max_text_chars)
     repository = TechnologyRepository(session)
-    technology = get_technology(
-        session, technology_id=technology_id, tenant=tenant, shared=settings.share_catalogue
-    )
+    technology = get_technology(session, technology_id=technology_id, tenant=tenant, shared=settings.share_catalogue)
     _own(technology, "technology", tenant=tenant)
     changes = data.model_dump(exclude_unset=True)
     if "provider_id" in changes:
@@ -262,9 +248,7 @@ def update_technology(
     _apply(technology, changes)
     low, high = technology.price_min_eur, technology.price_max_eur
     if low is not None and high is not None and low > high:
-        raise ValidationProblem.field(
-            ("body", "price_min_eur"), "price_min_eur must not be above price_max_eur"
-        )
+        raise ValidationProblem.field(("body", "price_min_eur"), "price_min_eur must not be above price_max_eur")
     session.flush()
     # The joined provider may have changed with provider_id.
     session.refresh(technology, ["provider"])
@@ -324,9 +308,7 @@ def update_company(
     changes = data.model_dump(exclude_unset=True)
     _free_ref(repository, changes.get("ref"), tenant=company.tenant, own_id=company.id)
     # The engine scores needs by their company's sector and shows its name.
-    relevant = any(
-        name in changes and changes[name] != getattr(company, name) for name in ("name", "sector")
-    )
+    relevant = any(name in changes and changes[name] != getattr(company, name) for name in ("name", "sector"))
     _apply(company, changes)
     session.flush()
     if relevant:
@@ -356,9 +338,7 @@ def list_needs(
     company_id: int | None = None,
     tenant: str | None = None,
 ) -> tuple[list[Need], int]:
-    return _page(
-        NeedRepository(session), limit=limit, offset=offset, after=after, company_id=company_id, tenant=tenant
-    )
+    return _page(NeedRepository(session), limit=limit, offset=offset, after=after, company_id=company_id, tenant=tenant)
 
 
 def get_need(session: Session, *, need_id: int, tenant: str | None = None) -> Need:

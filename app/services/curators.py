@@ -31,9 +31,7 @@ def _check_password(password: str) -> None:
 
 def create_curator(session: Session, *, username: str, password: str, tenant: str) -> Curator:
     if not _USERNAME.match(username):
-        raise ValidationProblem.field(
-            ("username",), "2-100 characters: letters, digits, '.', '_', '@', '-'"
-        )
+        raise ValidationProblem.field(("username",), "2-100 characters: letters, digits, '.', '_', '@', '-'")
     if not _TENANT.match(tenant):
         raise ValidationProblem.field(("tenant",), "a slug: lower-case letters, digits and '-'")
     _check_password(password)

@@ -43,9 +43,7 @@ def evaluate_dataset(
     stored = NeedRepository(session).by_refs({need.ref for need in dataset.needs}, tenant=DEFAULT_TENANT)
     needs = {ref: need_record(row) for ref, row in stored.items()}
     # One batched encode of all queries: per-query encoding costs far more on CPU.
-    vectors = matcher.encoder.encode(
-        [need_text(need) for need in needs.values()], kind="query", batch_size=batch_size
-    )
+    vectors = matcher.encoder.encode([need_text(need) for need in needs.values()], kind="query", batch_size=batch_size)
     rankings: dict[str, list[str]] = {}
     for (ref, need), vector in zip(needs.items(), vectors, strict=True):
         results = matcher.match(need, k=k, explain=False, mode=mode, query_vector=vector)

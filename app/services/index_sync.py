@@ -72,13 +72,14 @@ def sync_index(
     matcher.build(
         technologies=technologies,
         technology_vectors=technology_vectors(
-            session, encoder=encoder, technologies=technologies, batch_size=batch_size,
+            session,
+            encoder=encoder,
+            technologies=technologies,
+            batch_size=batch_size,
             on_encoded=on_encoded,
         ),
         needs=needs,
-        need_vectors=need_vectors(
-            session, encoder=encoder, needs=needs, batch_size=batch_size, on_encoded=on_encoded
-        ),
+        need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size, on_encoded=on_encoded),
     )
     matcher.save(index_dir, catalogue_version=version)
     return SyncResult("rebuilt", reason, len(technologies), len(needs), version)
@@ -136,9 +137,7 @@ class IndexRebuilder:
             self._running.release()
 
 
-def _rebuild(
-    factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Path, batch_size: int
-) -> RebuildResult:
+def _rebuild(factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Path, batch_size: int) -> RebuildResult:
     started = time.perf_counter()
     for round_number in range(1, REBUILD_ROUNDS + 1):
         with unit_of_work(factory) as session:
@@ -169,7 +168,11 @@ def _rebuild(
         reconcile_index(session, matcher=matcher, batch_size=batch_size)
         version = CatalogueStateRepository(session).version()
     return RebuildResult(
-        matcher.technology_count, matcher.need_count, version, REBUILD_ROUNDS, False,
+        matcher.technology_count,
+        matcher.need_count,
+        version,
+        REBUILD_ROUNDS,
+        False,
         time.perf_counter() - started,
     )
 
@@ -226,8 +229,10 @@ def readiness(session: Session, *, matcher: Matcher | None, start_error: str | N
     ):
         counts[name] = in_database
         if in_index != in_database:
-            problems.append({
-                "location": ["index", name],
-                "message": f"the index holds {in_index} {name}, the database {in_database}",
-            })
+            problems.append(
+                {
+                    "location": ["index", name],
+                    "message": f"the index holds {in_index} {name}, the database {in_database}",
+                }
+            )
     return Readiness(problems=problems, counts=counts)

@@ -54,9 +54,7 @@ def parse_scopes(scopes: Iterable[str]) -> list[str]:
     wanted = {scope.strip() for scope in scopes if scope.strip()}
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
-        raise ValidationProblem.field(
-            ("scopes",), f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}"
-        )
+        raise ValidationProblem.field(("scopes",), f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
     if not wanted:
         raise ValidationProblem.field(("scopes",), f"at least one scope; known: {', '.join(SCOPES)}")
     return [scope for scope in SCOPES if scope in wanted]

@@ -25,7 +25,6 @@ from matching.ranking import RankingWeights
 logger = logging.getLogger(__name__)
 
 
-
 def decided_examples(session: Session, *, matcher: Matcher) -> list[NeedExamples]:
     """Each decided need's approved and rejected technologies with their features on today's catalogue.
 

@@ -116,48 +116,97 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
     placeholder = _placeholder_ref(dataset.name)
 
     providers = [
-        (p.ref, {"name": p.name, "country": p.country, "region": p.region,
-                 "description": p.description, "website": p.website})
+        (
+            p.ref,
+            {
+                "name": p.name,
+                "country": p.country,
+                "region": p.region,
+                "description": p.description,
+                "website": p.website,
+            },
+        )
         for p in dataset.providers
     ]
     if any(t.provider_ref is None for t in dataset.technologies):
-        providers.append((placeholder, {"name": f"{dataset.name} corpus", "description": (
-            "Placeholder provider for records imported without one.")}))
-    provider_ids = _upsert(
-        session, ProviderRepository(session), Provider, providers, "providers", report, steps
-    )
+        providers.append(
+            (
+                placeholder,
+                {
+                    "name": f"{dataset.name} corpus",
+                    "description": ("Placeholder provider for records imported without one."),
+                },
+            )
+        )
+    provider_ids = _upsert(session, ProviderRepository(session), Provider, providers, "providers", report, steps)
 
     technologies = [
-        (t.ref, {"provider_id": provider_ids[t.provider_ref or placeholder], "title": t.title,
-                 "description": t.description, "categories": list(t.categories),
-                 "sectors": list(t.sectors), "trl": t.trl, "price_min_eur": t.price_min_eur,
-                 "price_max_eur": t.price_max_eur, "languages": list(t.languages),
-                 "regions_served": list(t.regions_served)})
+        (
+            t.ref,
+            {
+                "provider_id": provider_ids[t.provider_ref or placeholder],
+                "title": t.title,
+                "description": t.description,
+                "categories": list(t.categories),
+                "sectors": list(t.sectors),
+                "trl": t.trl,
+                "price_min_eur": t.price_min_eur,
+                "price_max_eur": t.price_max_eur,
+                "languages": list(t.languages),
+                "regions_served": list(t.regions_served),
+            },
+        )
         for t in dataset.technologies
     ]
     _upsert(
-        session, TechnologyRepository(session), Technology, technologies, "technologies", report,
+        session,
+        TechnologyRepository(session),
+        Technology,
+        technologies,
+        "technologies",
+        report,
         steps,
     )
 
     companies = [
-        (c.ref, {"name": c.name, "sector": c.sector, "employees": c.employees, "region": c.region,
-                 "description": c.description})
+        (
+            c.ref,
+            {
+                "name": c.name,
+                "sector": c.sector,
+                "employees": c.employees,
+                "region": c.region,
+                "description": c.description,
+            },
+        )
         for c in dataset.companies
     ]
     if any(n.company_ref is None for n in dataset.needs):
-        companies.append((placeholder, {"name": f"{dataset.name} queries", "description": (
-            "Placeholder company for needs imported without one.")}))
-    company_ids = _upsert(
-        session, CompanyRepository(session), Company, companies, "companies", report, steps
-    )
+        companies.append(
+            (
+                placeholder,
+                {
+                    "name": f"{dataset.name} queries",
+                    "description": ("Placeholder company for needs imported without one."),
+                },
+            )
+        )
+    company_ids = _upsert(session, CompanyRepository(session), Company, companies, "companies", report, steps)
 
     needs = [
-        (n.ref, {"company_id": company_ids[n.company_ref or placeholder], "title": n.title,
-                 "description": n.description, "lang": n.lang,
-                 "budget_eur_max": n.constraints.budget_eur_max,
-                 "min_trl": n.constraints.min_trl, "region": n.constraints.region,
-                 "languages": list(n.constraints.languages) if n.constraints.languages else None})
+        (
+            n.ref,
+            {
+                "company_id": company_ids[n.company_ref or placeholder],
+                "title": n.title,
+                "description": n.description,
+                "lang": n.lang,
+                "budget_eur_max": n.constraints.budget_eur_max,
+                "min_trl": n.constraints.min_trl,
+                "region": n.constraints.region,
+                "languages": list(n.constraints.languages) if n.constraints.languages else None,
+            },
+        )
         for n in dataset.needs
     ]
     _upsert(session, NeedRepository(session), Need, needs, "needs", report, steps)

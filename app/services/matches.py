@@ -60,7 +60,10 @@ def _match_read(
 
 def _stored_match_read(row: models.Match) -> schemas.MatchRead:
     return _match_read(
-        row.technology, need_id=row.need_id, rank=row.rank, score=row.score,
+        row.technology,
+        need_id=row.need_id,
+        rank=row.rank,
+        score=row.score,
         components=schemas.ComponentsRead.model_validate(row.components),
         explanation=None if row.explanation is None else schemas.ExplanationRead.model_validate(row.explanation),
         status=row.status,
@@ -122,9 +125,7 @@ def compute_matches(
     ]
     repository.add_all(fresh)
     rows = repository.of_need(need.id, statuses=(MatchStatus.approved, MatchStatus.proposed))
-    result = schemas.NeedMatches(
-        need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows]
-    )
+    result = schemas.NeedMatches(need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows])
     # In this transaction: the tenant's webhooks hear of the matches exactly when they are stored.
     enqueue_event(session, tenant=need.tenant, event="need.matched", payload=need_matched_payload(need, result))
     return result
@@ -162,17 +163,20 @@ def ad_hoc_matches(
         region=wanted.region,
         languages=tuple(wanted.languages) if wanted.languages else None,
     )
-    need = types.Need(
-        id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints
-    )
+    need = types.Need(id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints)
     hidden = _hidden_technologies(session, tenant=tenant, shared=settings.share_catalogue)
     _release_connection(session)
     results = matcher.match(need, k=k, exclude=hidden, explain=True)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     items = [
         _match_read(
-            known[m.technology_id], need_id=AD_HOC_NEED_ID, rank=m.rank, score=m.score,
-            components=_components(m.components), explanation=_explanation(m.explanation), status=None,
+            known[m.technology_id],
+            need_id=AD_HOC_NEED_ID,
+            rank=m.rank,
+            score=m.score,
+            components=_components(m.components),
+            explanation=_explanation(m.explanation),
+            status=None,
         )
         for m in _present(results, known)
     ]
@@ -218,9 +222,7 @@ def technology_leads(
     return schemas.TechnologyLeads(technology_id=technology.id, items=items)
 
 
-def _present(
-    results: list[types.Match], known: dict[int, models.Technology]
-) -> list[types.Match]:
+def _present(results: list[types.Match], known: dict[int, models.Technology]) -> list[types.Match]:
     # The index can only run ahead of the database after a crash; readiness reports that case.
     present = [m for m in results if m.technology_id in known]
     if len(present) != len(results):

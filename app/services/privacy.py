@@ -119,12 +119,14 @@ def company_data(session: Session, *, company_id: int, tenant: str) -> dict[str,
     plans = []
     for plan in repository.plans_with(company.id):
         current = plan.current
-        plans.append({
-            "plan_id": plan.id,
-            "name": plan.name,
-            "revision": plan.revision,
-            "assignments": [a for a in current.assignments if a["company_id"] == company.id],
-        })
+        plans.append(
+            {
+                "plan_id": plan.id,
+                "name": plan.name,
+                "revision": plan.revision,
+                "assignments": [a for a in current.assignments if a["company_id"] == company.id],
+            }
+        )
     return {
         "generated_at": utcnow().isoformat(),
         "company": schemas.CompanyRead.model_validate(company).model_dump(mode="json"),

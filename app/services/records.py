@@ -118,8 +118,18 @@ def all_technology_records(session: Session) -> list[types.Technology]:
             regions_served=_decoded(regions),
         )
         for (
-            ident, title, description, provider_id, provider_name, categories, sectors, trl, price_min, price_max,
-            languages, regions,
+            ident,
+            title,
+            description,
+            provider_id,
+            provider_name,
+            categories,
+            sectors,
+            trl,
+            price_min,
+            price_max,
+            languages,
+            regions,
         ) in session.execute(query)
     ]
 
@@ -148,6 +158,16 @@ def all_need_records(session: Session) -> list[types.Need]:
             sector=sector,
         )
         for (
-            ident, title, description, lang, budget, min_trl, region, languages, company_id, company_name, sector,
+            ident,
+            title,
+            description,
+            lang,
+            budget,
+            min_trl,
+            region,
+            languages,
+            company_id,
+            company_name,
+            sector,
         ) in session.execute(query)
     ]

@@ -224,9 +224,7 @@ def _notify(session: Session, *, actor: Actor, match: Match, decision: ReviewDec
     )
 
 
-def decide_many(
-    session: Session, *, actor: Actor, match_ids: list[int], request: DecisionRequest
-) -> list[BulkOutcome]:
+def decide_many(session: Session, *, actor: Actor, match_ids: list[int], request: DecisionRequest) -> list[BulkOutcome]:
     """One decision for many matches; a match whose state refuses it is skipped and reported."""
     if not match_ids:
         raise ValidationProblem.field(("match_ids",), "select at least one match")
@@ -265,9 +263,7 @@ def queue(
     return ReviewRepository(session).queue(tenant=tenant, filters=filters, sort=sort, limit=limit, offset=offset)
 
 
-def neighbours(
-    session: Session, *, tenant: str, match_id: int, filters: QueueFilters, sort: QueueSort
-) -> Neighbours:
+def neighbours(session: Session, *, tenant: str, match_id: int, filters: QueueFilters, sort: QueueSort) -> Neighbours:
     """The matches before and after this one in the curator's filtered queue (for j/k and "next")."""
     ids = ReviewRepository(session).queue_ids(tenant=tenant, filters=filters, sort=sort, limit=NEIGHBOUR_WINDOW)
     if match_id not in ids:

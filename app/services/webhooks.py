@@ -367,7 +367,10 @@ def _record(factory: sessionmaker[Session], attempt: Attempt, outcome: Outcome, 
     log = logger.info if outcome.succeeded else logger.warning
     log(
         "webhook delivery %d (%s) attempt %d to %s: %s%s",
-        attempt.delivery_id, attempt.event, attempt.number, attempt.url,
+        attempt.delivery_id,
+        attempt.event,
+        attempt.number,
+        attempt.url,
         outcome.response_code or outcome.error,
         f"; retry at {retry_at.isoformat()}" if retry_at else f"; {status.value}",
     )

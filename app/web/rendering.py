@@ -41,7 +41,9 @@ def _when(value: datetime | None) -> str:
 
 def _environment() -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
         lstrip_blocks=True,
     )
     environment.filters["when"] = _when

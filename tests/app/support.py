@@ -40,9 +40,7 @@ class CountingEncoder:
         show_progress: bool = False,
     ) -> np.ndarray:
         self.texts_encoded += len(texts)
-        return self.inner.encode(
-            texts, kind=kind, batch_size=batch_size, show_progress=show_progress
-        )
+        return self.inner.encode(texts, kind=kind, batch_size=batch_size, show_progress=show_progress)
 
 
 def counting_matcher() -> tuple[Matcher, CountingEncoder]:

@@ -70,7 +70,10 @@ def test_company_and_need_round_trip(client: TestClient) -> None:
     need = _create(client, "/api/v1/needs", need_body(company_id=company["id"]))
     assert need["company_name"] == company["name"]
     assert need["constraints"] == {
-        "budget_eur_max": 40000, "min_trl": 6, "region": "DK-82", "languages": None,
+        "budget_eur_max": 40000,
+        "min_trl": 6,
+        "region": "DK-82",
+        "languages": None,
     }
 
     patched = client.patch(
@@ -79,7 +82,10 @@ def test_company_and_need_round_trip(client: TestClient) -> None:
     ).json()
     assert patched["lang"] == "da"
     assert patched["constraints"] == {
-        "budget_eur_max": None, "min_trl": None, "region": None, "languages": ["da"],
+        "budget_eur_max": None,
+        "min_trl": None,
+        "region": None,
+        "languages": ["da"],
     }
     assert patched["title"] == need["title"]
 
@@ -123,8 +129,6 @@ def test_provider_rename_reaches_match_results(loaded_client: TestClient) -> Non
 
 def test_openapi_describes_the_api(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"/api/v1/providers", "/api/v1/needs/{need_id}/matches", "/api/v1/match"} <= set(
-        schema["paths"]
-    )
+    assert {"/api/v1/providers", "/api/v1/needs/{need_id}/matches", "/api/v1/match"} <= set(schema["paths"])
     category = schema["components"]["schemas"]["TechnologyCreate"]["properties"]["categories"]
     assert "robotics" in category["items"]["enum"]

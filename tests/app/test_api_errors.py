@@ -61,9 +61,7 @@ def test_wrong_type_and_malformed_json_are_422(client: TestClient, provider_id: 
     )
     assert ["body", "trl"] in _locations(body)
     _problem(
-        client.post(
-            "/api/v1/providers", content=b"{not json", headers={"content-type": "application/json"}
-        ),
+        client.post("/api/v1/providers", content=b"{not json", headers={"content-type": "application/json"}),
         422,
     )
     _problem(client.get("/api/v1/providers/abc"), 422)
@@ -79,9 +77,7 @@ def test_over_long_text_is_422(tmp_path, settings: Settings) -> None:
     short = settings.model_copy(update={"max_text_chars": 200})
     with TestClient(create_app(short)) as client:
         authorize(client)
-        body = _problem(
-            client.post("/api/v1/providers", json=provider_body(description="x" * 201)), 422
-        )
+        body = _problem(client.post("/api/v1/providers", json=provider_body(description="x" * 201)), 422)
         assert _locations(body) == [["body", "description"]]
         company = client.post("/api/v1/companies", json=company_body()).json()
         _problem(
@@ -94,9 +90,7 @@ def test_over_long_text_is_422(tmp_path, settings: Settings) -> None:
 
 
 def test_title_cap_is_422(client: TestClient, provider_id: int) -> None:
-    response = client.post(
-        "/api/v1/technologies", json=technology_body(provider_id=provider_id, title="t" * 301)
-    )
+    response = client.post("/api/v1/technologies", json=technology_body(provider_id=provider_id, title="t" * 301))
     assert ["body", "title"] in _locations(_problem(response, 422))
 
 
@@ -121,9 +115,7 @@ def test_taxonomy_is_enforced(client: TestClient, provider_id: int) -> None:
     assert "telepathy" in body["errors"][0]["message"]
     for field, value in (("sectors", ["space"]), ("regions_served", ["Mars"]), ("trl", 10)):
         _problem(
-            client.post(
-                "/api/v1/technologies", json=technology_body(provider_id=provider_id, **{field: value})
-            ),
+            client.post("/api/v1/technologies", json=technology_body(provider_id=provider_id, **{field: value})),
             422,
         )
     _problem(client.post("/api/v1/companies", json=company_body(sector="space")), 422)
@@ -135,9 +127,7 @@ def test_price_range_is_checked(client: TestClient, provider_id: int) -> None:
     _problem(client.post("/api/v1/technologies", json={**body, "price_min_eur": -1}), 422)
     created = client.post("/api/v1/technologies", json=technology_body(provider_id=provider_id))
     # Each bound alone is valid; together with the stored one it is not.
-    response = client.patch(
-        f"/api/v1/technologies/{created.json()['id']}", json={"price_min_eur": 999_999}
-    )
+    response = client.patch(f"/api/v1/technologies/{created.json()['id']}", json={"price_min_eur": 999_999})
     assert _locations(_problem(response, 422)) == [["body", "price_min_eur"]]
 
 

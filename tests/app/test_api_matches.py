@@ -27,9 +27,7 @@ def _match_rows(app: FastAPI) -> int:
 def _set_status(app: FastAPI, *, need_id: int, technology_id: int, status: MatchStatus) -> None:
     with unit_of_work(app.state.session_factory) as session:
         session.execute(
-            update(Match)
-            .where(Match.need_id == need_id, Match.technology_id == technology_id)
-            .values(status=status)
+            update(Match).where(Match.need_id == need_id, Match.technology_id == technology_id).values(status=status)
         )
 
 
@@ -62,13 +60,10 @@ def test_compute_and_read_matches(loaded_client: TestClient, loaded_app: FastAPI
 
     # What an SME sees by default: approved matches only.
     assert loaded_client.get(f"/api/v1/needs/{need_id}/matches").json()["items"] == []
-    _set_status(loaded_app, need_id=need_id, technology_id=technologies["T04"],
-                status=MatchStatus.approved)
+    _set_status(loaded_app, need_id=need_id, technology_id=technologies["T04"], status=MatchStatus.approved)
     shown = loaded_client.get(f"/api/v1/needs/{need_id}/matches").json()
     assert shown["includes_unreviewed"] is False
-    assert [(i["technology_ref"], i["status"], i["reviewed"]) for i in shown["items"]] == [
-        ("T04", "approved", True)
-    ]
+    assert [(i["technology_ref"], i["status"], i["reviewed"]) for i in shown["items"]] == [("T04", "approved", True)]
 
 
 def test_unreviewed_matches_are_shown_marked_when_configured(loaded_settings: Settings) -> None:
@@ -108,8 +103,7 @@ def test_ad_hoc_match_stores_nothing(loaded_client: TestClient, loaded_app: Fast
         json={
             "text": "Our inspectors miss hairline cracks in welded steel brackets.",
             "k": 5,
-            "constraints": {"budget_eur_max": 20000, "min_trl": 9, "region": "DK-81",
-                            "languages": ["da"]},
+            "constraints": {"budget_eur_max": 20000, "min_trl": 9, "region": "DK-81", "languages": ["da"]},
         },
     )
     assert response.status_code == 200, response.text
@@ -156,9 +150,7 @@ def test_new_need_becomes_a_lead(loaded_client: TestClient) -> None:
     assert created["id"] in {lead["need_id"] for lead in leads.json()["items"]}
 
 
-def test_deleted_technology_leaves_index_and_results(
-    loaded_client: TestClient, loaded_app: FastAPI
-) -> None:
+def test_deleted_technology_leaves_index_and_results(loaded_client: TestClient, loaded_app: FastAPI) -> None:
     need_id = _ids_by_ref(loaded_client, "needs")["N1"]
     t04 = _ids_by_ref(loaded_client, "technologies")["T04"]
     loaded_client.post(f"/api/v1/needs/{need_id}/matches", params={"k": 3})

@@ -53,10 +53,12 @@ def test_column_reads_give_the_same_records_as_the_orm(loaded_settings: Settings
         company = session.scalars(select(Company)).first()
         assert company is not None
         # Both forms of "any language" and an explicit list, besides what the mini data set holds.
-        session.add_all([
-            Need(company_id=company.id, title="a", description="x", languages=None),
-            Need(company_id=company.id, title="b", description="y", languages=["da", "en"]),
-        ])
+        session.add_all(
+            [
+                Need(company_id=company.id, title="a", description="x", languages=None),
+                Need(company_id=company.id, title="b", description="y", languages=["da", "en"]),
+            ]
+        )
         session.flush()
         technologies = [technology_record(row) for row in TechnologyRepository(session).all()]
         needs = [need_record(row) for row in NeedRepository(session).all()]

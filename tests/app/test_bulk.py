@@ -27,7 +27,12 @@ RESOURCES = ("providers", "technologies", "companies", "needs")
 
 
 def _upload(
-    client: TestClient, resource: str, name: str, data: bytes, *, content_type: str = "application/octet-stream",
+    client: TestClient,
+    resource: str,
+    name: str,
+    data: bytes,
+    *,
+    content_type: str = "application/octet-stream",
     **params: Any,
 ) -> Any:
     return client.post(f"/api/v1/imports/{resource}", files={"file": (name, data, content_type)}, params=params)
@@ -56,7 +61,12 @@ def test_csv_import_creates_rows_and_updates_the_index(client: TestClient) -> No
     providers = _upload(client, "providers", "providers.csv", _fixture("providers.csv"))
     assert providers.status_code == 200, providers.text
     assert providers.json() | {} == {
-        "resource": "providers", "format": "csv", "dry_run": False, "rows": 2, "created": 2, "updated": 0,
+        "resource": "providers",
+        "format": "csv",
+        "dry_run": False,
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
         "unchanged": 0,
     }
     technologies = _upload(client, "technologies", "technologies.csv", _fixture("technologies.csv"))
@@ -135,19 +145,21 @@ def test_needs_name_their_company_by_ref_and_get_matches(loaded_client: TestClie
 
 
 def test_xlsx_import_reads_the_first_sheet_and_refuses_formulas(client: TestClient) -> None:
-    good = _xlsx([
-        ["ref", "name", "sector", "employees", "region", "description"],
-        ["X1", "Vejle Plast A/S", "plastics", 120, "DK-83", "Injection moulding."],
-        [None, None, None, None, None, None],  # blank rows in a sheet are skipped
-        [101, "Kolding Træ ApS", "wood-furniture", 12.0, "DK-83", "Oak tables."],
-    ])
+    good = _xlsx(
+        [
+            ["ref", "name", "sector", "employees", "region", "description"],
+            ["X1", "Vejle Plast A/S", "plastics", 120, "DK-83", "Injection moulding."],
+            [None, None, None, None, None, None],  # blank rows in a sheet are skipped
+            [101, "Kolding Træ ApS", "wood-furniture", 12.0, "DK-83", "Oak tables."],
+        ]
+    )
     response = _upload(client, "companies", "companies.xlsx", good)
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 2
     refs = {c["ref"]: c for c in _items(client, "companies")}
     assert refs["101"]["employees"] == 12
 
-    formula = _xlsx([["ref", "name"], ["X2", "=HYPERLINK(\"http://evil.example\")"]])
+    formula = _xlsx([["ref", "name"], ["X2", '=HYPERLINK("http://evil.example")']])
     refused = _upload(client, "companies", "companies.xlsx", formula)
     assert refused.status_code == 422
     assert {"row": 2, "column": "name", "problem": "cell B2 holds a formula; paste it as a value"} in (
@@ -172,7 +184,8 @@ def test_jsonl_in_the_benchmark_format(client: TestClient) -> None:
     response = _upload(client, "needs", "needs.jsonl", bad)
     assert response.status_code == 422
     assert {(e["row"], e["column"]) for e in response.json()["errors"]} == {
-        (1, "constraints.colour"), (1, "constraints.min_trl")
+        (1, "constraints.colour"),
+        (1, "constraints.min_trl"),
     }
 
 
@@ -214,9 +227,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_data(
         assert comparable(_items(empty_client, resource)) == comparable(_items(loaded_client, resource))
 
 
-INJECTIONS = [
-    "=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "'quoted"
-]
+INJECTIONS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "'quoted"]
 
 
 def test_exports_neutralise_formulas_and_import_them_back_unchanged(
@@ -259,7 +270,7 @@ def test_exports_neutralise_formulas_and_import_them_back_unchanged(
         ("c.xlsx", b"this is no workbook", 400, "not a readable XLSX file"),
         ("c.xlsx", b"PK\x03\x04 truncated zip", 400, "not a readable XLSX file"),
         ("c.jsonl", b"ref,name\nL1,x\n", 400, "not a JSON Lines file"),
-        ("c.csv", b"ref,name\n\"L1,unterminated\n", 400, "not a readable CSV file"),
+        ("c.csv", b'ref,name\n"L1,unterminated\n', 400, "not a readable CSV file"),
         ("c.csv", b"", 400, "the file is empty"),
         ("c.txt", b"ref,name\nL1,x\n", 415, "format=csv|xlsx|jsonl"),
     ],

@@ -15,7 +15,6 @@ from tests.app.support import MINI
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bulk"
 
 
-
 def test_import_then_match_then_export(runner: CliRunner, tmp_path: Path) -> None:
     dry = runner.invoke(cli, ["import", "providers", str(FIXTURES / "providers.csv"), "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output

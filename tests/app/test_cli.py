@@ -52,9 +52,7 @@ def test_eval_json(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["eval", str(MINI), "--mode", "dense", "--json"])
     assert result.exit_code == 0, result.output
     report = _last_json(result.stdout)
-    assert {"ndcg@10", "recall@10", "mrr@10", "queries", "mode", "dataset", "by_language"} <= (
-        report.keys()
-    )
+    assert {"ndcg@10", "recall@10", "mrr@10", "queries", "mode", "dataset", "by_language"} <= (report.keys())
     assert 0 <= report["ndcg@10"] <= 1
     assert (report["queries"], report["mode"], report["dataset"]) == (8, "dense", "mini")
     assert set(report["by_language"]) == {"en", "da"}
@@ -95,9 +93,7 @@ def test_bad_option_value_is_an_error(runner: CliRunner) -> None:
     assert "region" in result.stderr
 
 
-def test_serve_loads_the_demo_into_an_empty_database(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_serve_loads_the_demo_into_an_empty_database(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     served: dict = {}
 
     def fake_run(app: object, *, host: str, port: int) -> None:

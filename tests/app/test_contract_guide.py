@@ -40,9 +40,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """`techmatch serve` on the demo catalogue with the fast hashing encoder, in a throw-away database."""
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("TECHMATCH_")
-    } | {
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TECHMATCH_")} | {
         "TECHMATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
         "TECHMATCH_DATA_DIR": str(tmp_path / "data"),
         "TECHMATCH_MODEL": "hashing",
@@ -54,7 +52,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "techmatch"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 180
@@ -92,9 +93,7 @@ def test_the_guide_runs_as_written(server: tuple[str, dict[str, str]], tmp_path:
             *(block.replace(GUIDE_URL, url) for block in blocks),
         ]
     )
-    result = subprocess.run(
-        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     statuses = [int(s) for s in re.findall(r"^status=(\d{3})$", result.stderr, flags=re.MULTILINE)]
     assert statuses == _expected(blocks), result.stdout + result.stderr

@@ -70,18 +70,31 @@ def _occurrences(app: FastAPI, needle: str) -> list[str]:
 def company(loaded_client: TestClient) -> dict[str, Any]:
     """A company with two needs of its own text and one whose text another company's need has too."""
     client = loaded_client
-    body = {"ref": "ERASE1", "name": f"{MARKER} Plast ApS", "sector": "plastics", "region": "DK-83",
-            "description": f"{MARKER} moulds lids for paint buckets."}
+    body = {
+        "ref": "ERASE1",
+        "name": f"{MARKER} Plast ApS",
+        "sector": "plastics",
+        "region": "DK-83",
+        "description": f"{MARKER} moulds lids for paint buckets.",
+    }
     created = client.post("/api/v1/companies", json=body).json()
     need_ids = []
-    for number, (title, description) in enumerate([
-        (f"{MARKER} lids warp after moulding",
-         f"Our {MARKER} lids warp when they cool and 5% are scrapped. We want to see it before packing."),
-        (f"{MARKER} moulds break",
-         f"The {MARKER} moulds crack without warning; we lose a shift each time."),
-    ]):
-        need = {"ref": f"ERASE-N{number}", "company_id": created["id"], "title": title, "description": description,
-                "lang": "en"}
+    for number, (title, description) in enumerate(
+        [
+            (
+                f"{MARKER} lids warp after moulding",
+                f"Our {MARKER} lids warp when they cool and 5% are scrapped. We want to see it before packing.",
+            ),
+            (f"{MARKER} moulds break", f"The {MARKER} moulds crack without warning; we lose a shift each time."),
+        ]
+    ):
+        need = {
+            "ref": f"ERASE-N{number}",
+            "company_id": created["id"],
+            "title": title,
+            "description": description,
+            "lang": "en",
+        }
         need_ids.append(client.post("/api/v1/needs", json=need).json()["id"])
     shared = next(n for n in client.get("/api/v1/needs", params={"limit": 100}).json()["items"] if n["ref"] == "N1")
     need = {"company_id": created["id"], "title": shared["title"], "description": shared["description"]}
@@ -89,8 +102,12 @@ def company(loaded_client: TestClient) -> dict[str, Any]:
 
     for need_id in need_ids:
         assert client.post(f"/api/v1/needs/{need_id}/matches").status_code == 200
-    plan = {"company_ids": [created["id"], shared["company_id"]], "provider_ids": _provider_ids(client),
-            "default_capacity": 2, "max_per_company": 2}
+    plan = {
+        "company_ids": [created["id"], shared["company_id"]],
+        "provider_ids": _provider_ids(client),
+        "default_capacity": 2,
+        "max_per_company": 2,
+    }
     response = client.post("/api/v1/pairing-plans", json=plan)
     assert response.status_code == 201, response.text
 
@@ -98,18 +115,34 @@ def company(loaded_client: TestClient) -> dict[str, Any]:
     with unit_of_work(_app(client).state.session_factory) as session:
         match = session.scalars(select(Match).where(Match.need_id == need_ids[0])).first()
         assert match is not None and MARKER in json.dumps(match.explanation)
-        session.add(ReviewDecision(
-            tenant="default", match_id=match.id, need_id=need_ids[0], technology_id=match.technology_id,
-            actor="curator", actor_kind="curator", action="approve_edited", reason_code=None, reason_text=None,
-            before={"summary": "x"}, after={"summary": f"Fits {MARKER} well"},
-        ))
-        subscription = WebhookSubscription(tenant="default", url="https://hooks.example/x", events=["need.matched"],
-                                           secret="s" * 32)
+        session.add(
+            ReviewDecision(
+                tenant="default",
+                match_id=match.id,
+                need_id=need_ids[0],
+                technology_id=match.technology_id,
+                actor="curator",
+                actor_kind="curator",
+                action="approve_edited",
+                reason_code=None,
+                reason_text=None,
+                before={"summary": "x"},
+                after={"summary": f"Fits {MARKER} well"},
+            )
+        )
+        subscription = WebhookSubscription(
+            tenant="default", url="https://hooks.example/x", events=["need.matched"], secret="s" * 32
+        )
         session.add(subscription)
         session.flush()
-        session.add(WebhookDelivery(subscription_id=subscription.id, tenant="default", event="need.matched",
-                                    payload={"need_id": need_ids[0], "company_id": created["id"],
-                                             "need_ref": f"{MARKER}-ref"}))
+        session.add(
+            WebhookDelivery(
+                subscription_id=subscription.id,
+                tenant="default",
+                event="need.matched",
+                payload={"need_id": need_ids[0], "company_id": created["id"], "need_ref": f"{MARKER}-ref"},
+            )
+        )
     return {"id": created["id"], "need_ids": need_ids, "shared_need_id": shared["id"]}
 
 

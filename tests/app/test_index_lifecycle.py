@@ -26,7 +26,10 @@ def test_readyz_green_after_start(loaded_client: TestClient) -> None:
     response = loaded_client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ready", "model": "hashing", "technologies": 10, "needs": 8,
+        "status": "ready",
+        "model": "hashing",
+        "technologies": 10,
+        "needs": 8,
     }
 
 
@@ -58,9 +61,7 @@ def _start(settings: Settings, matcher: Matcher) -> FastAPI:
     return app
 
 
-def test_restart_with_unchanged_database_does_not_encode(
-    loaded_settings: Settings
-) -> None:
+def test_restart_with_unchanged_database_does_not_encode(loaded_settings: Settings) -> None:
     matcher, encoder = counting_matcher()
     app = _start(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"
@@ -72,9 +73,7 @@ def test_restart_with_unchanged_database_does_not_encode(
 
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate-meta"])
-def test_damaged_index_is_rebuilt_from_stored_embeddings(
-    loaded_settings: Settings, damage: str
-) -> None:
+def test_damaged_index_is_rebuilt_from_stored_embeddings(loaded_settings: Settings, damage: str) -> None:
     files = sorted(loaded_settings.index_dir.iterdir())
     assert files
     for path in files:
@@ -96,9 +95,7 @@ def test_damaged_index_is_rebuilt_from_stored_embeddings(
     assert _start(loaded_settings, matcher).state.index_sync.outcome == "loaded"
 
 
-def test_writes_while_running_are_saved_at_shutdown(
-    loaded_settings: Settings
-) -> None:
+def test_writes_while_running_are_saved_at_shutdown(loaded_settings: Settings) -> None:
     matcher, _ = counting_matcher()
     with TestClient(create_app(loaded_settings, matcher=matcher)) as client:
         authorize(client)
@@ -116,9 +113,7 @@ def test_writes_while_running_are_saved_at_shutdown(
     assert encoder.texts_encoded == 0
 
 
-def test_index_missed_writes_are_repaired_at_start(
-    loaded_settings: Settings, loaded_app: FastAPI
-) -> None:
+def test_index_missed_writes_are_repaired_at_start(loaded_settings: Settings, loaded_app: FastAPI) -> None:
     """A write the index never saw (a crash before shutdown) is caught by the catalogue version."""
     with unit_of_work(loaded_app.state.session_factory) as session:
         company = session.scalars(select(Company).limit(1)).one()

@@ -28,9 +28,7 @@ def _ids_by_ref(client: TestClient, resource: str) -> dict[str, int]:
 def _decide(app: FastAPI, *, need_id: int, technology_id: int, status: MatchStatus) -> None:
     with unit_of_work(app.state.session_factory) as session:
         changed = session.execute(
-            update(Match)
-            .where(Match.need_id == need_id, Match.technology_id == technology_id)
-            .values(status=status)
+            update(Match).where(Match.need_id == need_id, Match.technology_id == technology_id).values(status=status)
         )
         assert changed.rowcount == 1  # type: ignore[attr-defined]
 
@@ -128,8 +126,9 @@ def test_learn_stores_applies_and_reloads_the_model(
 def test_an_unreadable_stored_model_falls_back_to_the_defaults(loaded_settings: Settings) -> None:
     app = create_app(loaded_settings)
     with TestClient(app), unit_of_work(app.state.session_factory) as session:
-        session.add(RankingModel(trained_by="test", format_version=99, decisions=1, approved=1, needs=1,
-                                 model={"version": 99}))
+        session.add(
+            RankingModel(trained_by="test", format_version=99, decisions=1, approved=1, needs=1, model={"version": 99})
+        )
     restarted = create_app(loaded_settings)
     with TestClient(restarted):
         assert restarted.state.matcher.weights == RankingWeights()

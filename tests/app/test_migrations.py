@@ -60,10 +60,14 @@ def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
 def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=_empty_sqlite(tmp_path), data_dir=tmp_path / "data", model=HASHING_MODEL,
+        database_url=_empty_sqlite(tmp_path),
+        data_dir=tmp_path / "data",
+        model=HASHING_MODEL,
     )
-    with pytest.raises(SchemaNotCurrent, match=r"not migrated: run `techmatch db upgrade`"), \
-            TestClient(create_app(settings)):
+    with (
+        pytest.raises(SchemaNotCurrent, match=r"not migrated: run `techmatch db upgrade`"),
+        TestClient(create_app(settings)),
+    ):
         pass
 
 
@@ -74,7 +78,9 @@ def test_app_refuses_a_database_behind_the_code(tmp_path: Path) -> None:
     engine.dispose()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=url, data_dir=tmp_path / "data", model=HASHING_MODEL,
+        database_url=url,
+        data_dir=tmp_path / "data",
+        model=HASHING_MODEL,
     )
     expected = rf"is at revision 0001, the code expects {head_revisions()[0]}: run `techmatch db upgrade`"
     with pytest.raises(SchemaNotCurrent, match=expected), TestClient(create_app(settings)):
@@ -129,9 +135,7 @@ def test_cli_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert f"database: {head_revisions()[0]}" in current.output
 
 
-def test_cli_refuses_to_upgrade_over_tables_it_did_not_create(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_refuses_to_upgrade_over_tables_it_did_not_create(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = _empty_sqlite(tmp_path)
     engine = create_db_engine(url)
     Base.metadata.create_all(engine)

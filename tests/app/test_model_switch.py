@@ -56,9 +56,7 @@ def _start(settings: Settings, encoder) -> FastAPI:
 def _stored_texts(settings: Settings) -> tuple[dict[int, str], dict[int, str]]:
     engine = create_db_engine(settings.database_url)
     with unit_of_work(create_session_factory(engine)) as session:
-        technologies = {
-            row.id: technology_text(technology_record(row)) for row in TechnologyRepository(session).all()
-        }
+        technologies = {row.id: technology_text(technology_record(row)) for row in TechnologyRepository(session).all()}
         needs = {row.id: need_text(need_record(row)) for row in NeedRepository(session).all()}
     engine.dispose()
     return technologies, needs
@@ -113,9 +111,7 @@ def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings
     assert _index_models(loaded_settings) == {("hashing", 256)}
 
 
-def test_reembed_command_switches_the_model_with_progress(
-    loaded_settings: Settings, monkeypatch
-) -> None:
+def test_reembed_command_switches_the_model_with_progress(loaded_settings: Settings, monkeypatch) -> None:
     monkeypatch.setenv("TECHMATCH_DATABASE_URL", loaded_settings.database_url)
     monkeypatch.setenv("TECHMATCH_DATA_DIR", str(loaded_settings.data_dir))
     monkeypatch.setenv("TECHMATCH_MODEL", "hashing+glossary")

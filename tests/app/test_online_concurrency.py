@@ -93,8 +93,7 @@ def test_concurrent_ad_hoc_matches_all_succeed(live_url: tuple[str, FastAPI]) ->
     for _ in range(3):
         key = create_api_key(app)
         headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60,
-                          limits=httpx.Limits(max_connections=32)) as client:
+        with httpx.Client(base_url=url, headers=headers, timeout=60, limits=httpx.Limits(max_connections=32)) as client:
 
             def post(number: int, client: httpx.Client = client) -> int:
                 response = client.post("/api/v1/match", json={"text": QUERIES[number % len(QUERIES)], "k": 5})

@@ -216,7 +216,6 @@ def test_printable_page_and_heat_map(loaded_client: TestClient, ids: dict[str, i
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-
 def test_pair_json_on_the_fixture(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["pair", str(MINI), "--json", "--rounds", "2", "--fairness", "coverage"])
     assert result.exit_code == 0, result.output

@@ -159,8 +159,11 @@ def test_decisions_from_the_match_page(site: TestClient, loaded_app: FastAPI) ->
     response = site.post(
         f"/review/matches/{first}/decision",
         data={
-            "action": "approve_edited", "summary": "Fits their weld inspection.", "version": "0",
-            "csrf_token": token, "view": "status=proposed",
+            "action": "approve_edited",
+            "summary": "Fits their weld inspection.",
+            "version": "0",
+            "csrf_token": token,
+            "view": "status=proposed",
         },
         follow_redirects=False,
     )

@@ -169,8 +169,12 @@ def test_pairing_plans_belong_to_their_tenant(client: TestClient, app: FastAPI) 
     north.headers = headers["north"]
     provider, _ = _catalogue(north, name="Vision ApS", title="Camera weld inspection")
     company, _ = _need(north, ref="C1", title="Camera inspection of welds")
-    body = {"company_ids": [company["id"]], "provider_ids": [provider["id"]], "max_per_company": 1,
-            "default_capacity": 1}
+    body = {
+        "company_ids": [company["id"]],
+        "provider_ids": [provider["id"]],
+        "max_per_company": 1,
+        "default_capacity": 1,
+    }
     plan = client.post("/api/v1/pairing-plans", json=body, headers=headers["north"])
     assert plan.status_code == 201, plan.text
     path = f"/api/v1/pairing-plans/{plan.json()['id']}"

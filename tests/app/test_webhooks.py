@@ -128,9 +128,10 @@ def _deliver(client: TestClient, *, until: Callable[[], bool] | None = None) -> 
 
 def _pending(app: FastAPI) -> bool:
     with unit_of_work(app.state.session_factory) as session:
-        return session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.pending)
-        ).first() is not None
+        return (
+            session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.pending)).first()
+            is not None
+        )
 
 
 def _register(client: TestClient, url: str, events: list[str] | None = None) -> dict[str, Any]:
@@ -167,9 +168,7 @@ def test_need_matched_is_delivered_signed(hook_client: TestClient, receiver: Rec
     assert document["event"] == "need.matched"
     assert document["tenant"] == "default"
     assert document["data"]["need_id"] == need_id
-    assert [m["technology_id"] for m in document["data"]["matches"]] == [
-        m["technology_id"] for m in matches["items"]
-    ]
+    assert [m["technology_id"] for m in document["data"]["matches"]] == [m["technology_id"] for m in matches["items"]]
     log = hook_client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()
     assert log["total"] == 1
     entry = log["items"][0]
@@ -203,7 +202,10 @@ def test_a_500_is_retried_with_the_same_delivery(hook_client: TestClient, receiv
     _verify(hook["secret"], second)
     entry = hook_client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"][0]
     assert (entry["status"], entry["attempts"], entry["response_code"], entry["error"]) == (
-        "succeeded", 2, 200, None,
+        "succeeded",
+        2,
+        200,
+        None,
     )
 
 
@@ -272,9 +274,7 @@ def test_unknown_event_and_bad_update_are_422(hook_client: TestClient, receiver:
     assert hook_client.get(f"/api/v1/webhooks/{hook['id']}").json()["url"] == receiver.url
 
 
-def test_a_host_removed_from_the_allowlist_is_refused_at_send_time(
-    hook_settings: Settings, receiver: Receiver
-) -> None:
+def test_a_host_removed_from_the_allowlist_is_refused_at_send_time(hook_settings: Settings, receiver: Receiver) -> None:
     with TestClient(create_app(hook_settings)) as client:
         authorize(client)
         hook = _register(client, receiver.url)
@@ -337,8 +337,9 @@ def test_events_go_only_to_subscriptions_of_their_tenant_and_event(hook_settings
                 ("default", ["match.approved", "match.rejected"], False),
                 ("other", ["match.approved"], True),
             ):
-                session.add(WebhookSubscription(tenant=tenant, url="http://x/", events=events, secret="s",
-                                                active=active))
+                session.add(
+                    WebhookSubscription(tenant=tenant, url="http://x/", events=events, secret="s", active=active)
+                )
         with unit_of_work(factory) as session:
             enqueue_event(session, tenant="default", event="match.approved", payload={"match_id": 7})
         with unit_of_work(factory) as session:

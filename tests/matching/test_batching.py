@@ -135,3 +135,20 @@ def test_carries_the_wrapped_encoders_identity():
         assert (encoder.name, encoder.dimension, encoder.symmetric) == ("counting", 32, True)
     with pytest.raises(ValueError):
         MicroBatchingEncoder(inner, max_batch=0)
+
+
+def test_worker_thread_runs_the_model_on_the_threads_it_was_given():
+    import torch
+
+    seen: list[int] = []
+
+    class ThreadRecordingEncoder(CountingEncoder):
+        def encode(self, texts, **options):
+            seen.append(torch.get_num_threads())
+            return super().encode(texts, **options)
+
+    before = torch.get_num_threads()
+    with MicroBatchingEncoder(ThreadRecordingEncoder(), threads=1) as encoder:
+        encoder.encode(["one query"], kind="query")
+    assert seen == [1]
+    assert torch.get_num_threads() == before  # the caller's thread keeps its own setting

@@ -94,8 +94,9 @@ def test_priors_shrink_toward_zero_and_grow_with_evidence() -> None:
 def test_prior_weight_is_learned_from_decisions_on_other_needs() -> None:
     # Technology 1 is approved for every need, technology 2 always rejected; features say nothing.
     examples = [
-        NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)),
-                     approved=np.array([True, False, n % 2 == 0]))
+        NeedExamples(
+            need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)), approved=np.array([True, False, n % 2 == 0])
+        )
         for n in range(1, 41)
     ]
     model = fit(examples, parts=("weights", "priors"))
@@ -135,9 +136,17 @@ def test_applied_priors_reorder_and_no_model_restores_the_defaults(hashing_match
     before = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=5, explain=False)]
     top = before[0]
     model = FeedbackModel(
-        weights=dict(zip(("dense", "lexical", "taxonomy", "sector", "constraint_penalty"),
-                         (0.6, 0.4, 0.1, 0.1, 0.1), strict=True)),
-        prior_weight=0.5, priors={top: -2.0}, decisions=1, approved=0, needs=1, trained_at="now",
+        weights=dict(
+            zip(
+                ("dense", "lexical", "taxonomy", "sector", "constraint_penalty"), (0.6, 0.4, 0.1, 0.1, 0.1), strict=True
+            )
+        ),
+        prior_weight=0.5,
+        priors={top: -2.0},
+        decisions=1,
+        approved=0,
+        needs=1,
+        trained_at="now",
     )
     apply(hashing_matcher, model)
     after = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=5, explain=False)]
@@ -166,8 +175,10 @@ def test_held_out_measurement_on_the_mini_set(mini_dir: Path) -> None:
         assert set(row["after"]) == set(VARIANTS)
     summary = report["summary"]["weights+priors+neighbours"]
     assert set(summary) == {"all", "da", "en"}
-    gains = [r["after"]["weights+priors+neighbours"]["all"]["ndcg@10"] - r["before"]["all"]["ndcg@10"]
-             for r in report["per_split"]]
+    gains = [
+        r["after"]["weights+priors+neighbours"]["all"]["ndcg@10"] - r["before"]["all"]["ndcg@10"]
+        for r in report["per_split"]
+    ]
     assert summary["all"]["gain_mean"] == pytest.approx(sum(gains) / 3, abs=1e-3)
     # The matcher is left on the defaults after measuring.
     assert loaded.matcher.weights == DEFAULT and loaded.matcher.priors == {}
@@ -201,8 +212,7 @@ def test_neighbour_weight_is_learned_when_similar_needs_agree() -> None:
         group = n % 2
         vectors[n] = _unit(1.0 if group else 0.0, 0.0 if group else 1.0, float(rng.normal(0, 0.1)))
         approved = np.array([group == 1, group == 0, False])
-        examples.append(NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)),
-                                     approved=approved))
+        examples.append(NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)), approved=approved))
     model = fit(examples, parts=("neighbours",), vectors=vectors)
     assert model.neighbour_weight > 0
     assert model.votes[1] == {1: True, 2: False, 3: False}
@@ -215,12 +225,24 @@ def test_applied_neighbour_votes_use_the_stored_need_vectors(hashing_matcher: Ma
     before = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=5, explain=False)]
     # BEARING_NEED (id 7) is stored; its decisions vote for a new need with the same words.
     model = FeedbackModel(
-        weights=fit([]).weights, prior_weight=0.0, priors={}, decisions=2, approved=1, needs=1,
-        trained_at="now", neighbour_weight=1.0, votes={BEARING_NEED.id: {before[0]: False, before[-1]: True}},
+        weights=fit([]).weights,
+        prior_weight=0.0,
+        priors={},
+        decisions=2,
+        approved=1,
+        needs=1,
+        trained_at="now",
+        neighbour_weight=1.0,
+        votes={BEARING_NEED.id: {before[0]: False, before[-1]: True}},
     )
     apply(hashing_matcher, model)
-    twin = Need(id=0, title=BEARING_NEED.title, description=BEARING_NEED.description,
-                constraints=BEARING_NEED.constraints, sector=BEARING_NEED.sector)
+    twin = Need(
+        id=0,
+        title=BEARING_NEED.title,
+        description=BEARING_NEED.description,
+        constraints=BEARING_NEED.constraints,
+        sector=BEARING_NEED.sector,
+    )
     after = [m.technology_id for m in hashing_matcher.match(twin, k=5, explain=False)]
     assert after[0] == before[-1] and after[-1] == before[0]
     apply(hashing_matcher, None)

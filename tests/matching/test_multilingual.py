@@ -181,16 +181,26 @@ def test_summary_template_follows_the_smes_language() -> None:
     )
     verdicts = (ConstraintVerdict(name="budget", satisfied=True, detail="within budget"),)
     danish = summarise(
-        score=0.71, similarity=0.6, technology_title="Vibration monitoring", sentence_pairs=[pair],
-        shared_categories=["predictive-maintenance"], verdicts=verdicts, language="da",
+        score=0.71,
+        similarity=0.6,
+        technology_title="Vibration monitoring",
+        sentence_pairs=[pair],
+        shared_categories=["predictive-maintenance"],
+        verdicts=verdicts,
+        language="da",
     )
     assert danish == (
         'Stærkt match (0.71) med Vibration monitoring; jeres "Lejerne går i stykker uden varsel" svarer til '
         '"Sensors warn"; begge handler om forudsigende vedligehold; opfylder alle angivne krav.'
     )
     english = summarise(
-        score=0.71, similarity=0.6, technology_title="Vibration monitoring", sentence_pairs=[pair],
-        shared_categories=["predictive-maintenance"], verdicts=verdicts, language="de",  # no German template yet
+        score=0.71,
+        similarity=0.6,
+        technology_title="Vibration monitoring",
+        sentence_pairs=[pair],
+        shared_categories=["predictive-maintenance"],
+        verdicts=verdicts,
+        language="de",  # no German template yet
     )
     assert english.startswith("Strong match (0.71) with Vibration monitoring; your ")
 

@@ -105,9 +105,7 @@ def check_index(database: Path, index_dir: Path) -> list[str]:
     for name, expected in (("technologies", technologies), ("needs", needs)):
         ids, index_version = saved_index(index_dir, name)
         if ids != expected:
-            problems.append(
-                f"{name} index differs: {len(ids - expected)} extra, {len(expected - ids)} missing"
-            )
+            problems.append(f"{name} index differs: {len(ids - expected)} extra, {len(expected - ids)} missing")
         if index_version != version:
             problems.append(f"{name} index is of catalogue version {index_version}, database {version}")
     return problems

@@ -23,7 +23,8 @@ def _dump(database: Path) -> dict[str, list[tuple[object, ...]]]:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         return {
             name: sorted(db.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
-            for name in tables if name not in SKIP
+            for name in tables
+            if name not in SKIP
         }
 
 

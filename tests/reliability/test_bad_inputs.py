@@ -27,8 +27,16 @@ from tests.app.support import authorize
 
 # Tables whose content a refused request must leave exactly as it was.
 STORED = (
-    "providers", "technologies", "companies", "needs", "matches", "review_decisions",
-    "pairing_plans", "pairing_revisions", "embeddings", "catalogue_state",
+    "providers",
+    "technologies",
+    "companies",
+    "needs",
+    "matches",
+    "review_decisions",
+    "pairing_plans",
+    "pairing_revisions",
+    "embeddings",
+    "catalogue_state",
 )
 SQL_INJECTION = "x'); DROP TABLE needs; --"
 SCRIPT = "<script>alert('x')</script>"
@@ -78,21 +86,41 @@ CATALOGUE: list[Bad] = [
     Bad("body is not JSON", "POST", "/api/v1/needs", content=b"{title: oops", status=422),
     Bad("body is a JSON array", "POST", "/api/v1/needs", json=[_need()], status=422),
     Bad("body is null", "POST", "/api/v1/needs", content=b"null", status=422),
-    Bad("invalid UTF-8 in the body", "POST", "/api/v1/needs",
-        content=b'{"company_id": 1, "title": "caf\xe9 \xff\xfe"}', status=400),
+    Bad(
+        "invalid UTF-8 in the body",
+        "POST",
+        "/api/v1/needs",
+        content=b'{"company_id": 1, "title": "caf\xe9 \xff\xfe"}',
+        status=400,
+    ),
     Bad("unknown field", "POST", "/api/v1/needs", json=_need(priority="urgent"), status=422),
     # texts
     Bad("empty title", "POST", "/api/v1/needs", json=_need(title=""), status=422),
     Bad("whitespace-only title", "POST", "/api/v1/needs", json=_need(title=" \t\n "), status=422),
     Bad("title over 300 characters", "POST", "/api/v1/needs", json=_need(title="x" * 301), status=422),
     Bad("very long line as title", "POST", "/api/v1/needs", json=_need(title="word " * 4000), status=422),
-    Bad("huge description (over the text cap)", "POST", "/api/v1/needs",
-        json=_need(description="lorem ipsum " * 2000), status=422),
+    Bad(
+        "huge description (over the text cap)",
+        "POST",
+        "/api/v1/needs",
+        json=_need(description="lorem ipsum " * 2000),
+        status=422,
+    ),
     Bad("NUL byte in the title", "POST", "/api/v1/needs", json=_need(title="Sorting\x00castings"), status=422),
-    Bad("escape sequence in the description", "POST", "/api/v1/needs",
-        json=_need(description="\x1b[31mred\x1b[0m alert"), status=422),
-    Bad("C1 control character in a provider name", "POST", "/api/v1/providers",
-        json={"name": "Nordlys\x85Robotics", "country": "DK", "description": "x"}, status=422),
+    Bad(
+        "escape sequence in the description",
+        "POST",
+        "/api/v1/needs",
+        json=_need(description="\x1b[31mred\x1b[0m alert"),
+        status=422,
+    ),
+    Bad(
+        "C1 control character in a provider name",
+        "POST",
+        "/api/v1/providers",
+        json={"name": "Nordlys\x85Robotics", "country": "DK", "description": "x"},
+        status=422,
+    ),
     # wrong types and nulls
     Bad("title is a number", "POST", "/api/v1/needs", json=_need(title=42), status=422),
     Bad("company_id is a string", "POST", "/api/v1/needs", json=_need(company_id="abc"), status=422),
@@ -103,15 +131,30 @@ CATALOGUE: list[Bad] = [
     # codes: emoji, right-to-left text and injection strings where a code belongs
     Bad("emoji as language code", "POST", "/api/v1/needs", json=_need(lang="🙂🙂"), status=422),
     Bad("right-to-left text as language code", "POST", "/api/v1/needs", json=_need(lang="עב"), status=422),
-    Bad("right-to-left text as country", "POST", "/api/v1/providers",
-        json={"name": "Nordlys", "country": "دك", "description": "x"}, status=422),
+    Bad(
+        "right-to-left text as country",
+        "POST",
+        "/api/v1/providers",
+        json={"name": "Nordlys", "country": "دك", "description": "x"},
+        status=422,
+    ),
     Bad("SQL injection as ref", "POST", "/api/v1/needs", json=_need(ref=SQL_INJECTION), status=422),
-    Bad("SQL injection as sector", "POST", "/api/v1/companies",
-        json={"name": "Vejle A/S", "sector": SQL_INJECTION}, status=422),
+    Bad(
+        "SQL injection as sector",
+        "POST",
+        "/api/v1/companies",
+        json={"name": "Vejle A/S", "sector": SQL_INJECTION},
+        status=422,
+    ),
     Bad("script as category", "POST", "/api/v1/technologies", json=_technology(categories=[SCRIPT]), status=422),
     Bad("HTML as region", "POST", "/api/v1/needs", json=_need(constraints={"region": IMG}), status=422),
-    Bad("SQL injection in a query filter", "GET", "/api/v1/review/queue",
-        params={"status": "proposed' OR '1'='1"}, status=422),
+    Bad(
+        "SQL injection in a query filter",
+        "GET",
+        "/api/v1/review/queue",
+        params={"status": "proposed' OR '1'='1"},
+        status=422,
+    ),
     # numbers
     Bad("negative budget", "POST", "/api/v1/needs", json=_need(constraints={"budget_eur_max": -1}), status=422),
     Bad("TRL 99", "POST", "/api/v1/technologies", json=_technology(trl=99), status=422),
@@ -130,34 +173,81 @@ CATALOGUE: list[Bad] = [
     Bad("empty match text", "POST", "/api/v1/match", json={"text": ""}, status=422),
     # duplicates
     Bad("duplicate ref", "POST", "/api/v1/needs", json=_need(ref="{need_ref}"), status=409),
-    Bad("duplicate company ids in a pairing plan", "POST", "/api/v1/pairing-plans",
-        json={"company_ids": ["{company}", "{company}"], "provider_ids": ["{provider}"]}, status=422),
-    Bad("empty pairing plan", "POST", "/api/v1/pairing-plans", json={"company_ids": [], "provider_ids": []},
-        status=422),
+    Bad(
+        "duplicate company ids in a pairing plan",
+        "POST",
+        "/api/v1/pairing-plans",
+        json={"company_ids": ["{company}", "{company}"], "provider_ids": ["{provider}"]},
+        status=422,
+    ),
+    Bad(
+        "empty pairing plan", "POST", "/api/v1/pairing-plans", json={"company_ids": [], "provider_ids": []}, status=422
+    ),
     # curator decisions
-    Bad("unknown decision action", "POST", "/api/v1/review/matches/{match}/decisions",
-        json={"action": "delete"}, status=422),
-    Bad("reject without a reason", "POST", "/api/v1/review/matches/{match}/decisions",
-        json={"action": "reject"}, status=422),
+    Bad(
+        "unknown decision action",
+        "POST",
+        "/api/v1/review/matches/{match}/decisions",
+        json={"action": "delete"},
+        status=422,
+    ),
+    Bad(
+        "reject without a reason",
+        "POST",
+        "/api/v1/review/matches/{match}/decisions",
+        json={"action": "reject"},
+        status=422,
+    ),
     # malformed files
-    Bad("CSV of binary garbage", "POST", "/api/v1/imports/needs",
-        files={"file": ("needs.csv", bytes(range(256)) * 4, CSV)}),
-    Bad("CSV without a header row", "POST", "/api/v1/imports/needs",
-        files={"file": ("needs.csv", b"", CSV)}),
-    Bad("CSV with an unknown column", "POST", "/api/v1/imports/needs",
-        files={"file": ("needs.csv", b"ref,title,colour\nn1,Sorting,red\n", CSV)}),
-    Bad("CSV with a wrong type", "POST", "/api/v1/imports/technologies",
-        files={"file": ("t.csv", b"ref,provider_ref,title,trl\nt1,{provider_ref},Sorter,high\n", CSV)}),
-    Bad("CSV with a script in a code column", "POST", "/api/v1/imports/companies",
-        files={"file": ("c.csv", f"ref,name,sector\nc1,Vejle,{SCRIPT}\n".encode(), CSV)}),
-    Bad("CSV with duplicate refs", "POST", "/api/v1/imports/companies",
-        files={"file": ("c.csv", b"ref,name\nc1,Vejle\nc1,Hobro\n", CSV)}),
-    Bad("XLSX that is not a zip", "POST", "/api/v1/imports/needs",
-        files={"file": ("needs.xlsx", b"PK\x03\x04 not really a workbook", XLSX)}),
-    Bad("XLSX with a word in a number column", "POST", "/api/v1/imports/companies",
-        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", "many"]]), XLSX)}),
-    Bad("XLSX with a negative number", "POST", "/api/v1/imports/companies",
-        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", -3]]), XLSX)}),
+    Bad(
+        "CSV of binary garbage",
+        "POST",
+        "/api/v1/imports/needs",
+        files={"file": ("needs.csv", bytes(range(256)) * 4, CSV)},
+    ),
+    Bad("CSV without a header row", "POST", "/api/v1/imports/needs", files={"file": ("needs.csv", b"", CSV)}),
+    Bad(
+        "CSV with an unknown column",
+        "POST",
+        "/api/v1/imports/needs",
+        files={"file": ("needs.csv", b"ref,title,colour\nn1,Sorting,red\n", CSV)},
+    ),
+    Bad(
+        "CSV with a wrong type",
+        "POST",
+        "/api/v1/imports/technologies",
+        files={"file": ("t.csv", b"ref,provider_ref,title,trl\nt1,{provider_ref},Sorter,high\n", CSV)},
+    ),
+    Bad(
+        "CSV with a script in a code column",
+        "POST",
+        "/api/v1/imports/companies",
+        files={"file": ("c.csv", f"ref,name,sector\nc1,Vejle,{SCRIPT}\n".encode(), CSV)},
+    ),
+    Bad(
+        "CSV with duplicate refs",
+        "POST",
+        "/api/v1/imports/companies",
+        files={"file": ("c.csv", b"ref,name\nc1,Vejle\nc1,Hobro\n", CSV)},
+    ),
+    Bad(
+        "XLSX that is not a zip",
+        "POST",
+        "/api/v1/imports/needs",
+        files={"file": ("needs.xlsx", b"PK\x03\x04 not really a workbook", XLSX)},
+    ),
+    Bad(
+        "XLSX with a word in a number column",
+        "POST",
+        "/api/v1/imports/companies",
+        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", "many"]]), XLSX)},
+    ),
+    Bad(
+        "XLSX with a negative number",
+        "POST",
+        "/api/v1/imports/companies",
+        files={"file": ("c.xlsx", _xlsx([["ref", "name", "employees"], ["c1", "Vejle", -3]]), XLSX)},
+    ),
 ]
 
 
@@ -197,9 +287,13 @@ def _ids(client: TestClient) -> dict[str, Any]:
     provider = client.get("/api/v1/providers").json()["items"][0]
     match = client.get("/api/v1/review/queue").json()["items"][0]
     return {
-        "need": need["id"], "need_ref": need["ref"], "company": need["company_id"],
+        "need": need["id"],
+        "need_ref": need["ref"],
+        "company": need["company_id"],
         "technology": client.get("/api/v1/technologies").json()["items"][0]["id"],
-        "provider": provider["id"], "provider_ref": provider["ref"], "match": match["match_id"],
+        "provider": provider["id"],
+        "provider_ref": provider["ref"],
+        "match": match["match_id"],
     }
 
 
@@ -266,7 +360,7 @@ def test_html_in_a_need_is_escaped_on_the_curator_pages(api: TestClient) -> None
     app = api.app
     assert isinstance(app, FastAPI)
     ids = _ids(api)
-    payload = f"{SCRIPT} {IMG} <a href=\"javascript:alert(2)\">x</a>"
+    payload = f'{SCRIPT} {IMG} <a href="javascript:alert(2)">x</a>'
     need = api.post(
         "/api/v1/needs", json=_need(company_id=ids["company"], title=f"Pump {SCRIPT}", description=payload)
     ).json()

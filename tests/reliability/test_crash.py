@@ -129,8 +129,12 @@ def test_sigkill_while_clients_write_loses_nothing_acknowledged(tmp_path: Path) 
         _warm_up(server.url, key)
         writers = [
             Writer(
-                url=server.url, key=key, company_ids=company_ids, seed=rng.randrange(2**32),
-                label=f"r{round_number}w{i}", computed=sorted(ledger.computed),
+                url=server.url,
+                key=key,
+                company_ids=company_ids,
+                seed=rng.randrange(2**32),
+                label=f"r{round_number}w{i}",
+                computed=sorted(ledger.computed),
             )
             for i in range(WRITERS)
         ]
@@ -180,8 +184,11 @@ def test_sigkill_during_load_leaves_all_or_nothing(tmp_path: Path) -> None:
     # Two kills at random moments, then one right after the data commit (while the index is built).
     for after_commit in (False, False, True):
         load = subprocess.Popen(
-            [str(TECHMATCH), "load", str(DEMO)], env=env, cwd=tmp_path,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [str(TECHMATCH), "load", str(DEMO)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         if after_commit:
             deadline = time.monotonic() + 120

@@ -39,7 +39,10 @@ def _fuzz(
 
     @given(case=operation.as_strategy(mode))
     @settings(
-        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
         suppress_health_check=list(HealthCheck),
     )
     def run(case: schemathesis.Case) -> None:

@@ -88,9 +88,7 @@ def test_faulty_index_is_detected_and_rebuilt_without_encoding(loaded_settings: 
         assert again.state.index_sync.outcome == "loaded"
 
 
-def test_readyz_is_red_until_the_index_is_ready(
-    loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_readyz_is_red_until_the_index_is_ready(loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     _truncate(loaded_settings.index_dir)
     release = threading.Event()
     real_start = app_main.reembed  # the start-up's model check and index sync

@@ -12,8 +12,17 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 def test_bench_quick_json_has_every_figure(tmp_path: Path) -> None:
     command = [
-        sys.executable, str(SCRIPTS / "bench.py"), "ingest", "index", "online", "cold",
-        "--quick", "--json", "--model", "hashing", "--tiny",
+        sys.executable,
+        str(SCRIPTS / "bench.py"),
+        "ingest",
+        "index",
+        "online",
+        "cold",
+        "--quick",
+        "--json",
+        "--model",
+        "hashing",
+        "--tiny",
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

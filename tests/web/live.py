@@ -40,9 +40,7 @@ class LiveSite:
     log: Path
 
     def api(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60
-        )
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60)
 
 
 def free_port() -> int:
@@ -58,7 +56,9 @@ def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
         ensure_schema(engine)
         factory = create_session_factory(engine)
         load_dataset(
-            factory, dataset=read_dataset(dataset), matcher=Matcher(load_encoder(settings.model)),
+            factory,
+            dataset=read_dataset(dataset),
+            matcher=Matcher(load_encoder(settings.model)),
             index_dir=settings.index_dir,
         )
         with unit_of_work(factory) as session:
@@ -94,7 +94,9 @@ def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_
     database_url = f"sqlite:///{workdir / 'techmatch.db'}"
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url, data_dir=workdir / "var", model=model,
+        database_url=database_url,
+        data_dir=workdir / "var",
+        model=model,
     )
     api_key, sme_key = _seed(settings, dataset)
     port = free_port()
@@ -109,9 +111,20 @@ def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_
     log = workdir / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-c",
+                "from app.cli import main; main()",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_ready(base_url, process, log)

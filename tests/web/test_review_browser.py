@@ -165,9 +165,7 @@ def test_forged_post_without_csrf_token_is_refused(signed_in: Page, site: LiveSi
 
 
 def test_integration_keys_cannot_reach_review(browser: Browser, site: LiveSite) -> None:
-    keyed = browser.new_context(
-        base_url=site.base_url, extra_http_headers={"Authorization": f"Bearer {site.api_key}"}
-    )
+    keyed = browser.new_context(base_url=site.base_url, extra_http_headers={"Authorization": f"Bearer {site.api_key}"})
     try:
         page = keyed.new_page()
         page.goto("/review")
