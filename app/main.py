@@ -27,6 +27,7 @@ from app.web import install_web
 from matching.batching import MicroBatchingEncoder
 from matching.encoder import Encoder, load_encoder
 from matching.engine import Matcher
+from matching.language import preload as preload_language_detector
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def _version() -> str:
 def serving_encoder(settings: Settings) -> Encoder:
     """The configured model, behind a micro-batching queue unless `micro_batching` is off."""
     encoder = load_encoder(settings.model, precision=settings.encoder_precision)
+    preload_language_detector()  # explanations are worded in the need's language
     if not settings.micro_batching:
         return encoder
     return MicroBatchingEncoder(

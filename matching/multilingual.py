@@ -21,6 +21,7 @@ from matching.encoder import Encoder, TextKind, normalise, reuses_passage_vector
 from matching.errors import EncoderError
 from matching.glossary import GLOSSED_LANGUAGES, gloss
 from matching.language import detect_language
+from matching.language import preload as preload_language_detector
 
 GLOSSARY = "glossary"
 
@@ -143,4 +144,5 @@ def load_routed(name: str, *, load: Callable[[str], Encoder]) -> RoutedEncoder:
     english_name, _, second = name.rpartition("+")
     if not english_name or not second:
         raise EncoderError(f"model {name!r}: expected '<english model>+<multilingual model or {GLOSSARY!r}>'")
+    preload_language_detector()  # every query is routed by its language
     return RoutedEncoder(english=load(english_name), multilingual=None if second == GLOSSARY else load(second))

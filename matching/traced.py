@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,18 @@ def _traceable(model: Any) -> bool:
     return len(modules) == 2 or type(modules[2]).__name__ == "Normalize"
 
 
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """The tracer reads every attribute of the model, and transformers logs a note for some of them."""
+    transformers_logger = logging.getLogger("transformers")
+    level = transformers_logger.level
+    transformers_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        transformers_logger.setLevel(level)
+
+
 def _features(model: Any, texts: list[str]) -> dict[str, Any]:
     """The model's own tokenisation (its truncation, casing and special tokens)."""
     tokenize = getattr(model, "preprocess", None) or model.tokenize
@@ -89,7 +102,7 @@ class TracedEncoder:
 
         try:
             example = _features(model, list(_PROBES))
-            with torch.inference_mode(), warnings.catch_warnings():
+            with torch.inference_mode(), warnings.catch_warnings(), _quiet_transformers():
                 warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python branches
                 traced = torch.jit.trace(
                     _mean_pooled(model[0].auto_model).eval(),

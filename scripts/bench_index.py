@@ -29,6 +29,15 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident set size of this process image (VmHWM), in MiB.
+
+    Not `ru_maxrss`: Linux keeps that across exec, so a run started by a large parent (the whole
+    suite in `bench.py`) reported the parent's peak instead of its own.
+    """
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
