@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
@@ -30,16 +31,25 @@ ADD_CHUNK = 65_536
 # Searches are single queries arriving on many request threads: OpenMP's parallel loop over one
 # query only adds barrier waits (on a busy two-core machine a flat search of 3,000 vectors took 40 ms
 # with two threads and under 1 ms with one). Training and bulk adds use every core (`_all_cores`).
-faiss.omp_set_num_threads(1)
+# OpenMP's thread count belongs to the calling thread, so each searching thread sets its own
+# (`_one_thread`); setting it once at import only ever covered the main thread.
+_threads = threading.local()
+
+
+def _one_thread() -> None:
+    if not getattr(_threads, "single", False):
+        faiss.omp_set_num_threads(1)
+        _threads.single = True
 
 
 @contextmanager
 def _all_cores() -> Iterator[None]:
     faiss.omp_set_num_threads(os.cpu_count() or 1)
+    _threads.single = False
     try:
         yield
     finally:
-        faiss.omp_set_num_threads(1)
+        _one_thread()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +185,7 @@ class VectorIndex:
         if not len(self):
             n = query.shape[0]
             return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
+        _one_thread()
         return self._index.search(query, k)
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
