@@ -87,6 +87,7 @@ QUICK = Sizes(ingest=200, online=300, online_requests=(10, 24, 64), index=(3000,
 # For the test of the mechanics: as small as still exercises every path.
 TINY = Sizes(ingest=40, online=60, online_requests=(4, 8, 32), index=(2000,), cold=100, txtai=40, queries=8)
 CONCURRENCY = (1, 8, 32)
+TOP_RUNS = 3
 
 
 def log(message: str) -> None:
@@ -433,9 +434,15 @@ def case_online(
                 levels = CONCURRENCY if name == "batched" else (32,)
                 for concurrency in levels:
                     wanted = requests[CONCURRENCY.index(concurrency)]
-                    phases[str(concurrency)] = load_phase(
-                        server.url, queries_file, concurrency=concurrency, requests=wanted, key=key
-                    )
+                    # The top level three times, the run of median throughput reported (with all
+                    # three): on a shared machine one 10 s run moved between 55 and 81 requests/s.
+                    runs = [
+                        load_phase(server.url, queries_file, concurrency=concurrency, requests=wanted, key=key)
+                        for _ in range(TOP_RUNS if concurrency == CONCURRENCY[-1] else 1)
+                    ]
+                    median = sorted(runs, key=lambda run: run["throughput_rps"])[len(runs) // 2]
+                    phases[str(concurrency)] = {**median, "throughput_rps_runs": [r["throughput_rps"] for r in runs]}
+                    phases[str(concurrency)]["errors"] = sum(r["errors"] for r in runs)
                     log(f"online {name} c={concurrency}: {phases[str(concurrency)]}")
             out[name] = phases
         after = sequential_encode_rps(model, query_list)
