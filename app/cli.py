@@ -145,7 +145,8 @@ def serve(
 
     settings = load_settings()
     _, factory = open_database(settings)
-    matcher = load_matcher(settings)
+    # The model as create_app would build it: concurrent requests' queries in micro-batches.
+    matcher = load_matcher(settings, serving=True)
     with unit_of_work(factory) as session:
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     if empty:

@@ -11,6 +11,7 @@ import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +27,7 @@ from matching.errors import DatasetError, EncoderError
 
 def fail(message: str) -> NoReturn:
     """Bad input: one line on stderr, exit status 2, no traceback."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -41,8 +42,13 @@ def load_settings(**overrides: Any) -> Settings:
         fail(f"invalid settings: {one_line(exc)}")
 
 
-def load_matcher(settings: Settings) -> Matcher:
+def load_matcher(settings: Settings, *, serving: bool = False) -> Matcher:
+    """The configured model; `serving`: as the API serves it (micro-batching, see `serving_encoder`)."""
+    from app.main import serving_encoder
+
     try:
+        if serving:
+            return Matcher(serving_encoder(settings))
         return Matcher(load_encoder(settings.model, precision=settings.encoder_precision))
     except EncoderError as exc:
         fail(str(exc))

@@ -81,7 +81,7 @@ def _release_connection(session: Session) -> None:
     """Ends the (read-only so far) transaction, so the connection goes back to the pool during a match.
 
     A match takes seconds under load; holding a pooled connection across it made concurrent requests
-    beyond the pool's size (5 + 10 overflow) wait 30 s for one and fail. Objects stay loaded
+    beyond the pool's size wait 30 s for one and fail. Objects stay loaded
     (expire_on_commit is off) and the next query opens a new transaction.
     """
     session.commit()
@@ -110,6 +110,10 @@ def compute_matches(
     results = matcher.match(record, k=k, exclude=exclude, explain=True)
     # Written after the match: a write lock is then held for milliseconds, not across the match.
     repository.delete_proposed(need.id)
+    # A curator may have decided on a proposed pair while the match ran; that row survived the
+    # delete and must not be proposed again (it would also break the need/technology uniqueness).
+    decided_meanwhile = set(repository.decisions(need.id)) - set(decided)
+    results = [m for m in results if m.technology_id not in decided_meanwhile]
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     fresh = [
         models.Match(
@@ -196,7 +200,9 @@ def technology_leads(
     technology = get_technology(session, technology_id=technology_id, tenant=tenant, shared=shared)
     # The index holds every tenant's needs; another tenant's are never a lead.
     hidden = NeedRepository(session).ids_of_other_tenants(tenant) if tenant is not None else set()
-    results = matcher.leads(technology_record(technology), k=k, exclude=hidden, explain=True)
+    record = technology_record(technology)
+    _release_connection(session)
+    results = matcher.leads(record, k=k, exclude=hidden, explain=True)
     known = NeedRepository(session).by_ids({m.need_id for m in results})
     items = []
     for m in results:

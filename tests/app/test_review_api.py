@@ -250,3 +250,26 @@ def test_decisions_notify_webhook_subscribers(loaded_settings: Settings) -> None
             ]
             assert deliveries[0].payload["summary"] == "Edited."
             assert deliveries[1].payload["reason_code"] == "duplicate"
+
+
+def test_a_decision_made_while_matches_are_recomputed_is_kept_and_not_proposed_again(
+    reviewed: TestClient, loaded_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The match runs outside the transaction; a curator's decision landing meanwhile survives it."""
+    item = _queue(reviewed)["items"][0]
+    need_id, technology_id = item["need_id"], item["technology_id"]
+    matcher = loaded_app.state.matcher
+    match = matcher.match
+
+    def match_while_a_curator_approves(*args: Any, **kwargs: Any) -> Any:
+        results = match(*args, **kwargs)
+        with unit_of_work(loaded_app.state.session_factory) as session:
+            session.get(Match, item["match_id"]).status = "approved"
+        return results
+
+    monkeypatch.setattr(matcher, "match", match_while_a_curator_approves)
+    response = reviewed.post(f"/api/v1/needs/{need_id}/matches", params={"k": 4})
+    assert response.status_code == 200, response.text
+    rows = [(m["technology_id"], m["status"]) for m in response.json()["items"]]
+    assert rows.count((technology_id, "approved")) == 1
+    assert (technology_id, "proposed") not in rows
