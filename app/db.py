@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 def create_db_engine(url: str) -> Engine:
     """An engine for `url`; for a SQLite file, its folder is created and FKs and WAL switched on."""
     parsed = make_url(url)
+    # The pool covers the server's 40 request threads: past the default 5 (+10 overflow), every
+    # concurrent request opened a fresh connection (on SQLite running the pragmas below), and threads
+    # beyond 15 waited for one (a few percent of the server's CPU at 32 concurrent matches, py-spy).
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+        return create_engine(url, pool_pre_ping=True, **pool)
+    if not parsed.database or parsed.database == ":memory:":
+        pool = {}  # one connection per thread
+    else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # Requests run in a thread pool, so a connection may be used by another thread than its creator.
-    # The pool covers the server's 40 request threads: past the default 5 (+10 overflow), every
-    # concurrent request opened a fresh connection and ran the pragmas below, and threads beyond 15
-    # waited for one (a few percent of the server's CPU at 32 concurrent matches, py-spy).
-    in_memory = not parsed.database or parsed.database == ":memory:"  # one connection per thread
-    pool = {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
     engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -41,8 +42,8 @@ def create_db_engine(url: str) -> Engine:
 #   with "database is locked" (the API and `techmatch load` may write at the same time).
 # - foreign_keys: SQLite does not enforce them unless asked, per connection.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_POOL_SIZE = 16
-SQLITE_POOL_OVERFLOW = 32
+POOL_SIZE = 16
+POOL_OVERFLOW = 32
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -44,15 +44,11 @@ def rows_by_ids(session: Session, model: type[ModelT], ids: Collection[int]) -> 
     return found
 
 
-def rows_by_refs(
-    session: Session, model: type[ModelT], refs: Collection[str], *, tenant: str | None
-) -> dict[str, ModelT]:
-    """Rows by ref; refs are unique per tenant, so a tenant is given wherever rows are written."""
+def rows_by_refs(session: Session, model: type[ModelT], refs: Collection[str], *, tenant: str) -> dict[str, ModelT]:
+    """Rows by ref within one tenant (refs are unique per tenant)."""
     found: dict[str, ModelT] = {}
     for chunk in chunks(sorted(refs)):
-        query = select(model).where(model.ref.in_(chunk))
-        if tenant is not None:
-            query = query.where(model.tenant == tenant)
+        query = select(model).where(model.ref.in_(chunk), model.tenant == tenant)
         for row in session.scalars(query):
             found[row.ref] = row  # type: ignore[index]
     return found
@@ -98,7 +94,7 @@ class CatalogueRepository(Generic[ModelT]):
         query = select(self.model.id).where(self.model.tenant != tenant)
         return set(self.session.scalars(query).all())
 
-    def by_refs(self, refs: Collection[str], *, tenant: str | None) -> dict[str, ModelT]:
+    def by_refs(self, refs: Collection[str], *, tenant: str) -> dict[str, ModelT]:
         return rows_by_refs(self.session, self.model, refs, tenant=tenant)
 
     def by_ids(self, ids: Collection[int]) -> dict[int, ModelT]:

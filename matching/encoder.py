@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 
@@ -19,7 +19,7 @@ TextKind = Literal["query", "passage"]
 # Number format of the model's weights and activations at inference. "auto" picks bfloat16 where the
 # CPU multiplies bfloat16 matrices natively (Intel AMX), else float32 (README "Speed and scale").
 Precision = Literal["auto", "float32", "bfloat16"]
-PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 HASHING_MODEL = "hashing"
@@ -82,7 +82,6 @@ class SentenceTransformerEncoder:
         passage_prefix: str = "",
         max_seq_length: int | None = None,
         precision: Precision = "float32",
-        trace: bool = True,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -115,7 +114,7 @@ class SentenceTransformerEncoder:
         # One C++ call per batch, without the GIL (matching/traced.py); None: the model's own encode.
         from matching.traced import TracedEncoder
 
-        self._traced = TracedEncoder.trace(self._model, dimension=self.dimension) if trace else None
+        self._traced = TracedEncoder.trace(self._model, dimension=self.dimension)
 
     def encode(
         self,

@@ -79,8 +79,6 @@ class _Collection(Generic[Record]):
         self.vectors = VectorIndex(dimension)
         self.lexical = LexicalIndex()
         self._to_text = to_text
-        # Record id -> its sentences (explanations); their vectors live in the Matcher's SentenceCache.
-        self.sentences: dict[int, list[str]] = {}
 
     def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
         ids = [r.id for r in records]
@@ -90,7 +88,6 @@ class _Collection(Generic[Record]):
         for record, text in zip(records, texts, strict=True):
             self.records[record.id] = record
             self.texts[record.id] = text
-            self.sentences.pop(record.id, None)
 
     def remove(self, ids: Collection[int]) -> None:
         self.vectors.remove(ids)
@@ -98,7 +95,6 @@ class _Collection(Generic[Record]):
         for ident in ids:
             self.records.pop(ident, None)
             self.texts.pop(ident, None)
-            self.sentences.pop(ident, None)
 
 
 class Matcher:
@@ -285,10 +281,10 @@ class Matcher:
 
     def _query_vector(self, side: _Collection, ident: int, text: str) -> np.ndarray:
         """The stored vector of a profile already in the index (same text, same vector as a query), else encode."""
-        if reuses_passage_vector(self.encoder, text):
-            with self._lock:
-                if side.texts.get(ident) == text:
-                    return side.vectors.vectors([ident])[0]
+        with self._lock:
+            # The text comparison first: an ad-hoc text is never stored, and needs no language check.
+            if side.texts.get(ident) == text and reuses_passage_vector(self.encoder, text):
+                return side.vectors.vectors([ident])[0]
         return self.encoder.encode([text], kind="query")[0]
 
     def _candidates(
@@ -453,12 +449,11 @@ class Matcher:
                 extra=None if self.need_term is None else partial(self.need_term, query_vector, need.id),
             )
             technologies = {i: side.records[i] for i, *_ in ranked}
+            texts = {i: side.texts[i] for i in technologies}
         matches = []
         if explain and ranked:
             [need_sentences] = self._sentence_vectors([split_sentences(text)], kind="query")
-            technology_sentences = dict(
-                zip(technologies, self._side_sentence_vectors(side, list(technologies)), strict=True)
-            )
+            technology_sentences = dict(zip(texts, self._passage_sentence_vectors(list(texts.values())), strict=True))
             language = text_language(text, declared=need.lang)
         for rank, (technology_id, score, components, pair) in enumerate(ranked, start=1):
             explanation = None
@@ -469,6 +464,7 @@ class Matcher:
                     need_text_=text,
                     need_sentences=need_sentences,
                     technology=technologies[technology_id],
+                    technology_text_=texts[technology_id],
                     technology_sentences=technology_sentences[technology_id],
                     need_categories=tags,
                     verdicts=pair.verdicts,
@@ -516,20 +512,21 @@ class Matcher:
                 features=features,
             )
             needs = {i: side.records[i] for i, *_ in ranked}
+            texts = {i: side.texts[i] for i in needs}
         matches = []
         if explain and ranked:
             [technology_sentences] = self._sentence_vectors([split_sentences(text)], kind="passage")
-            need_sentences = dict(zip(needs, self._side_sentence_vectors(side, list(needs)), strict=True))
+            need_sentences = dict(zip(texts, self._passage_sentence_vectors(list(texts.values())), strict=True))
         for rank, (need_id, score, components, pair) in enumerate(ranked, start=1):
             explanation = None
             if explain:
-                need = needs[need_id]
                 explanation = self._explain(
                     score=score,
                     similarity=components.dense,
-                    need_text_=need_text(need),
+                    need_text_=texts[need_id],
                     need_sentences=need_sentences[need_id],
                     technology=technology,
+                    technology_text_=text,
                     technology_sentences=technology_sentences,
                     need_categories=need_tags[need_id],
                     verdicts=pair.verdicts,
@@ -555,15 +552,9 @@ class Matcher:
         vectors = self.sentence_cache.vectors(self.encoder, groups, kind=kind)
         return list(zip(groups, vectors, strict=True))
 
-    def _side_sentence_vectors(self, side: _Collection, ids: list[int]) -> list[tuple[list[str], np.ndarray]]:
-        groups = []
-        for ident in ids:
-            sentences = side.sentences.get(ident)
-            if sentences is None:
-                sentences = split_sentences(side.texts.get(ident, ""))
-                side.sentences[ident] = sentences
-            groups.append(sentences)
-        return self._sentence_vectors(groups, kind="passage")
+    def _passage_sentence_vectors(self, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
+        """Sentences of stored texts with their vectors (the vectors come from the sentence cache)."""
+        return self._sentence_vectors([split_sentences(text) for text in texts], kind="passage")
 
     def _explain(
         self,
@@ -573,6 +564,7 @@ class Matcher:
         need_text_: str,
         need_sentences: tuple[list[str], np.ndarray],
         technology: Technology,
+        technology_text_: str,
         technology_sentences: tuple[list[str], np.ndarray],
         need_categories: tuple[str, ...],
         verdicts: tuple[ConstraintVerdict, ...],
@@ -584,7 +576,7 @@ class Matcher:
             similarity=similarity,
             technology_title=technology.title,
             need_text=need_text_,
-            technology_text=technology_text(technology),
+            technology_text=technology_text_,
             sentence_pairs=pairs,
             need_categories=need_categories,
             technology_categories=technology.categories,

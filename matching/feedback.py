@@ -342,24 +342,31 @@ def fit(
     ]
     counts = _counts(decisions)
     priors, _ = _prior_table(counts, strength=prior_strength)
+    # A part that is not fitted has its weight pinned at 0 below, so its column stays zeros.
+    unused = [np.zeros(len(e.technology_ids)) for e in examples]
     # Leave-one-need-out priors for the training rows.
-    held_out_priors = []
-    for example in examples:
-        own = _counts(
-            Decision(example.need_id, t, bool(a)) for t, a in zip(example.technology_ids, example.approved, strict=True)
-        )
-        table, _ = _prior_table(counts - own, strength=prior_strength)
-        held_out_priors.append(np.array([table.get(t, 0.0) for t in example.technology_ids]))
+    held_out_priors = unused
+    if "priors" in parts:
+        held_out_priors = []
+        for example in examples:
+            own = _counts(
+                Decision(example.need_id, t, bool(a))
+                for t, a in zip(example.technology_ids, example.approved, strict=True)
+            )
+            table, _ = _prior_table(counts - own, strength=prior_strength)
+            held_out_priors.append(np.array([table.get(t, 0.0) for t in example.technology_ids]))
     by_need = {e.need_id: dict(zip(e.technology_ids, map(bool, e.approved), strict=True)) for e in examples}
-    votes = NeighbourVotes(vectors=vectors or {}, decisions=by_need, top=neighbours)
     vectors = vectors or {}
+    votes = NeighbourVotes(vectors=vectors, decisions=by_need, top=neighbours)
     # A need's own decisions never vote for it (NeighbourVotes leaves the query need out).
-    held_out_votes = [
-        votes.scores(vectors[e.need_id], e.need_id, e.technology_ids)
-        if e.need_id in vectors
-        else np.zeros(len(e.technology_ids))
-        for e in examples
-    ]
+    held_out_votes = unused
+    if "neighbours" in parts:
+        held_out_votes = [
+            votes.scores(vectors[e.need_id], e.need_id, e.technology_ids)
+            if e.need_id in vectors
+            else np.zeros(len(e.technology_ids))
+            for e in examples
+        ]
     diffs, pair_weights = _pairs(examples, held_out_priors, held_out_votes)
     theta0 = base_vector(base)
     theta = theta0.copy()

@@ -33,8 +33,6 @@ class SentenceCache:
             raise ValueError("dimension must be >= 1 and max_bytes >= 0")
         self.dimension = dimension
         self.max_sentences = max_bytes // (dimension * np.dtype(np.float32).itemsize)
-        self.hits = 0
-        self.misses = 0
         self._entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -53,10 +51,8 @@ class SentenceCache:
                     if vector is not None:
                         self._entries.move_to_end(key)
                         found[key] = vector
-                        self.hits += 1
                     elif key not in missing:
                         missing[key] = sentence
-                        self.misses += 1
         if missing:
             # Outside the lock: concurrent requests encode at the same time (and a micro-batching
             # encoder merges their calls); two requests missing the same sentence both encode it.
@@ -71,7 +67,3 @@ class SentenceCache:
                     self._entries.popitem(last=False)
         empty = np.zeros((0, self.dimension), dtype=np.float32)
         return [np.stack([found[k] for k in group_keys]) if group_keys else empty for group_keys in keys]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -114,8 +114,7 @@ class TracedEncoder:
             encoder = cls(model, traced, dimension=dimension)
             # The probes one at a time (other shapes than the trace saw) against the model's own encode.
             mine = np.vstack([encoder.encode([probe], batch_size=1) for probe in _PROBES])
-            theirs = np.asarray(model.encode(list(_PROBES), convert_to_numpy=True), dtype=np.float32)
-            theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
+            theirs = model.encode(list(_PROBES), convert_to_numpy=True, normalize_embeddings=True).astype(np.float32)
             agreement = float((mine * theirs).sum(axis=1).min())
         except Exception as exc:
             logger.warning("model not traced, using sentence-transformers' encode: %s", exc)

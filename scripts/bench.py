@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bench_corpus import clustered_chunks, synthetic_dataset
 from bench_corpus import query_texts as make_queries
+from liveserver import free_port, poll_ready
 from sqlalchemy import insert
 
 from app.config import Settings
@@ -55,6 +55,7 @@ from matching.encoder import (
     set_compute_threads,
 )
 from matching.engine import Matcher
+from matching.multilingual import GLOSSARY
 from matching.text import technology_text, text_hash
 from matching.types import Need
 
@@ -109,6 +110,13 @@ class CountingEncoder:
         return self.inner.encode(texts, kind=kind, batch_size=batch_size, show_progress=show_progress)
 
 
+def english_model_path(model: str) -> str:
+    """The sentence-transformers directory behind a model setting ('<english>+glossary' reads its
+    stored texts with the English model alone)."""
+    english = model.removesuffix(f"+{GLOSSARY}")
+    return str(default_model_path()) if english == DEFAULT_MODEL else english
+
+
 def bare_encoder(model: str) -> Callable[[list[str]], np.ndarray]:
     """The baseline: sentence-transformers' own encode on the same texts, nothing around it.
 
@@ -122,10 +130,7 @@ def bare_encoder(model: str) -> Callable[[list[str]], np.ndarray]:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    if model.endswith("+glossary"):
-        model = model.removesuffix("+glossary")
-    path = str(default_model_path()) if model == DEFAULT_MODEL else model
-    st = SentenceTransformer(path, device="cpu")
+    st = SentenceTransformer(english_model_path(model), device="cpu")
     st.max_seq_length = 256
     if resolve_precision("auto") == "bfloat16":
         st.to(torch.bfloat16)
@@ -180,12 +185,6 @@ def catalogue_texts(url: str) -> list[str]:
             return [technology_text(technology_record(row)) for row in TechnologyRepository(session).all()]
     finally:
         engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(slots=True)
@@ -261,17 +260,16 @@ def serve(env: dict[str, str], *, timeout: float = 900, log_path: Path | None = 
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], *, started: float, timeout: float, log_file: Any) -> float:
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            log_file.seek(0)
-            raise RuntimeError(f"server exited with {process.returncode}: {log_file.read().decode()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"server not ready after {timeout} s")
+    """Seconds from `started` until /readyz is green."""
+
+    def gone() -> str | None:
+        if process.poll() is None:
+            return None
+        log_file.seek(0)
+        return f"status {process.returncode}: {log_file.read().decode()[-3000:]}"
+
+    poll_ready(url, timeout=timeout - (time.perf_counter() - started), gone=gone)
+    return time.perf_counter() - started
 
 
 def api_key(env: dict[str, str]) -> str | None:
@@ -286,8 +284,8 @@ def api_key(env: dict[str, str]) -> str | None:
     return lines[-1]
 
 
-def load_catalogue(workdir: Path, *, model: str, count: int) -> str:
-    """A database of `count` synthetic technologies with stored vectors, as a load leaves it.
+def load_catalogue(workdir: Path, *, model: str, count: int, seed: int = 0) -> list[str]:
+    """A database of `count` synthetic technologies with stored vectors, as a load leaves it; their texts.
 
     The stored vectors are clustered unit vectors, not the model's: encoding 10,000 offers takes
     many minutes on a shared two-core machine and tells nothing about serving. Queries are still
@@ -295,7 +293,7 @@ def load_catalogue(workdir: Path, *, model: str, count: int) -> str:
     """
     url = f"sqlite:///{workdir / 'bench.db'}"
     prepare_schema(url)
-    dataset = synthetic_dataset(count)
+    dataset = synthetic_dataset(count, seed=seed)
     factory = create_session_factory(create_db_engine(url))
     with unit_of_work(factory) as session:
         upsert_dataset(session, dataset=dataset)
@@ -303,7 +301,7 @@ def load_catalogue(workdir: Path, *, model: str, count: int) -> str:
     encoder = load_encoder(model)
     vectors = np.concatenate([v for _, v in clustered_chunks(len(texts), dimension=encoder.dimension)])
     store_embeddings(url, model=encoder.name, texts=texts, vectors=vectors)
-    return url
+    return texts
 
 
 # -- case 1: ingest ----------------------------------------------------------------------------
@@ -476,25 +474,15 @@ def case_index(*, sizes: tuple[int, ...], threshold: int | None) -> dict[str, An
 def case_cold(*, model: str, count: int, sample: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url = f"sqlite:///{workdir / 'bench.db'}"
-        prepare_schema(url)
-        dataset = synthetic_dataset(count, seed=21)
-        factory = create_session_factory(create_db_engine(url))
-        with unit_of_work(factory) as session:
-            upsert_dataset(session, dataset=dataset)
-        texts = catalogue_texts(url)
-        # Encoding every text with the real model would take long on this machine; time a sample
-        # and extrapolate, and store clustered unit vectors (start-up never looks at their values).
+        # Stored with clustered unit vectors (start-up never looks at their values). Encoding every
+        # text with the real model would take long on this machine; a sample is timed and scaled.
+        texts = load_catalogue(workdir, model=model, count=count, seed=21)
         bare = bare_encoder(model)
         bare(texts[:8])
         picks = np.random.default_rng(0).choice(len(texts), size=min(sample, len(texts)), replace=False)
         start = time.perf_counter()
         bare([texts[int(i)] for i in picks])
         encode_all_s = (time.perf_counter() - start) / len(picks) * len(texts)
-        dimension = load_encoder(model).dimension
-        vectors = np.concatenate([v for _, v in clustered_chunks(len(texts), dimension=dimension)])
-        store_embeddings(url, model=load_encoder(model).name, texts=texts, vectors=vectors)
-        del vectors
         env = service_env(workdir, model=model)
         with serve(env) as server:  # no saved index: built from the stored embeddings
             rebuild_s = server.ready_s
@@ -550,8 +538,7 @@ def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
     records = engine_records(synthetic_dataset(count, seed=31)).technologies
     texts = [technology_text(t) for t in records]
     query_list = make_queries(queries, seed=32)
-    english = model.removesuffix("+glossary")
-    path = str(default_model_path()) if english == DEFAULT_MODEL else english
+    path = english_model_path(model)
 
     # txtai first, then techmatch, each loading its own copy of the model.
     txtai = Embeddings(path=path, backend="faiss", content=False)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,32 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def poll_ready(url: str, *, timeout: float, gone: Callable[[], str | None] = lambda: None) -> dict[str, object]:
+    """Polls `url`/readyz until it answers 200 and returns its body.
+
+    `gone()` names why the server can no longer answer (its process exited, its thread ended), or
+    None while it runs; then RuntimeError, and TimeoutError when `timeout` seconds pass.
+    """
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    with httpx.Client(base_url=url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            reason = gone()
+            if reason is not None:
+                raise RuntimeError(f"the server exited: {reason}")
+            try:
+                response = client.get("/readyz")
+            except httpx.TransportError as exc:
+                last = repr(exc)
+            else:
+                if response.status_code == 200:
+                    body: dict[str, object] = response.json()
+                    return body
+                last = f"{response.status_code} {response.text[:300]}"
+            time.sleep(0.1)
+    raise TimeoutError(f"not ready after {timeout} s: {last}")
 
 
 def server_env(workdir: Path, **extra: str) -> dict[str, str]:
@@ -86,23 +113,12 @@ class LiveServer:
 
     def wait_ready(self, *, timeout: float = 60) -> dict[str, object]:
         """Polls /readyz until 200; returns its body. Raises if the process dies or time runs out."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        with httpx.Client(base_url=self.url, timeout=5) as client:
-            while time.monotonic() < deadline:
-                if self.process is None or self.process.poll() is not None:
-                    raise RuntimeError(f"the server exited: {self.log_tail()}")
-                try:
-                    response = client.get("/readyz")
-                except httpx.TransportError as exc:
-                    last = repr(exc)
-                else:
-                    if response.status_code == 200:
-                        body: dict[str, object] = response.json()
-                        return body
-                    last = f"{response.status_code} {response.text[:300]}"
-                time.sleep(0.1)
-        raise TimeoutError(f"not ready after {timeout} s: {last}")
+
+        def gone() -> str | None:
+            running = self.process is not None and self.process.poll() is None
+            return None if running else self.log_tail()
+
+        return poll_ready(self.url, timeout=timeout, gone=gone)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, nothing is flushed or saved."""

@@ -67,6 +67,17 @@ def create_api_key(app: FastAPI, *, tenant: str = "default", scopes: Sequence[st
         return create_key(session, tenant=tenant, scopes=scopes, name="test").secret
 
 
+def started_app(settings: Settings, matcher: Matcher) -> FastAPI:
+    """An app started and stopped once around `matcher` (its start-up has run: state.index_sync is set)."""
+    from app.main import create_app
+
+    app = create_app(settings, matcher=matcher)
+    with TestClient(app) as client:
+        authorize(client)
+        assert client.get("/readyz").status_code == 200
+    return app
+
+
 def authorize(client: TestClient, *, tenant: str = "default", scopes: Sequence[str] = ("admin",)) -> str:
     """Makes `client` (already started) send a new key of `tenant` with `scopes`; returns the key."""
     app = client.app

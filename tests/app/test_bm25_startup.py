@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.main import create_app
 from app.models import Company, Need
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import all_need_records, all_technology_records, need_record, technology_record
-from matching.engine import Matcher
 from matching.lexical import LexicalIndex
-from tests.app.support import authorize, counting_matcher
-
-
-def _start(settings: Settings, matcher: Matcher) -> FastAPI:
-    app = create_app(settings, matcher=matcher)
-    with TestClient(app) as client:
-        authorize(client)
-        assert client.get("/readyz").status_code == 200
-    app.state.engine.dispose()
-    return app
+from tests.app.support import counting_matcher, started_app
 
 
 @pytest.mark.parametrize("damage", ["delete", "garbage"])
@@ -38,7 +25,7 @@ def test_bad_bm25_file_is_rebuilt_and_saved_without_encoding(loaded_settings: Se
         path.write_bytes(b"\x00garbage" * 10)
 
     matcher, encoder = counting_matcher()
-    app = _start(loaded_settings, matcher)
+    app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"  # the vectors were fine: nothing else rebuilt
     assert encoder.texts_encoded == 0
     assert matcher.technology_count == 10

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.errors import PROBLEM_TYPES
+from scripts.liveserver import free_port, poll_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "integration.md"
@@ -31,12 +29,6 @@ def _expected(blocks: list[str]) -> list[int]:
     return [int(m.group(1)) for block in blocks for line in block.splitlines() if (m := EXPECT.match(line))]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """`techmatch serve` on the demo catalogue with the fast hashing encoder, in a throw-away database."""
@@ -47,7 +39,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "HF_HUB_OFFLINE": "1",
     }
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
@@ -58,16 +50,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server not ready in 180 s"
-            time.sleep(0.5)
+        poll_ready(
+            url, timeout=180, gone=lambda: None if process.poll() is None else (tmp_path / "server.log").read_text()
+        )
         yield url, env
     finally:
         process.terminate()

@@ -15,7 +15,7 @@ from app.models import Company, Need
 from app.repositories import CatalogueStateRepository
 from app.services.unit import after_commit
 from matching.engine import Matcher
-from tests.app.support import authorize, counting_matcher
+from tests.app.support import authorize, counting_matcher, started_app
 
 
 def test_healthz(client: TestClient) -> None:
@@ -53,22 +53,14 @@ def test_readyz_red_without_matcher(client: TestClient, app: FastAPI) -> None:
     assert client.post("/api/v1/match", json={"text": "x"}).status_code == 503
 
 
-def _start(settings: Settings, matcher: Matcher) -> FastAPI:
-    app = create_app(settings, matcher=matcher)
-    with TestClient(app) as client:
-        authorize(client)
-        assert client.get("/readyz").status_code == 200
-    return app
-
-
 def test_restart_with_unchanged_database_does_not_encode(loaded_settings: Settings) -> None:
     matcher, encoder = counting_matcher()
-    app = _start(loaded_settings, matcher)
+    app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"
     assert encoder.texts_encoded == 0
 
     matcher, encoder = counting_matcher()
-    assert _start(loaded_settings, matcher).state.index_sync.outcome == "loaded"
+    assert started_app(loaded_settings, matcher).state.index_sync.outcome == "loaded"
     assert encoder.texts_encoded == 0
 
 
@@ -85,14 +77,14 @@ def test_damaged_index_is_rebuilt_from_stored_embeddings(loaded_settings: Settin
             path.write_text("{", encoding="utf-8")
 
     matcher, encoder = counting_matcher()
-    app = _start(loaded_settings, matcher)
+    app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "rebuilt"
     assert encoder.texts_encoded == 0  # every vector came from the embeddings table
     assert matcher.technology_count == 10 and matcher.need_count == 8
 
     # The rebuilt index was saved: the next start loads it.
     matcher, encoder = counting_matcher()
-    assert _start(loaded_settings, matcher).state.index_sync.outcome == "loaded"
+    assert started_app(loaded_settings, matcher).state.index_sync.outcome == "loaded"
 
 
 def test_writes_while_running_are_saved_at_shutdown(loaded_settings: Settings) -> None:
@@ -107,7 +99,7 @@ def test_writes_while_running_are_saved_at_shutdown(loaded_settings: Settings) -
         assert response.status_code == 201
 
     matcher, encoder = counting_matcher()
-    app = _start(loaded_settings, matcher)
+    app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"
     assert matcher.technology_count == 11
     assert encoder.texts_encoded == 0
@@ -121,7 +113,7 @@ def test_index_missed_writes_are_repaired_at_start(loaded_settings: Settings, lo
         CatalogueStateRepository(session).bump()
 
     matcher, encoder = counting_matcher()
-    app = _start(loaded_settings, matcher)
+    app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "rebuilt"
     assert matcher.need_count == 9
     assert encoder.texts_encoded == 1  # only the new need's text

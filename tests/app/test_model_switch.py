@@ -6,15 +6,12 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.main import create_app
 from app.models import Embedding
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import need_record, technology_record
@@ -22,7 +19,7 @@ from matching.encoder import HashingEncoder, TextKind
 from matching.engine import Matcher
 from matching.index import IndexMeta, VectorIndex
 from matching.text import need_text, technology_text
-from tests.app.support import CountingEncoder, authorize
+from tests.app.support import CountingEncoder, started_app
 
 
 class MirrorEncoder:
@@ -43,14 +40,6 @@ class MirrorEncoder:
         show_progress: bool = False,
     ) -> np.ndarray:
         return self._inner.encode([text[::-1] for text in texts], kind=kind)
-
-
-def _start(settings: Settings, encoder) -> FastAPI:
-    app = create_app(settings, matcher=Matcher(encoder))
-    with TestClient(app) as client:
-        authorize(client)
-        assert client.get("/readyz").status_code == 200
-    return app
 
 
 def _stored_texts(settings: Settings) -> tuple[dict[int, str], dict[int, str]]:
@@ -82,7 +71,7 @@ def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings
     distinct = len(set(technology_texts.values()) | set(need_texts.values()))
 
     mirror = CountingEncoder(MirrorEncoder())
-    app = _start(loaded_settings, mirror)
+    app = started_app(loaded_settings, Matcher(mirror))
     # The hashing index on disk was refused (its meta names another model), not loaded.
     assert app.state.index_sync.outcome == "rebuilt"
     assert "model is 'hashing', expected 'mirror-96'" in app.state.index_sync.reason
@@ -100,12 +89,12 @@ def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings
 
     # A second start with the new model loads the saved index and encodes nothing.
     again = CountingEncoder(MirrorEncoder())
-    assert _start(loaded_settings, again).state.index_sync.outcome == "loaded"
+    assert started_app(loaded_settings, Matcher(again)).state.index_sync.outcome == "loaded"
     assert again.texts_encoded == 0
 
     # Switching back rebuilds from the cached hashing vectors: nothing is encoded either.
     back = CountingEncoder(HashingEncoder())
-    app = _start(loaded_settings, back)
+    app = started_app(loaded_settings, Matcher(back))
     assert app.state.index_sync.outcome == "rebuilt"
     assert back.texts_encoded == 0
     assert _index_models(loaded_settings) == {("hashing", 256)}

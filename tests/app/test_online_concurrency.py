@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import threading
 import time
@@ -30,6 +29,7 @@ from app.models import ApiKey
 from app.services.keys import authenticate
 from matching.encoder import HashingEncoder
 from matching.engine import Matcher
+from scripts.liveserver import free_port, poll_ready
 from tests.app.support import create_api_key
 
 QUERIES = (
@@ -38,12 +38,6 @@ QUERIES = (
     "Camera inspection of painted parts for scratches before packing.",
     "Plan the production schedule of three machining cells automatically.",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SlowEncoder(HashingEncoder):
@@ -64,21 +58,12 @@ def live_url(loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iter
     """
     monkeypatch.setattr(app_db, "SQLITE_BUSY_TIMEOUT_MS", 20)
     app = create_app(loaded_settings, matcher=Matcher(SlowEncoder()))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        pytest.fail("the server did not become ready in 60 s")
+    poll_ready(url, timeout=60, gone=lambda: None if thread.is_alive() else "the server thread ended")
     try:
         yield url, app
     finally:

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from app.services.backup import COUNTED, BackupError, backup, restore
-from scripts.liveserver import ROOT, LiveServer, prepare, server_env, techmatch
+from scripts.liveserver import LiveServer, prepare, server_env, techmatch
+from tests.app.support import MINI
 from tests.reliability.invariants import Ledger, check_database, check_index
 
-MINI = ROOT / "tests" / "fixtures" / "mini"
 # Every table whose content must come back (the schema's own bookkeeping included).
 SKIP = {"sqlite_sequence"}
 
@@ -37,6 +37,7 @@ def test_backup_while_serving_and_restore_round_trip(tmp_path: Path) -> None:
     server.wait_ready(timeout=120)
     stop = threading.Event()
     written: list[int] = []
+    refused: list[str] = []  # the writer thread's failures, asserted here (a thread's assert reaches no one)
 
     def write() -> None:
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
@@ -45,24 +46,28 @@ def test_backup_while_serving_and_restore_round_trip(tmp_path: Path) -> None:
                 response = client.post(
                     "/api/v1/needs", json={"company_id": company, "title": f"Backup need {len(written)}"}
                 )
-                assert response.status_code == 201
+                if response.status_code != 201:
+                    refused.append(f"{response.status_code}: {response.text[:200]}")
+                    return
                 written.append(response.json()["id"])
                 client.post(f"/api/v1/needs/{written[-1]}/matches", params={"k": 3})
+
+    def wait_for(count: int) -> None:
+        while len(written) < count and writer.is_alive():
+            stop.wait(0.1)
 
     writer = threading.Thread(target=write)
     writer.start()
     target = tmp_path / "backups" / "techmatch.sqlite"
     try:
-        while len(written) < 5:
-            stop.wait(0.1)
+        wait_for(5)
         output = techmatch("backup", str(target), env=env, cwd=live)  # while the writer writes
-        during = len(written)
-        while len(written) < during + 5:
-            stop.wait(0.1)
+        wait_for(len(written) + 5)
     finally:
         stop.set()
         writer.join(60)
         server.stop()
+    assert refused == []
     assert "backed up to" in output
     assert check_database(target, Ledger()) == []
     with sqlite3.connect(target) as db:

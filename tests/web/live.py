@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from app.services.loader import load_dataset
 from matching.datasets import load_dataset as read_dataset
 from matching.encoder import HASHING_MODEL, load_encoder
 from matching.engine import Matcher
+from scripts.liveserver import free_port, poll_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 CURATOR = "mette"
@@ -41,12 +40,6 @@ class LiveSite:
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
@@ -74,17 +67,10 @@ def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
 
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"the server was not ready after {START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
+    def gone() -> str | None:
+        return None if process.poll() is None else f"status {process.returncode}:\n{log.read_text()[-4000:]}"
+
+    poll_ready(base_url, timeout=START_TIMEOUT_S, gone=gone)
 
 
 @contextmanager
