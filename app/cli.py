@@ -39,8 +39,8 @@ from app.services.learning import load_ranking
 from app.services.loader import LoadReport, load_dataset
 from app.services.matches import ad_hoc_matches
 from app.services.pairing import create_plan, plan_read
-from matching.datasets import Dataset
-from matching.engine import Matcher
+from matching.evaluation.datasets import Dataset
+from matching.matcher import Matcher
 
 cli = typer.Typer(
     name="techmatch",

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from matching.encoder import GLOSSARY_MODEL, Precision
+from matching.encoders.base import GLOSSARY_MODEL, Precision
 
 MAX_K = 50
 MIN_SECRET_CHARS = 32

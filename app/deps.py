@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import MAX_K, Settings
 from app.db import unit_of_work
 from app.errors import NotReady, ValidationProblem
-from matching.engine import Matcher
+from matching.matcher import Matcher
 
 DEFAULT_PAGE_SIZE = 20
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app import models
-from matching.feedback import FeedbackModel
+from matching.learning.feedback import FeedbackModel
 
 
 class RankingModelRead(BaseModel):

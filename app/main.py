@@ -24,10 +24,11 @@ from app.services.learning import load_ranking
 from app.services.reembed import reembed
 from app.services.webhooks import WebhookWorker
 from app.web import install_web
-from matching.batching import MicroBatchingEncoder
-from matching.encoder import Encoder, load_encoder
-from matching.engine import Matcher
-from matching.language import preload as preload_language_detector
+from matching.encoders.base import Encoder
+from matching.encoders.batching import MicroBatchingEncoder
+from matching.encoders.factory import load_encoder
+from matching.language.detection import preload as preload_language_detector
+from matching.matcher import Matcher
 
 logger = logging.getLogger(__name__)
 

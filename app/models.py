@@ -404,7 +404,7 @@ class WebhookDelivery(Timestamped, Base):
 class RankingModel(Base):
     """A ranking learned from curator decisions (append-only); the newest row is the one in use.
 
-    `model` is matching.feedback.FeedbackModel.as_dict(): fusion weights, technology priors, what
+    `model` is matching.learning.feedback.FeedbackModel.as_dict(): fusion weights, technology priors, what
     they were learned from. One model for the whole service: the engine ranks every tenant's needs.
     """
 

@@ -18,7 +18,7 @@ from pydantic import (
 
 from app.config import MAX_K
 from app.models import MatchStatus
-from matching.pairing import FAIRNESS_MODES
+from matching.pairing.optimiser import FAIRNESS_MODES
 from matching.types import CATEGORIES, REGIONS, SECTORS
 
 TITLE_MAX = 300

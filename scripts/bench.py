@@ -43,20 +43,13 @@ from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.models import Embedding
 from app.services.loader import load_dataset, upsert_dataset
-from matching.datasets import engine_records
-from matching.encoder import (
-    DEFAULT_MODEL,
-    HASHING_MODEL,
-    Encoder,
-    TextKind,
-    default_model_path,
-    load_encoder,
-    resolve_precision,
-    set_compute_threads,
-)
-from matching.engine import Matcher
-from matching.multilingual import GLOSSARY
-from matching.text import technology_text, text_hash
+from matching.encoders.base import DEFAULT_MODEL, HASHING_MODEL, Encoder, TextKind
+from matching.encoders.factory import default_model_path, load_encoder
+from matching.encoders.routed import GLOSSARY
+from matching.encoders.sentence_transformers import resolve_precision, set_compute_threads
+from matching.evaluation.datasets import engine_records
+from matching.matcher import Matcher
+from matching.retrieval.texts import technology_text, text_hash
 from matching.types import Need
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,7 +505,7 @@ def _techmatch_peer_run(
     matcher.encoder.encode(texts[:8])
     start = time.perf_counter()
     vectors = matcher.encode_technologies(records, batch_size=64)
-    matcher.build(
+    matcher.catalogue.build(
         technologies=records,
         technology_vectors=vectors,
         needs=[],

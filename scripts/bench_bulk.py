@@ -21,9 +21,9 @@ from app.models import DEFAULT_TENANT
 from app.services import bulk
 from app.services.bulk_files import FileFormat
 from app.services.loader import load_dataset
-from matching.datasets import CompanyRecord, Dataset, NeedRecord
-from matching.encoder import load_encoder
-from matching.engine import Matcher
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import CompanyRecord, Dataset, NeedRecord
+from matching.matcher import Matcher
 from matching.types import Constraints
 
 PROBLEMS = [
@@ -132,7 +132,7 @@ def main() -> None:
                 )
         import_seconds = time.perf_counter() - started
         engine.dispose()
-    assert report.created == args.needs and matcher.need_count == args.needs
+    assert report.created == args.needs and matcher.catalogue.need_count == args.needs
 
     summary = {
         "needs": args.needs,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.datasets import Dataset, ProviderRecord, TechnologyRecord, load_dataset
-from matching.text import split_sentences
+from matching.evaluation.datasets import Dataset, ProviderRecord, TechnologyRecord, load_dataset
+from matching.retrieval.texts import split_sentences
 from matching.types import CATEGORIES, SECTORS
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from bench_corpus import clustered_chunks, clustered_queries
 
-from matching.index import ANN_THRESHOLD, VectorIndex, training_size
+from matching.retrieval.vector_index import ANN_THRESHOLD, VectorIndex, training_size
 
 DIMENSION = 384
 # Vectors generated and added at a time (15 MB at 384 dimensions): what a streaming build holds

@@ -15,10 +15,11 @@ import statistics
 import time
 from pathlib import Path
 
-from matching.datasets import engine_records, load_dataset
-from matching.encoder import DEFAULT_MODEL, E5_MODEL, MULTILINGUAL_MODEL, load_encoder
-from matching.engine import Matcher
-from matching.text import technology_text
+from matching.encoders.base import DEFAULT_MODEL, E5_MODEL, MULTILINGUAL_MODEL
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import engine_records, load_dataset
+from matching.matcher import Matcher
+from matching.retrieval.texts import technology_text
 
 MODELS = (DEFAULT_MODEL, f"{DEFAULT_MODEL}+glossary", MULTILINGUAL_MODEL, E5_MODEL)
 
@@ -33,7 +34,7 @@ def measure(model: str, *, technologies, needs_by_language, queries: int) -> dic
     started = time.perf_counter()
     vectors = encoder.encode(texts, kind="passage", batch_size=32)
     ingest_s = (time.perf_counter() - started) / len(texts)
-    matcher.build(technologies=technologies, technology_vectors=vectors, needs=[], need_vectors=vectors[:0])
+    matcher.catalogue.build(technologies=technologies, technology_vectors=vectors, needs=[], need_vectors=vectors[:0])
     latency: dict[str, float] = {}
     for language, needs in sorted(needs_by_language.items()):
         matcher.match(needs[0], k=10)  # warm-up: category vectors, detector models

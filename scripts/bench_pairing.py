@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from matching.pairing import FAIRNESS_MODES, PairingProblem, ScoreMatrix, greedy, plan_demo_day, solve
+from matching.pairing.optimiser import (
+    FAIRNESS_MODES,
+    PairingProblem,
+    ScoreMatrix,
+    greedy,
+    plan_demo_day,
+    solve,
+)
 
 SEED = 20240611
 SIZES = ((60, 10), (1000, 200))
@@ -122,8 +129,8 @@ def bench_dataset(directory: Path, *, model: str) -> dict[str, Any]:
     """Optimal vs greedy on a data set's pairing.json, with the engine's scores (embeddings cached in var/cache)."""
     from benchlib import engine_for
 
-    from matching.datasets import load_dataset
-    from matching.pairing import company_provider_scores
+    from matching.evaluation.datasets import load_dataset
+    from matching.pairing.optimiser import company_provider_scores
 
     dataset = load_dataset(directory)
     if not dataset.pairing:

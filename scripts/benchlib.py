@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.datasets import Dataset, EngineRecords, engine_records
-from matching.encoder import TextKind, load_encoder
-from matching.engine import Matcher
-from matching.text import need_text, technology_text, text_hash
+from matching.encoders.base import TextKind
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import Dataset, EngineRecords, engine_records
+from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text, text_hash
 
 CACHE = Path("var/cache")
 
@@ -38,7 +39,7 @@ def engine_for(dataset: Dataset, *, model: str) -> LoadedEngine:
     records = engine_records(dataset)
     matcher = Matcher(load_encoder(model))
     need_texts = [need_text(n) for n in records.needs]
-    matcher.build(
+    matcher.catalogue.build(
         technologies=records.technologies,
         technology_vectors=cached_encode(matcher, [technology_text(t) for t in records.technologies], "passage"),
         needs=records.needs,

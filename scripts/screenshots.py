@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))  # tests.web.live holds the seeded live server
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from matching.encoder import DEFAULT_MODEL  # noqa: E402
+from matching.encoders.base import DEFAULT_MODEL  # noqa: E402
 from tests.web.live import CHROMIUM, LiveSite, live_site  # noqa: E402
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from benchlib import LoadedEngine, engine_for
 
-from matching.datasets import Dataset, load_dataset
-from matching.encoder import DEFAULT_MODEL
-from matching.engine import MODES, Mode
-from matching.evaluation import evaluate
-from matching.ranking import RankingWeights
+from matching.encoders.base import DEFAULT_MODEL
+from matching.evaluation.datasets import Dataset, load_dataset
+from matching.evaluation.metrics import evaluate
+from matching.ranking.features import MODES, Mode
+from matching.ranking.fusion import RankingWeights
 
 
 def run(engine: LoadedEngine, dataset: Dataset, mode: Mode) -> dict:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.migrations import SchemaNotCurrent, ensure_schema
-from matching.datasets import Dataset
-from matching.datasets import load_dataset as read_dataset
-from matching.encoder import load_encoder
-from matching.engine import Matcher
+from matching.encoders.factory import load_encoder
 from matching.errors import DatasetError, EncoderError
+from matching.evaluation.datasets import Dataset
+from matching.evaluation.datasets import load_dataset as read_dataset
+from matching.matcher import Matcher
 
 
 def fail(message: str) -> NoReturn:

@@ -16,7 +16,7 @@ from app.errors import AppError
 from app.learning_schemas import RankingModelRead
 from app.services.index_sync import sync_index
 from app.services.learning import learn
-from matching.feedback_eval import VARIANTS, evaluate_feedback, load_into
+from matching.learning.evaluation import VARIANTS, evaluate_feedback, load_into
 
 
 def learn_command(

@@ -30,7 +30,7 @@ from app.services.bulk_files import (
     write_xlsx,
 )
 from app.services.catalogue import index_needs, index_technologies
-from matching.engine import Matcher
+from matching.matcher import Matcher
 
 # A report longer than this is cut; the detail says how many problems there were in all.
 MAX_REPORTED_PROBLEMS = 1000

@@ -24,7 +24,7 @@ from app.repositories import (
 from app.services.embeddings import need_vectors, technology_vectors
 from app.services.records import need_record, technology_record
 from app.services.unit import after_commit
-from matching.engine import Matcher
+from matching.matcher import Matcher
 
 
 def check_text_limits(data: BaseModel, *, max_chars: int, location: str = "body") -> None:
@@ -95,7 +95,7 @@ def index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Tec
     vectors = technology_vectors(
         session, encoder=matcher.encoder, technologies=records, batch_size=settings.encode_batch_size
     )
-    after_commit(session, lambda: matcher.upsert_technologies(records, vectors))
+    after_commit(session, lambda: matcher.catalogue.upsert_technologies(records, vectors))
 
 
 def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings) -> None:
@@ -103,7 +103,7 @@ def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], set
         return
     records = [need_record(row) for row in rows]
     vectors = need_vectors(session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size)
-    after_commit(session, lambda: matcher.upsert_needs(records, vectors))
+    after_commit(session, lambda: matcher.catalogue.upsert_needs(records, vectors))
 
 
 # Providers
@@ -265,7 +265,7 @@ def delete_technology(
     MatchRepository(session).delete_of_technology(technology.id)
     TechnologyRepository(session).delete(technology)
     CatalogueStateRepository(session).bump()
-    after_commit(session, lambda: matcher.remove_technologies([technology_id]))
+    after_commit(session, lambda: matcher.catalogue.remove_technologies([technology_id]))
 
 
 # Companies
@@ -409,4 +409,4 @@ def delete_need(session: Session, *, matcher: Matcher, need_id: int, tenant: str
     MatchRepository(session).delete_of_need(need.id)
     NeedRepository(session).delete(need)
     CatalogueStateRepository(session).bump()
-    after_commit(session, lambda: matcher.remove_needs([need_id]))
+    after_commit(session, lambda: matcher.catalogue.remove_needs([need_id]))

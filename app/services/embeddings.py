@@ -8,8 +8,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.embedding_store import EmbeddingStore
-from matching.encoder import Encoder
-from matching.text import need_text, technology_text, text_hash
+from matching.encoders.base import Encoder
+from matching.retrieval.texts import need_text, technology_text, text_hash
 from matching.types import Need, Technology
 
 ProgressCallback = Callable[[int], None]

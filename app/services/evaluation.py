@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from app.models import DEFAULT_TENANT
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import need_record
-from matching.datasets import Dataset
-from matching.engine import Matcher, Mode
-from matching.evaluation import evaluate
-from matching.text import need_text
+from matching.evaluation.datasets import Dataset
+from matching.evaluation.metrics import evaluate
+from matching.matcher import Matcher
+from matching.ranking.features import Mode
+from matching.retrieval.texts import need_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,9 @@ from app.services.embeddings import (
     technology_vectors,
 )
 from app.services.records import all_need_records, all_technology_records, need_record, technology_record
-from matching.engine import Matcher
 from matching.errors import IndexMismatchError
-from matching.text import need_text, technology_text
+from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +55,23 @@ def sync_index(
     needs = all_need_records(session)
     version = CatalogueStateRepository(session).version()
     try:
-        lexical_rebuilt = matcher.load(index_dir, technologies=technologies, needs=needs, catalogue_version=version)
+        lexical_rebuilt = matcher.catalogue.load(
+            index_dir, technologies=technologies, needs=needs, catalogue_version=version
+        )
     except IndexMismatchError as exc:
         reason = str(exc)
         logger.info("rebuilding the index: %s", reason)
     else:
         if lexical_rebuilt:
             # The vectors were good but a BM25 file was not: save it so the next start-up loads it.
-            matcher.save_lexical(index_dir, catalogue_version=version)
+            matcher.catalogue.save(index_dir, catalogue_version=version, vectors=False)
         return SyncResult("loaded", "", len(technologies), len(needs), version)
 
     if on_missing is not None:
         texts = [technology_text(t) for t in technologies] + [need_text(n) for n in needs]
         on_missing(missing_count(session, encoder=matcher.encoder, texts=texts))
     encoder = matcher.encoder
-    matcher.build(
+    matcher.catalogue.build(
         technologies=technologies,
         technology_vectors=technology_vectors(
             session,
@@ -81,13 +83,13 @@ def sync_index(
         needs=needs,
         need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size, on_encoded=on_encoded),
     )
-    matcher.save(index_dir, catalogue_version=version)
+    matcher.catalogue.save(index_dir, catalogue_version=version)
     return SyncResult("rebuilt", reason, len(technologies), len(needs), version)
 
 
 def save_index(session: Session, *, matcher: Matcher, index_dir: Path) -> None:
     """Save the in-memory index stamped with the database's current catalogue version."""
-    matcher.save(index_dir, catalogue_version=CatalogueStateRepository(session).version())
+    matcher.catalogue.save(index_dir, catalogue_version=CatalogueStateRepository(session).version())
 
 
 # An online rebuild catches up with writes committed while it ran by rebuilding again; past this
@@ -108,7 +110,7 @@ class RebuildResult:
 class IndexRebuilder:
     """Rebuilds a serving matcher's index from stored embeddings, one rebuild at a time.
 
-    `Matcher.build` makes the new index off to the side and swaps it in under the matcher's lock,
+    `CatalogueIndex.build` makes the new index off to the side and swaps it in under the matcher's lock,
     so queries keep answering from the old index until the swap. Writes committed during the build
     were applied to the old index and would be lost by the swap: the catalogue version, read before
     the snapshot and again after the swap, tells whether any happened, and then the build repeats.
@@ -147,7 +149,7 @@ def _rebuild(factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Pat
             technologies = all_technology_records(session)
             needs = all_need_records(session)
             encoder = matcher.encoder
-            matcher.build(
+            matcher.catalogue.build(
                 technologies=technologies,
                 technology_vectors=technology_vectors(
                     session, encoder=encoder, technologies=technologies, batch_size=batch_size
@@ -168,8 +170,8 @@ def _rebuild(factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Pat
         reconcile_index(session, matcher=matcher, batch_size=batch_size)
         version = CatalogueStateRepository(session).version()
     return RebuildResult(
-        matcher.technology_count,
-        matcher.need_count,
+        matcher.catalogue.technology_count,
+        matcher.catalogue.need_count,
         version,
         REBUILD_ROUNDS,
         False,
@@ -185,27 +187,27 @@ def reconcile_index(session: Session, *, matcher: Matcher, batch_size: int = 64)
     added = removed = 0
     technology_rows = {row.id: row for row in TechnologyRepository(session).all()}
     need_rows = {row.id: row for row in NeedRepository(session).all()}
-    in_index = matcher.technology_ids()
+    in_index = matcher.catalogue.technology_ids()
     missing_technologies = [technology_record(technology_rows[i]) for i in sorted(technology_rows.keys() - in_index)]
     if missing_technologies:
-        matcher.upsert_technologies(
+        matcher.catalogue.upsert_technologies(
             missing_technologies,
             technology_vectors(
                 session, encoder=matcher.encoder, technologies=missing_technologies, batch_size=batch_size
             ),
         )
     extra = in_index - technology_rows.keys()
-    matcher.remove_technologies(extra)
+    matcher.catalogue.remove_technologies(extra)
     added, removed = len(missing_technologies), len(extra)
-    in_index = matcher.need_ids()
+    in_index = matcher.catalogue.need_ids()
     missing_needs = [need_record(need_rows[i]) for i in sorted(need_rows.keys() - in_index)]
     if missing_needs:
-        matcher.upsert_needs(
+        matcher.catalogue.upsert_needs(
             missing_needs,
             need_vectors(session, encoder=matcher.encoder, needs=missing_needs, batch_size=batch_size),
         )
     extra = in_index - need_rows.keys()
-    matcher.remove_needs(extra)
+    matcher.catalogue.remove_needs(extra)
     return added + len(missing_needs), removed + len(extra)
 
 
@@ -224,8 +226,8 @@ def readiness(session: Session, *, matcher: Matcher | None, start_error: str | N
     counts: dict[str, Any] = {"model": matcher.encoder.name}
     problems: list[dict[str, Any]] = []
     for name, in_index, in_database in (
-        ("technologies", matcher.technology_count, TechnologyRepository(session).count()),
-        ("needs", matcher.need_count, NeedRepository(session).count()),
+        ("technologies", matcher.catalogue.technology_count, TechnologyRepository(session).count()),
+        ("needs", matcher.catalogue.need_count, NeedRepository(session).count()),
     ):
         counts[name] = in_database
         if in_index != in_database:

@@ -17,10 +17,10 @@ from app.errors import Conflict
 from app.ranking_repository import RankingRepository
 from app.repositories import NeedRepository
 from app.services.records import need_record
-from matching import feedback
-from matching.engine import Matcher
-from matching.feedback import DEFAULT_PARTS, FeedbackModel, NeedExamples
-from matching.ranking import RankingWeights
+from matching.learning import feedback
+from matching.learning.feedback import DEFAULT_PARTS, FeedbackModel, NeedExamples
+from matching.matcher import Matcher
+from matching.ranking.fusion import RankingWeights
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def learn(
     examples = decided_examples(session, matcher=matcher)
     if not examples:
         raise Conflict("no curator decisions to learn from yet: approve or reject proposed matches first")
-    vectors = matcher.stored_need_vectors([e.need_id for e in examples])
+    vectors = matcher.catalogue.need_vectors([e.need_id for e in examples])
     model = feedback.fit(examples, base=RankingWeights(), parts=parts, vectors=vectors)
     row = RankingRepository(session).add(
         models.RankingModel(

@@ -32,8 +32,8 @@ from app.repositories import (
     TechnologyRepository,
 )
 from app.services.index_sync import SyncResult, sync_index
-from matching.datasets import Dataset
-from matching.engine import Matcher
+from matching.evaluation.datasets import Dataset
+from matching.matcher import Matcher
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from app.services.catalogue import check_text_limits, get_need, get_technology
 from app.services.records import need_record, technology_record
 from app.services.webhooks import enqueue_event, need_matched_payload
 from matching import types
-from matching.engine import Matcher
+from matching.matcher import Matcher
 
 logger = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from app.errors import NotFound, ValidationProblem
 from app.models import DEFAULT_TENANT
 from app.repositories import PairingRepository
 from app.services.records import need_record, technology_record
-from matching import pairing
-from matching.engine import Matcher
-from matching.heatmap import heatmap_png
-from matching.schedule import Schedule, Slot
-from matching.text import need_text
+from matching.matcher import Matcher
+from matching.pairing import optimiser as pairing
+from matching.pairing.heatmap import heatmap_png
+from matching.pairing.schedule import Schedule, Slot
+from matching.retrieval.texts import need_text
 
 # One stored pair: company_id, provider_id, score, locked, round, table.
 Assigned = dict[str, Any]
@@ -201,7 +201,7 @@ def _score_matrix(
         companies=company_ids,
         providers=provider_ids,
         query_vectors=vectors,
-        k=max(1, min(matcher.technology_count, MAX_RANKING_DEPTH)),
+        k=max(1, min(matcher.catalogue.technology_count, MAX_RANKING_DEPTH)),
     )
 
 

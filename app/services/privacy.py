@@ -17,8 +17,8 @@ from app.services.catalogue import get_company
 from app.services.matches import _stored_match_read
 from app.services.records import need_record, technology_record
 from app.services.unit import after_commit
-from matching.engine import Matcher
-from matching.text import need_text, technology_text, text_hash
+from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ def erase_company(
     version = CatalogueStateRepository(session).bump()
 
     def forget() -> None:
-        matcher.remove_needs(need_ids)
+        matcher.catalogue.remove_needs(need_ids)
         try:
-            matcher.save(index_dir, catalogue_version=version)
+            matcher.catalogue.save(index_dir, catalogue_version=version)
         except OSError:
             # The saved files now disagree with the catalogue version, so the next start rebuilds them.
             logger.exception("erasure of company %d: could not rewrite the saved index", company_id)

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from app.services.index_sync import SyncResult, sync_index
-from matching.engine import Matcher
+from matching.matcher import Matcher
 
 
 @dataclass

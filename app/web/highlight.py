@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup, escape
 
-from matching.lexical import surface_forms
+from matching.retrieval.bm25 import surface_forms
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 

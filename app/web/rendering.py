@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from app.web.security import CSRF_FIELD, csrf_token
-from matching.text import category_label
+from matching.retrieval.texts import category_label
 
 TEMPLATES = Path(__file__).parent / "templates"
 

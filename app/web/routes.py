@@ -20,7 +20,7 @@ from app.services.records import need_record, technology_record
 from app.web.highlight import highlight, term_stems
 from app.web.rendering import render
 from app.web.security import CsrfDep, CuratorDep, curator_actor, sign_in, sign_out
-from matching import text as matching_text
+from matching.retrieval import texts as matching_text
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from app.config import Settings
 from app.main import create_app
-from matching.encoder import HASHING_MODEL
+from matching.encoders.base import HASHING_MODEL
 from tests.app.databases import TestDatabases
 from tests.app.support import authorize, load_mini
 

@@ -14,9 +14,10 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.migrations import ensure_schema
 from app.services.keys import create_key
 from app.services.loader import load_dataset
-from matching.datasets import load_dataset as read_dataset
-from matching.encoder import HASHING_MODEL, Encoder, TextKind, load_encoder
-from matching.engine import Matcher
+from matching.encoders.base import HASHING_MODEL, Encoder, TextKind
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import load_dataset as read_dataset
+from matching.matcher import Matcher
 
 MINI = Path(__file__).resolve().parent.parent / "fixtures" / "mini"
 

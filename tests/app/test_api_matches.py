@@ -154,11 +154,11 @@ def test_deleted_technology_leaves_index_and_results(loaded_client: TestClient, 
     need_id = _ids_by_ref(loaded_client, "needs")["N1"]
     t04 = _ids_by_ref(loaded_client, "technologies")["T04"]
     loaded_client.post(f"/api/v1/needs/{need_id}/matches", params={"k": 3})
-    assert t04 in loaded_app.state.matcher.technology_ids()
+    assert t04 in loaded_app.state.matcher.catalogue.technology_ids()
 
     assert loaded_client.delete(f"/api/v1/technologies/{t04}").status_code == 204
 
-    assert t04 not in loaded_app.state.matcher.technology_ids()
+    assert t04 not in loaded_app.state.matcher.catalogue.technology_ids()
     assert loaded_client.get("/readyz").status_code == 200
     text = {"text": "hairline cracks in welded brackets", "k": 10}
     assert t04 not in {i["technology_id"] for i in loaded_client.post("/api/v1/match", json=text).json()["items"]}
@@ -170,5 +170,5 @@ def test_deleted_need_leaves_index(loaded_client: TestClient, loaded_app: FastAP
     need_id = _ids_by_ref(loaded_client, "needs")["N5"]
     loaded_client.post(f"/api/v1/needs/{need_id}/matches")
     assert loaded_client.delete(f"/api/v1/needs/{need_id}").status_code == 204
-    assert need_id not in loaded_app.state.matcher.need_ids()
+    assert need_id not in loaded_app.state.matcher.catalogue.need_ids()
     assert loaded_client.get("/readyz").status_code == 200

@@ -10,7 +10,7 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.models import Company, Need
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import all_need_records, all_technology_records, need_record, technology_record
-from matching.lexical import LexicalIndex
+from matching.retrieval.bm25 import LexicalIndex
 from tests.app.support import counting_matcher, started_app
 
 
@@ -28,7 +28,7 @@ def test_bad_bm25_file_is_rebuilt_and_saved_without_encoding(loaded_settings: Se
     app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"  # the vectors were fine: nothing else rebuilt
     assert encoder.texts_encoded == 0
-    assert matcher.technology_count == 10
+    assert matcher.catalogue.technology_count == 10
     saved = LexicalIndex.load(path, count=10, catalogue_version=app.state.index_sync.catalogue_version)
     assert path.stat().st_mtime_ns != before and len(saved) == 10
 

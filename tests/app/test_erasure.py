@@ -24,8 +24,8 @@ from app.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from matching.engine import Matcher
-from matching.index import VectorIndex
+from matching.matcher import Matcher
+from matching.retrieval.vector_index import VectorIndex
 from tests.app.support import authorize
 
 MARKER = "Zyxqmarker"  # in the company's name and texts, and nowhere else
@@ -178,7 +178,7 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
     matcher: Matcher = app.state.matcher
     need_ids = set(company["need_ids"])
     assert _occurrences(app, MARKER)  # the scan finds the marker while the company exists
-    assert need_ids <= matcher.need_ids()
+    assert need_ids <= matcher.catalogue.need_ids()
     with unit_of_work(app.state.session_factory) as session:
         before = {row.text_hash for row in session.scalars(select(Embedding))}
     needs_before = loaded_client.get("/api/v1/needs", params={"limit": 100}).json()["total"]
@@ -208,8 +208,8 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
     assert loaded_client.get(f"/api/v1/companies/{company['id']}").status_code == 404
 
     # The index in memory: no id, record, text or BM25 document of the needs.
-    assert not need_ids & matcher.need_ids()
-    side = matcher._needs  # the engine's need side: records, texts, vectors and BM25 together
+    assert not need_ids & matcher.catalogue.need_ids()
+    side = matcher.catalogue.needs  # the engine's need side: records, texts, vectors and BM25 together
     assert not need_ids & set(side.records) and not need_ids & set(side.texts)
     assert not need_ids & set(side.lexical._tokens)
     assert not any(MARKER_TOKEN in token for tokens in side.lexical._tokens.values() for token in tokens)
@@ -225,7 +225,7 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
     index_dir = loaded_settings.index_dir
     meta = json.loads((index_dir / "needs.meta.json").read_text())
     assert meta["catalogue_version"] == version
-    saved = VectorIndex.load(index_dir, name="needs", expected=matcher._meta(meta["count"], version))
+    saved = VectorIndex.load(index_dir, name="needs", expected=matcher.catalogue.saved.meta(meta["count"], version))
     assert not need_ids & set(saved.ids().tolist())
     for path in index_dir.iterdir():
         assert MARKER.encode() not in path.read_bytes()
@@ -233,7 +233,7 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
     # A restart finds the saved index consistent with the database: loaded, not rebuilt.
     with TestClient(create_app(loaded_settings)) as restarted:
         assert _app(restarted).state.index_sync.outcome == "loaded"
-        assert not need_ids & _app(restarted).state.matcher.need_ids()
+        assert not need_ids & _app(restarted).state.matcher.catalogue.need_ids()
 
 
 def test_erasing_an_unknown_company_is_404(loaded_client: TestClient) -> None:

@@ -14,7 +14,7 @@ from app.main import create_app
 from app.models import Company, Need
 from app.repositories import CatalogueStateRepository
 from app.services.unit import after_commit
-from matching.engine import Matcher
+from matching.matcher import Matcher
 from tests.app.support import authorize, counting_matcher, started_app
 
 
@@ -35,7 +35,7 @@ def test_readyz_green_after_start(loaded_client: TestClient) -> None:
 
 def test_readyz_red_when_index_disagrees(loaded_client: TestClient, loaded_app: FastAPI) -> None:
     matcher: Matcher = loaded_app.state.matcher
-    matcher.remove_technologies([next(iter(matcher.technology_ids()))])
+    matcher.catalogue.remove_technologies([next(iter(matcher.catalogue.technology_ids()))])
     response = loaded_client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -80,7 +80,7 @@ def test_damaged_index_is_rebuilt_from_stored_embeddings(loaded_settings: Settin
     app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "rebuilt"
     assert encoder.texts_encoded == 0  # every vector came from the embeddings table
-    assert matcher.technology_count == 10 and matcher.need_count == 8
+    assert matcher.catalogue.technology_count == 10 and matcher.catalogue.need_count == 8
 
     # The rebuilt index was saved: the next start loads it.
     matcher, encoder = counting_matcher()
@@ -101,7 +101,7 @@ def test_writes_while_running_are_saved_at_shutdown(loaded_settings: Settings) -
     matcher, encoder = counting_matcher()
     app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "loaded"
-    assert matcher.technology_count == 11
+    assert matcher.catalogue.technology_count == 11
     assert encoder.texts_encoded == 0
 
 
@@ -115,7 +115,7 @@ def test_index_missed_writes_are_repaired_at_start(loaded_settings: Settings, lo
     matcher, encoder = counting_matcher()
     app = started_app(loaded_settings, matcher)
     assert app.state.index_sync.outcome == "rebuilt"
-    assert matcher.need_count == 9
+    assert matcher.catalogue.need_count == 9
     assert encoder.texts_encoded == 1  # only the new need's text
 
 

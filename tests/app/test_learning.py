@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
 from app.models import Match, MatchStatus, RankingModel
-from matching.ranking import RankingWeights
+from matching.ranking.fusion import RankingWeights
 from tests.app.support import MINI, authorize
 
 

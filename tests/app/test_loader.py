@@ -13,9 +13,9 @@ from app.migrations import ensure_schema
 from app.models import Company, Embedding, Need, Provider, Technology
 from app.repositories import CatalogueStateRepository
 from app.services.loader import load_dataset
-from matching.datasets import load_dataset as read_dataset
-from matching.encoder import load_encoder
-from matching.engine import Matcher
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import load_dataset as read_dataset
+from matching.matcher import Matcher
 from tests.app.support import MINI, CountingEncoder
 
 

@@ -24,7 +24,7 @@ from app.migrations import (
     upgrade,
 )
 from app.models import Base
-from matching.encoder import HASHING_MODEL
+from matching.encoders.base import HASHING_MODEL
 
 
 def _empty_sqlite(tmp_path: Path) -> str:

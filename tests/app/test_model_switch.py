@@ -15,10 +15,11 @@ from app.db import create_db_engine, create_session_factory, unit_of_work
 from app.models import Embedding
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.records import need_record, technology_record
-from matching.encoder import HashingEncoder, TextKind
-from matching.engine import Matcher
-from matching.index import IndexMeta, VectorIndex
-from matching.text import need_text, technology_text
+from matching.encoders.base import TextKind
+from matching.encoders.hashing import HashingEncoder
+from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text
+from matching.retrieval.vector_index import IndexMeta, VectorIndex
 from tests.app.support import CountingEncoder, started_app
 
 

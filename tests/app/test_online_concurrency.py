@@ -27,8 +27,8 @@ from app.errors import install_error_handlers
 from app.main import create_app
 from app.models import ApiKey
 from app.services.keys import authenticate
-from matching.encoder import HashingEncoder
-from matching.engine import Matcher
+from matching.encoders.hashing import HashingEncoder
+from matching.matcher import Matcher
 from scripts.liveserver import free_port, poll_ready
 from tests.app.support import create_api_key
 

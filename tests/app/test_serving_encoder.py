@@ -1,7 +1,7 @@
 from app.config import Settings
 from app.main import serving_encoder
-from matching.batching import MicroBatchingEncoder
-from matching.encoder import HashingEncoder
+from matching.encoders.batching import MicroBatchingEncoder
+from matching.encoders.hashing import HashingEncoder
 
 
 def test_queries_are_micro_batched_unless_turned_off():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from matching.encoder import DEFAULT_MODEL, Encoder, HashingEncoder, load_encoder
-from matching.engine import Matcher
+from matching.encoders.base import DEFAULT_MODEL, Encoder
+from matching.encoders.factory import load_encoder
+from matching.encoders.hashing import HashingEncoder
+from matching.matcher import Matcher
 from matching.types import Constraints, Need, Technology
 
 TECHNOLOGIES = (
@@ -102,7 +104,7 @@ BEARING_NEED = Need(
 def build_matcher(encoder: Encoder) -> Matcher:
     matcher = Matcher(encoder)
     vectors = matcher.encode_technologies(TECHNOLOGIES)
-    matcher.build(
+    matcher.catalogue.build(
         technologies=TECHNOLOGIES,
         technology_vectors=vectors,
         needs=[BEARING_NEED],

@@ -4,8 +4,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from matching.batching import MicroBatchingEncoder
-from matching.encoder import HashingEncoder, TextKind
+from matching.encoders.base import TextKind
+from matching.encoders.batching import MicroBatchingEncoder
+from matching.encoders.hashing import HashingEncoder
 from matching.errors import EncoderError
 
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from matching.datasets import load_dataset
 from matching.errors import DatasetError
+from matching.evaluation.datasets import load_dataset
 
 
 def write_jsonl(path, rows):

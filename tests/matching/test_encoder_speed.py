@@ -6,15 +6,11 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from matching.encoder import (
-    DEFAULT_MODEL,
-    SentenceTransformerEncoder,
-    default_model_path,
-    load_encoder,
-    resolve_precision,
-)
+from matching.encoders.base import DEFAULT_MODEL
+from matching.encoders.factory import default_model_path, load_encoder
+from matching.encoders.sentence_transformers import SentenceTransformerEncoder, resolve_precision
+from matching.encoders.traced import TracedEncoder
 from matching.errors import EncoderError
-from matching.traced import TracedEncoder
 
 TEXTS = [
     "Bearings fail without warning and the press line stops.",

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from matching.encoder import HashingEncoder
-from matching.engine import Matcher
+from matching.encoders.hashing import HashingEncoder
 from matching.errors import IndexMismatchError
+from matching.matcher import Matcher
 from matching.types import Constraints, Need
 
 from .conftest import BEARING_NEED, TECHNOLOGIES, build_matcher
@@ -91,10 +91,10 @@ def test_leads_find_the_need_a_technology_solves(hashing_matcher):
 
 
 def test_upsert_and_remove_change_what_is_found(hashing_matcher):
-    hashing_matcher.remove_technologies([11])
+    hashing_matcher.catalogue.remove_technologies([11])
     assert 11 not in ids(hashing_matcher.match(BEARING_NEED, k=5, explain=False))
-    assert hashing_matcher.technology_count == len(TECHNOLOGIES) - 1
-    hashing_matcher.upsert_technologies([TECHNOLOGIES[0]], hashing_matcher.encode_technologies([TECHNOLOGIES[0]]))
+    assert hashing_matcher.catalogue.technology_count == len(TECHNOLOGIES) - 1
+    hashing_matcher.catalogue.upsert_technologies([TECHNOLOGIES[0]], hashing_matcher.encode_technologies([TECHNOLOGIES[0]]))
     assert ids(hashing_matcher.match(BEARING_NEED, k=1, explain=False)) == [11]
 
 
@@ -103,27 +103,27 @@ def test_empty_catalogue_gives_no_matches():
 
 
 def test_save_load_round_trip_and_mismatch_changes_nothing(tmp_path, hashing_matcher):
-    hashing_matcher.save(tmp_path, catalogue_version=7)
+    hashing_matcher.catalogue.save(tmp_path, catalogue_version=7)
     fresh = Matcher(HashingEncoder())
-    fresh.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=7)
-    assert fresh.technology_count == len(TECHNOLOGIES)
+    fresh.catalogue.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=7)
+    assert fresh.catalogue.technology_count == len(TECHNOLOGIES)
     assert ids(fresh.match(BEARING_NEED, k=2, explain=False)) == ids(
         hashing_matcher.match(BEARING_NEED, k=2, explain=False)
     )
     other = build_matcher(HashingEncoder())
-    other.remove_technologies([22])
+    other.catalogue.remove_technologies([22])
     with pytest.raises(IndexMismatchError, match="catalogue_version"):
-        other.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=8)
+        other.catalogue.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=8)
     with pytest.raises(IndexMismatchError, match="count"):
-        other.load(tmp_path, technologies=TECHNOLOGIES[:4], needs=[BEARING_NEED], catalogue_version=7)
-    assert other.technology_count == len(TECHNOLOGIES) - 1
+        other.catalogue.load(tmp_path, technologies=TECHNOLOGIES[:4], needs=[BEARING_NEED], catalogue_version=7)
+    assert other.catalogue.technology_count == len(TECHNOLOGIES) - 1
 
 
 def test_load_refuses_vectors_of_another_model(tmp_path, hashing_matcher):
-    hashing_matcher.save(tmp_path, catalogue_version=1)
+    hashing_matcher.catalogue.save(tmp_path, catalogue_version=1)
     other = Matcher(HashingEncoder(dimension=64))
     with pytest.raises(IndexMismatchError, match="dimension"):
-        other.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=1)
+        other.catalogue.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=1)
 
 
 def test_ad_hoc_constraints_apply_to_text_without_a_stored_need(hashing_matcher):

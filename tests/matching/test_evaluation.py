@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from matching.evaluation import evaluate, mrr_at, ndcg_at, recall_at
+from matching.evaluation.metrics import evaluate, mrr_at, ndcg_at, recall_at
 
 LABELS = {"a": 3, "b": 1}
 

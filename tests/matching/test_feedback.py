@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.datasets import load_dataset
-from matching.encoder import HashingEncoder
-from matching.engine import Matcher
-from matching.feedback import (
+from matching.encoders.hashing import HashingEncoder
+from matching.evaluation.datasets import load_dataset
+from matching.learning.evaluation import VARIANTS, evaluate_feedback, load_into, split_needs
+from matching.learning.feedback import (
     FeedbackModel,
     NeedExamples,
     NeighbourVotes,
@@ -21,8 +21,8 @@ from matching.feedback import (
     need_examples,
     technology_priors,
 )
-from matching.feedback_eval import VARIANTS, evaluate_feedback, load_into, split_needs
-from matching.ranking import RankingWeights
+from matching.matcher import Matcher
+from matching.ranking.fusion import RankingWeights
 from matching.types import Need
 
 from .conftest import BEARING_NEED

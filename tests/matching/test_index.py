@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from matching.encoder import normalise
+from matching.encoders.base import normalise
 from matching.errors import IndexMismatchError
-from matching.index import IndexMeta, VectorIndex
+from matching.retrieval.vector_index import IndexMeta, VectorIndex
 
 
 def vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:

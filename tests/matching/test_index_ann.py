@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from matching.errors import IndexMismatchError
-from matching.index import FLAT_KIND, IVF_KIND, IndexMeta, VectorIndex, ivf_lists, ivf_probes
+from matching.retrieval.vector_index import FLAT_KIND, IVF_KIND, IndexMeta, VectorIndex, ivf_lists, ivf_probes
 
 DIM = 32
 

@@ -1,4 +1,4 @@
-from matching.lexical import LexicalIndex, tokenize
+from matching.retrieval.bm25 import LexicalIndex, tokenize
 
 
 def test_tokenize_stems_and_drops_stop_words():

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.encoder import HashingEncoder
-from matching.engine import Matcher
+from matching.encoders.hashing import HashingEncoder
 from matching.errors import IndexMismatchError
-from matching.lexical import LexicalIndex
+from matching.matcher import Matcher
+from matching.retrieval.bm25 import LexicalIndex
 from tests.matching.conftest import BEARING_NEED, TECHNOLOGIES, build_matcher
 
 TEXTS = {
@@ -123,7 +123,7 @@ def _results(matcher: Matcher, mode: str) -> list[tuple[int, float]]:
 @pytest.mark.parametrize("damage", ["none", "delete", "garbage", "outdated"])
 def test_matcher_loads_bm25_or_rebuilds_a_bad_one(tmp_path: Path, damage: str) -> None:
     built = build_matcher(HashingEncoder())
-    built.save(tmp_path, catalogue_version=4)
+    built.catalogue.save(tmp_path, catalogue_version=4)
     path = tmp_path / "technologies.bm25.npz"
     assert path.is_file() and (tmp_path / "needs.bm25.npz").is_file()
     if damage == "delete":
@@ -131,10 +131,11 @@ def test_matcher_loads_bm25_or_rebuilds_a_bad_one(tmp_path: Path, damage: str) -
     elif damage == "garbage":
         path.write_bytes(b"not a zip")
     elif damage == "outdated":
-        built.save_lexical(tmp_path, catalogue_version=3)  # vectors at 4, BM25 files from an older catalogue
+        # vectors at 4, BM25 files from an older catalogue
+        built.catalogue.save(tmp_path, catalogue_version=3, vectors=False)
 
     loaded = Matcher(HashingEncoder())
-    rebuilt = loaded.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=4)
+    rebuilt = loaded.catalogue.load(tmp_path, technologies=TECHNOLOGIES, needs=[BEARING_NEED], catalogue_version=4)
     expected = {"none": [], "delete": ["technologies"], "garbage": ["technologies"]}
     assert rebuilt == expected.get(damage, ["technologies", "needs"])
     for mode in ("hybrid", "lexical"):

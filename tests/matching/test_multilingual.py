@@ -7,14 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from matching.batching import MicroBatchingEncoder
-from matching.encoder import HashingEncoder, TextKind, load_encoder, reuses_passage_vector
+from matching.encoders.base import TextKind, reuses_passage_vector
+from matching.encoders.batching import MicroBatchingEncoder
+from matching.encoders.factory import load_encoder
+from matching.encoders.hashing import HashingEncoder
+from matching.encoders.routed import RoutedEncoder, RouteWeights
 from matching.errors import EncoderError
-from matching.explain import summarise
-from matching.glossary import cross_lingual_text, gloss, translate_word
-from matching.language import detect_language, text_language
-from matching.lexical import LexicalIndex
-from matching.multilingual import RoutedEncoder, RouteWeights
+from matching.language.detection import detect_language, text_language
+from matching.language.glossary import cross_lingual_text, gloss, translate_word
+from matching.ranking.explanation import summarise
+from matching.retrieval.bm25 import LexicalIndex
 from matching.types import ConstraintVerdict, Need, SentencePair
 from tests.matching.conftest import TECHNOLOGIES, build_matcher
 

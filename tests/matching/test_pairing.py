@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from matching.encoder import HashingEncoder
+from matching.encoders.hashing import HashingEncoder
 from matching.errors import MatchingError
-from matching.heatmap import heatmap_png
-from matching.pairing import (
+from matching.pairing.heatmap import heatmap_png
+from matching.pairing.optimiser import (
     FAIRNESS_MODES,
     PairingError,
     PairingProblem,
@@ -28,7 +28,7 @@ from matching.pairing import (
     rounds_needed,
     solve,
 )
-from matching.schedule import Schedule, schedule_rounds
+from matching.pairing.schedule import Schedule, schedule_rounds
 from matching.types import Need
 
 from .conftest import TECHNOLOGIES, build_matcher
@@ -378,7 +378,7 @@ def test_company_provider_score_is_the_best_over_needs_and_technologies() -> Non
     owner = {11: 1, 55: 1, 22: 2, 33: 2, 44: 2}
     technologies = [dataclasses.replace(t, provider_id=owner[t.id]) for t in TECHNOLOGIES]
     matcher = build_matcher(HashingEncoder())
-    matcher.build(
+    matcher.catalogue.build(
         technologies=technologies,
         technology_vectors=matcher.encode_technologies(technologies),
         needs=[],

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from matching.ranking import category_affinity, check_constraints, minmax, reciprocal_ranks, region_served
+from matching.ranking.constraints import check_constraints, region_served
+from matching.ranking.fusion import minmax, reciprocal_ranks
+from matching.ranking.taxonomy import category_affinity
 from matching.types import Constraints, Technology
 
 OFFER = Technology(

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from matching.encoder import Encoder, HashingEncoder, TextKind, normalise
-from matching.sentences import SentenceCache
-from matching.text import split_sentences, technology_text
+from matching.encoders.base import Encoder, TextKind, normalise
+from matching.encoders.hashing import HashingEncoder
+from matching.retrieval.sentence_cache import SentenceCache
+from matching.retrieval.texts import split_sentences, technology_text
 from tests.matching.conftest import BEARING_NEED, TECHNOLOGIES, build_matcher
 
 
@@ -57,7 +58,7 @@ def test_cached_vectors_equal_fresh_ones_and_survive_a_rebuild():
     encoder = RecordingEncoder(HashingEncoder())
     matcher = build_matcher(encoder)
     before = matcher.match(BEARING_NEED, k=3)
-    matcher.build(
+    matcher.catalogue.build(
         technologies=TECHNOLOGIES,
         technology_vectors=matcher.encode_technologies(TECHNOLOGIES),
         needs=[BEARING_NEED],
@@ -77,7 +78,7 @@ def test_a_changed_technology_text_is_encoded_again():
     matcher = build_matcher(encoder)
     matcher.match(BEARING_NEED, k=len(TECHNOLOGIES))
     changed = replace(TECHNOLOGIES[0], description="Acoustic leak detection for compressed air lines in plants.")
-    matcher.upsert_technologies([changed], matcher.encode_technologies([changed]))
+    matcher.catalogue.upsert_technologies([changed], matcher.encode_technologies([changed]))
     encoder.calls.clear()
     matcher.match(BEARING_NEED, k=len(TECHNOLOGIES))
     assert "Acoustic leak detection for compressed air lines in plants." in " ".join(encoder.encoded("passage"))

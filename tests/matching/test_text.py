@@ -1,4 +1,4 @@
-from matching.text import need_text, split_sentences, technology_text, text_hash
+from matching.retrieval.texts import need_text, split_sentences, technology_text, text_hash
 
 from .conftest import BEARING_NEED, TECHNOLOGIES
 

@@ -19,7 +19,7 @@ from app.errors import Conflict
 from app.main import create_app
 from app.repositories import NeedRepository, TechnologyRepository
 from app.services.index_sync import IndexRebuilder
-from matching.engine import Matcher
+from matching.matcher import Matcher
 from tests.app.support import authorize, counting_matcher
 
 
@@ -78,8 +78,8 @@ def test_faulty_index_is_detected_and_rebuilt_without_encoding(loaded_settings: 
         assert client.get("/readyz").status_code == 200
     assert encoder.texts_encoded == 0  # every vector came from the embeddings table
     with unit_of_work(app.state.session_factory) as session:
-        assert matcher.technology_ids() == {row.id for row in TechnologyRepository(session).all()}
-        assert matcher.need_ids() == {row.id for row in NeedRepository(session).all()}
+        assert matcher.catalogue.technology_ids() == {row.id for row in TechnologyRepository(session).all()}
+        assert matcher.catalogue.need_ids() == {row.id for row in NeedRepository(session).all()}
 
     # The rebuilt index was saved: the next start loads it as it is.
     matcher, encoder = counting_matcher()
@@ -152,14 +152,14 @@ def _ids(app: FastAPI) -> tuple[set[int], set[int]]:
 
 def test_rebuild_endpoint_rebuilds_and_saves(loaded_client: TestClient, loaded_app: FastAPI) -> None:
     matcher: Matcher = loaded_app.state.matcher
-    matcher.remove_technologies([next(iter(matcher.technology_ids()))])
+    matcher.catalogue.remove_technologies([next(iter(matcher.catalogue.technology_ids()))])
     assert loaded_client.get("/readyz").status_code == 503
     response = loaded_client.post("/api/v1/admin/index/rebuild")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["technologies"] == 10 and body["needs"] == 8 and body["saved"] is True
     assert loaded_client.get("/readyz").status_code == 200
-    assert (matcher.technology_ids(), matcher.need_ids()) == _ids(loaded_app)
+    assert (matcher.catalogue.technology_ids(), matcher.catalogue.need_ids()) == _ids(loaded_app)
 
 
 def test_a_second_concurrent_rebuild_is_refused(loaded_client: TestClient, loaded_app: FastAPI) -> None:
@@ -234,5 +234,5 @@ def test_rebuilds_while_serving_swap_atomically(busy_client: TestClient) -> None
     assert rebuilds >= 10 and answered["queries"] >= 30 and answered["writes"] >= 10
     # Nothing written during the rebuilds was lost by a swap.
     matcher: Matcher = loaded_app.state.matcher
-    assert (matcher.technology_ids(), matcher.need_ids()) == _ids(loaded_app)
+    assert (matcher.catalogue.technology_ids(), matcher.catalogue.need_ids()) == _ids(loaded_app)
     assert loaded_client.get("/readyz").status_code == 200

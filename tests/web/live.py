@@ -18,9 +18,10 @@ from app.migrations import ensure_schema
 from app.services.curators import create_curator
 from app.services.keys import create_key
 from app.services.loader import load_dataset
-from matching.datasets import load_dataset as read_dataset
-from matching.encoder import HASHING_MODEL, load_encoder
-from matching.engine import Matcher
+from matching.encoders.base import HASHING_MODEL
+from matching.encoders.factory import load_encoder
+from matching.evaluation.datasets import load_dataset as read_dataset
+from matching.matcher import Matcher
 from scripts.liveserver import free_port, poll_ready
 
 CHROMIUM = Path("/usr/bin/chromium")

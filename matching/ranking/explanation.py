@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from matching.lexical import surface_forms
-from matching.text import category_label
-from matching.types import ConstraintVerdict, Explanation, SentencePair
+from matching.encoders.base import Encoder, TextKind
+from matching.ranking.scoring import Scored
+from matching.retrieval.bm25 import surface_forms
+from matching.retrieval.sentence_cache import SentenceCache
+from matching.retrieval.texts import category_label, split_sentences
+from matching.types import ConstraintVerdict, Explanation, SentencePair, Technology
 
 MAX_PAIRS = 3
 MAX_TERMS = 8
@@ -181,3 +184,108 @@ def build_explanation(
         need_categories=need_categories,
         constraints=verdicts,
     )
+
+
+SentenceGroup = tuple[list[str], np.ndarray]
+
+
+class Explainer:
+    """Explanations for ranked pairs; each sentence is encoded once, not once per request that shows it."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.sentence_cache = SentenceCache(dimension=encoder.dimension)
+
+    def _sentence_vectors(self, texts: Sequence[str], *, kind: TextKind) -> list[SentenceGroup]:
+        """(sentences, unit vectors) per text; all uncached sentences go to the encoder in one call."""
+        groups = [split_sentences(text) for text in texts]
+        vectors = self.sentence_cache.vectors(self.encoder, groups, kind=kind)
+        return list(zip(groups, vectors, strict=True))
+
+    def for_need(
+        self,
+        *,
+        need_text: str,
+        language: str,
+        need_categories: tuple[str, ...],
+        ranked: Sequence[Scored],
+        technologies: Mapping[int, Technology],
+        texts: Mapping[int, str],
+    ) -> dict[int, Explanation]:
+        """Technology id -> explanation, for the technologies ranked for one need."""
+        if not ranked:
+            return {}
+        [need_sentences] = self._sentence_vectors([need_text], kind="query")
+        ids = [r.id for r in ranked]
+        technology_sentences = dict(
+            zip(ids, self._sentence_vectors([texts[i] for i in ids], kind="passage"), strict=True)
+        )
+        return {
+            r.id: self._explain(
+                scored=r,
+                need_text=need_text,
+                need_sentences=need_sentences,
+                technology=technologies[r.id],
+                technology_text=texts[r.id],
+                technology_sentences=technology_sentences[r.id],
+                need_categories=need_categories,
+                language=language,
+            )
+            for r in ranked
+        }
+
+    def for_technology(
+        self,
+        *,
+        technology: Technology,
+        technology_text: str,
+        ranked: Sequence[Scored],
+        need_texts: Mapping[int, str],
+        need_categories: Mapping[int, tuple[str, ...]],
+    ) -> dict[int, Explanation]:
+        """Need id -> explanation, for the needs ranked as leads of one technology."""
+        if not ranked:
+            return {}
+        [technology_sentences] = self._sentence_vectors([technology_text], kind="passage")
+        ids = [r.id for r in ranked]
+        need_sentences = dict(
+            zip(ids, self._sentence_vectors([need_texts[i] for i in ids], kind="passage"), strict=True)
+        )
+        return {
+            r.id: self._explain(
+                scored=r,
+                need_text=need_texts[r.id],
+                need_sentences=need_sentences[r.id],
+                technology=technology,
+                technology_text=technology_text,
+                technology_sentences=technology_sentences,
+                need_categories=need_categories[r.id],
+            )
+            for r in ranked
+        }
+
+    @staticmethod
+    def _explain(
+        *,
+        scored: Scored,
+        need_text: str,
+        need_sentences: SentenceGroup,
+        technology: Technology,
+        technology_text: str,
+        technology_sentences: SentenceGroup,
+        need_categories: tuple[str, ...],
+        language: str = "en",
+    ) -> Explanation:
+        pairs = align_sentences(need_sentences[0], need_sentences[1], technology_sentences[0], technology_sentences[1])
+        return build_explanation(
+            score=scored.score,
+            similarity=scored.components.dense,
+            technology_title=technology.title,
+            need_text=need_text,
+            technology_text=technology_text,
+            sentence_pairs=pairs,
+            need_categories=need_categories,
+            technology_categories=technology.categories,
+            verdicts=scored.pair.verdicts,
+            language=language,
+        )

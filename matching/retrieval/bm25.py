@@ -17,8 +17,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
 from matching.errors import IndexMismatchError
-from matching.glossary import cross_lingual_text
-from matching.index import _atomic_write
+from matching.language.glossary import cross_lingual_text
+from matching.retrieval.files import atomic_write
 
 # Saved BM25 files: bump when tokenisation, the glossary's use or the file layout changes, so old files are rebuilt.
 LEXICAL_FORMAT_VERSION = 1
@@ -171,7 +171,7 @@ class LexicalIndex:
             vocab=np.frombuffer(json.dumps(vocab, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
             **arrays,
         )
-        _atomic_write(path, buffer.getvalue())
+        atomic_write(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path, *, count: int, catalogue_version: int, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:

@@ -13,8 +13,9 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from matching.engine import CandidateFeatures, Matcher
-from matching.ranking import RankingWeights
+from matching.matcher import Matcher
+from matching.ranking.features import CandidateFeatures
+from matching.ranking.fusion import RankingWeights
 
 MODEL_VERSION = 1
 # Columns of a feature row. "constraints" is minus the number of violated constraints, so every
@@ -269,7 +270,7 @@ def apply(matcher: Matcher, model: FeedbackModel | None, *, base: RankingWeights
     need_term = None
     if model.neighbour_weight and model.votes:
         need_term = NeighbourVotes(
-            vectors=matcher.stored_need_vectors(model.votes),
+            vectors=matcher.catalogue.need_vectors(model.votes),
             decisions=model.votes,
             top=model.neighbours,
             weight=model.neighbour_weight,

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from matching.datasets import Dataset, EngineRecords, engine_records
-from matching.engine import Matcher
-from matching.evaluation import evaluate
-from matching.feedback import (
+from matching.evaluation.datasets import Dataset, EngineRecords, engine_records
+from matching.evaluation.metrics import evaluate
+from matching.learning.feedback import (
     DEFAULT_PARTS,
     PRIOR_STRENGTH,
     REGULARISATION,
@@ -24,8 +23,9 @@ from matching.feedback import (
     fit,
     need_examples,
 )
-from matching.ranking import RankingWeights
-from matching.text import need_text, technology_text
+from matching.matcher import Matcher
+from matching.ranking.fusion import RankingWeights
+from matching.retrieval.texts import need_text, technology_text
 from matching.types import Need
 
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -50,7 +50,7 @@ def load_into(matcher: Matcher, dataset: Dataset, *, batch_size: int = 64) -> Lo
     records = engine_records(dataset)
     texts = [need_text(n) for n in records.needs]
     need_vectors = matcher.encoder.encode(texts, kind="passage", batch_size=batch_size)
-    matcher.build(
+    matcher.catalogue.build(
         technologies=records.technologies,
         technology_vectors=matcher.encoder.encode(
             [technology_text(t) for t in records.technologies], kind="passage", batch_size=batch_size
@@ -176,7 +176,7 @@ def evaluate_feedback(
             "after": {},
             "models": {},
         }
-        vectors = loaded.matcher.stored_need_vectors([e.need_id for e in examples])
+        vectors = loaded.matcher.catalogue.need_vectors([e.need_id for e in examples])
         for variant, parts in VARIANTS.items():
             model = fit(
                 examples,

@@ -22,10 +22,10 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from matching.errors import MatchingError
-from matching.schedule import Pair, Schedule, schedule_rounds, tables_for
+from matching.pairing.schedule import Pair, Schedule, schedule_rounds, tables_for
 
 if TYPE_CHECKING:
-    from matching.engine import Matcher
+    from matching.matcher import Matcher
     from matching.types import Need, Technology
 
 Fairness = Literal["none", "coverage", "maximin"]
@@ -241,7 +241,7 @@ def company_provider_scores(
     row = {c: i for i, c in enumerate(companies)}
     col = {p: j for j, p in enumerate(providers)}
     values = np.zeros((len(companies), len(providers)), dtype=np.float64)
-    depth = k if k is not None else max(1, matcher.technology_count)
+    depth = k if k is not None else max(1, matcher.catalogue.technology_count)
     for index, need in enumerate(needs):
         if need.company_id not in row:
             continue

@@ -12,7 +12,8 @@ from functools import partial
 
 import numpy as np
 
-from matching.encoder import Encoder, TextKind, reuses_passage_vector, set_compute_threads
+from matching.encoders.base import Encoder, TextKind, reuses_passage_vector
+from matching.encoders.sentence_transformers import set_compute_threads
 from matching.errors import EncoderError
 
 DEFAULT_MAX_BATCH = 64

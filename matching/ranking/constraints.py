@@ -1,15 +1,8 @@
-"""Pure ranking functions: constraint verdicts, score normalisation and fusion weights."""
+"""Constraint verdicts: budget, minimum TRL, region served and language, each naming the numbers it compared."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-
 from matching.types import DANISH_REGIONS, Constraints, ConstraintVerdict, Technology
-
-Normalisation = Literal["minmax", "rrf"]
 
 LANGUAGE_NAMES = {
     "da": "Danish",
@@ -22,6 +15,7 @@ LANGUAGE_NAMES = {
     "fr": "French",
     "pl": "Polish",
 }
+
 REGION_NAMES = {
     "DK-81": "North Denmark",
     "DK-82": "Central Denmark",
@@ -35,24 +29,6 @@ REGION_NAMES = {
     "NL": "the Netherlands",
     "EU": "Europe",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RankingWeights:
-    """How the score components combine.
-
-    Defaults come from a grid search on the dev benchmark (scripts/tune_fusion.py --grid); the
-    surface is flat around them (nDCG@10 within 0.01 for neighbouring values).
-    """
-
-    dense: float = 0.6
-    lexical: float = 0.4
-    taxonomy: float = 0.1
-    sector: float = 0.1
-    constraint_penalty: float = 0.1
-    normalisation: Normalisation = "minmax"
-    rrf_k: int = 60
-    candidates: int = 100
 
 
 def region_served(region: str, regions_served: tuple[str, ...]) -> bool:
@@ -129,42 +105,3 @@ def check_constraints(constraints: Constraints, technology: Technology) -> tuple
                 )
             )
     return tuple(verdicts)
-
-
-def minmax(scores: np.ndarray) -> np.ndarray:
-    """Scale to [0, 1] over the candidate set; a constant vector maps to zeros (no signal)."""
-    if not len(scores):
-        return scores.astype(np.float32)
-    low, high = float(scores.min()), float(scores.max())
-    if high - low < 1e-9:
-        return np.zeros_like(scores, dtype=np.float32)
-    return ((scores - low) / (high - low)).astype(np.float32)
-
-
-def reciprocal_ranks(scores: np.ndarray, *, k: int, present: np.ndarray | None = None) -> np.ndarray:
-    """1 / (k + rank) by descending score, scaled so rank 1 gives 1; absent candidates give 0."""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.float32)
-    ranks[order] = np.arange(1, len(scores) + 1, dtype=np.float32)
-    out = (k + 1) / (k + ranks)
-    if present is not None:
-        out = np.where(present, out, 0.0)
-    return out.astype(np.float32)
-
-
-def normalise_scores(scores: np.ndarray, *, weights: RankingWeights, present: np.ndarray | None = None) -> np.ndarray:
-    if weights.normalisation == "rrf":
-        return reciprocal_ranks(scores, k=weights.rrf_k, present=present)
-    return minmax(scores)
-
-
-def category_affinity(similarities: np.ndarray, *, top: int = 3) -> np.ndarray:
-    """Category similarities -> weights in [0, 1]: the best category 1, the `top`-th's floor 0."""
-    if not len(similarities):
-        return similarities
-    order = np.sort(similarities)[::-1]
-    floor = order[min(top, len(order) - 1)]
-    best = order[0]
-    if best - floor < 1e-9:
-        return np.zeros_like(similarities)
-    return np.clip((similarities - floor) / (best - floor), 0.0, 1.0).astype(np.float32)

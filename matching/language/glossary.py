@@ -16,7 +16,7 @@ from importlib import resources
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DANISH
 
-from matching.language import detect_language
+from matching.language.detection import detect_language
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_DANISH)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matching.encoder import E5_MODEL, TextKind, normalise
+from matching.encoders.base import E5_MODEL, TextKind, normalise
 from matching.errors import EncoderError
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matching.encoder import Encoder, TextKind, normalise
+from matching.encoders.base import Encoder, TextKind, normalise
 
 # 96 MiB of vectors: about 65,000 sentences of a 384-dimensional model, i.e. every sentence of a
 # 10,000-offer catalogue (about five each) stays cached once it has been explained.

@@ -6,7 +6,7 @@ import io
 from collections.abc import Collection, Mapping
 
 from matching.errors import MatchingError
-from matching.pairing import Assignment, ScoreMatrix
+from matching.pairing.optimiser import Assignment, ScoreMatrix
 
 # Above this many rows or columns the names would overlap; the picture shows the pattern only.
 _MAX_LABELS = 80

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.encoder import Encoder, TextKind, normalise, reuses_passage_vector
+from matching.encoders.base import Encoder, TextKind, normalise, reuses_passage_vector
 from matching.errors import EncoderError
-from matching.glossary import GLOSSED_LANGUAGES, gloss
-from matching.language import detect_language
-from matching.language import preload as preload_language_detector
+from matching.language.detection import detect_language
+from matching.language.detection import preload as preload_language_detector
+from matching.language.glossary import GLOSSED_LANGUAGES, gloss
 
 GLOSSARY = "glossary"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -16,6 +15,7 @@ import faiss
 import numpy as np
 
 from matching.errors import IndexMismatchError
+from matching.retrieval.files import atomic_write
 
 # 2: the file may hold an IVF index (kind "ivf-sq8-ip") as well as the exact one.
 FORMAT_VERSION = 2
@@ -208,8 +208,8 @@ class VectorIndex:
         """Write `<name>.faiss` and `<name>.meta.json` atomically (temp file, then rename)."""
         directory.mkdir(parents=True, exist_ok=True)
         stamped = IndexMeta(**{**asdict(meta), "kind": self.kind, "built_at": meta.built_at or _now()})
-        _atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())
-        _atomic_write(
+        atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())
+        atomic_write(
             directory / f"{name}.meta.json",
             json.dumps(asdict(stamped), indent=2).encode("utf-8"),
         )
@@ -277,16 +277,3 @@ def ivf_probes(nlist: int) -> int:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,1 @@
+"""Encoders turn texts into unit vectors: protocol, sentence-transformers, traced, hashing, E5, routed, batching."""

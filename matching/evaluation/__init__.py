@@ -1,0 +1,1 @@
+"""Evaluation: data sets in the benchmark and BEIR formats, and ranking metrics."""

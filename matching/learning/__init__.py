@@ -1,0 +1,1 @@
+"""Learning from curator decisions: the feedback model and its evaluation."""

@@ -1,0 +1,224 @@
+"""The Matcher: coordinates encoder, catalogue, candidates, scoring and explanations for needs and leads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
+
+import numpy as np
+
+from matching.encoders.base import Encoder, reuses_passage_vector
+from matching.language.detection import text_language
+from matching.ranking.explanation import Explainer
+from matching.ranking.features import CandidateFeatures, Mode, PairFeatures, candidates, pair_features
+from matching.ranking.fusion import RankingWeights
+from matching.ranking.scoring import Scored, fused_scores, top_k
+from matching.ranking.taxonomy import Taxonomy
+from matching.retrieval.collection import CatalogueIndex, Side
+from matching.retrieval.texts import need_text, technology_text
+from matching.types import Match, Need, Technology
+
+NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
+
+
+class Matcher:
+    """Need -> technologies and technology -> needs (leads), with fused scores and explanations.
+
+    Thread-safe: searches and writes take one lock; encoding happens outside it.
+    """
+
+    def __init__(self, encoder: Encoder, *, weights: RankingWeights | None = None) -> None:
+        self.encoder = encoder
+        self.weights = weights or RankingWeights()
+        # Technology id -> additive score term learned from curator decisions (matching.learning.feedback).
+        self.priors: dict[int, float] = {}
+        # (query vector, need id, technology ids) -> additive score terms: votes of similar decided needs.
+        self.need_term: NeedTerm | None = None
+        # Both sides' records, vectors and BM25, kept in step with the database by the service.
+        self.catalogue = CatalogueIndex(model=encoder.name, dimension=encoder.dimension)
+        self.taxonomy = Taxonomy(encoder)
+        self.explainer = Explainer(encoder)
+
+    @property
+    def sentence_cache(self):  # type: ignore[no-untyped-def]
+        return self.explainer.sentence_cache
+
+    def set_ranking(
+        self, *, weights: RankingWeights, priors: Mapping[int, float], need_term: NeedTerm | None = None
+    ) -> None:
+        """Swap fusion weights, technology priors and the need term together (a learned model, or the defaults)."""
+        with self.catalogue.lock:
+            self.weights, self.priors, self.need_term = weights, dict(priors), need_term
+
+    def encode_technologies(self, technologies: Sequence[Technology], **options: object) -> np.ndarray:
+        texts = [technology_text(t) for t in technologies]
+        return self.encoder.encode(texts, kind="passage", **options)  # type: ignore[arg-type]
+
+    def encode_needs(self, needs: Sequence[Need], **options: object) -> np.ndarray:
+        texts = [need_text(n) for n in needs]
+        return self.encoder.encode(texts, kind="passage", **options)  # type: ignore[arg-type]
+
+    # -- ranking ----------------------------------------------------------------------------
+
+    def need_categories(self, vector: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Affinity of a need vector to each category, and the categories it is tagged with."""
+        return self.taxonomy.need_categories(vector)
+
+    def _query_vector(self, side: Side, ident: int, text: str) -> np.ndarray:  # type: ignore[type-arg]
+        """The stored vector of a profile already in the index (same text, same vector as a query), else encode."""
+        with self.catalogue.lock:
+            # The text comparison first: an ad-hoc text is never stored, and needs no language check.
+            if side.texts.get(ident) == text and reuses_passage_vector(self.encoder, text):
+                return side.vectors.vectors([ident])[0]
+        return self.encoder.encode([text], kind="query")[0]
+
+    def _rank(
+        self,
+        side: Side,  # type: ignore[type-arg]
+        *,
+        query_vector: np.ndarray,
+        query_text: str,
+        k: int,
+        exclude: Collection[int],
+        mode: Mode,
+        features: Callable[[int], PairFeatures],
+        priors: Mapping[int, float] | None = None,
+        extra: Callable[[list[int]], np.ndarray] | None = None,
+    ) -> list[Scored]:
+        if not side.records:
+            return []
+        depth = max(self.weights.candidates, 5 * k) + len(exclude)
+        found = candidates(
+            side,
+            query_vector=query_vector,
+            query_text=query_text,
+            depth=depth,
+            exclude=exclude,
+            mode=mode,
+            weights=self.weights,
+            features=features,
+        )
+        if found is None:
+            return []
+        fused = fused_scores(found, weights=self.weights, mode=mode, priors=priors, extra=extra)
+        return top_k(found, fused, k=k, weights=self.weights, mode=mode)
+
+    def match_features(self, need: Need, *, query_vector: np.ndarray | None = None) -> CandidateFeatures | None:
+        """The hybrid candidate set of `need` with its fusion inputs (for learning from decisions)."""
+        text = need_text(need)
+        if query_vector is None:
+            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
+        affinity, _ = self.need_categories(query_vector)
+        with self.catalogue.lock:
+            side = self.catalogue.technologies
+            if not side.records:
+                return None
+            return candidates(
+                side,
+                query_vector=query_vector,
+                query_text=text,
+                depth=self.weights.candidates,
+                exclude=(),
+                mode="hybrid",
+                weights=self.weights,
+                features=lambda i: pair_features(need, side.records[i], affinity),
+            )
+
+    def match(
+        self,
+        need: Need,
+        *,
+        k: int = 10,
+        exclude: Collection[int] = (),
+        explain: bool = True,
+        mode: Mode = "hybrid",
+        query_vector: np.ndarray | None = None,
+    ) -> list[Match]:
+        """The k technologies that best solve `need`, best first."""
+        text = need_text(need)
+        if query_vector is None:
+            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
+        affinity, tags = self.need_categories(query_vector)
+        with self.catalogue.lock:
+            side = self.catalogue.technologies
+            ranked = self._rank(
+                side,
+                query_vector=query_vector,
+                query_text=text,
+                k=k,
+                exclude=set(exclude),
+                mode=mode,
+                features=lambda i: pair_features(need, side.records[i], affinity),
+                priors=self.priors,
+                extra=None if self.need_term is None else partial(self.need_term, query_vector, need.id),
+            )
+            technologies = {r.id: side.records[r.id] for r in ranked}
+            texts = {i: side.texts[i] for i in technologies}
+        explanations = {}
+        if explain:
+            explanations = self.explainer.for_need(
+                need_text=text,
+                language=text_language(text, declared=need.lang),
+                need_categories=tags,
+                ranked=ranked,
+                technologies=technologies,
+                texts=texts,
+            )
+        return [
+            Match(
+                need_id=need.id,
+                technology_id=r.id,
+                rank=rank,
+                score=r.score,
+                components=r.components,
+                explanation=explanations.get(r.id),
+            )
+            for rank, r in enumerate(ranked, start=1)
+        ]
+
+    def leads(
+        self,
+        technology: Technology,
+        *,
+        k: int = 10,
+        exclude: Collection[int] = (),
+        explain: bool = True,
+        mode: Mode = "hybrid",
+    ) -> list[Match]:
+        """The k stored needs that `technology` fits best (leads for its provider), best first."""
+        text = technology_text(technology)
+        query_vector = self._query_vector(self.catalogue.technologies, technology.id, text)
+        need_tags: dict[int, tuple[str, ...]] = {}
+        with self.catalogue.lock:
+            side = self.catalogue.needs
+
+            def features(need_id: int) -> PairFeatures:
+                affinity, need_tags[need_id] = self.need_categories(side.vectors.vectors([need_id])[0])
+                return pair_features(side.records[need_id], technology, affinity)
+
+            ranked = self._rank(
+                side,
+                query_vector=query_vector,
+                query_text=text,
+                k=k,
+                exclude=set(exclude),
+                mode=mode,
+                features=features,
+            )
+            texts = {r.id: side.texts[r.id] for r in ranked}
+        explanations = {}
+        if explain:
+            explanations = self.explainer.for_technology(
+                technology=technology, technology_text=text, ranked=ranked, need_texts=texts, need_categories=need_tags
+            )
+        return [
+            Match(
+                need_id=r.id,
+                technology_id=technology.id,
+                rank=rank,
+                score=r.score,
+                components=r.components,
+                explanation=explanations.get(r.id),
+            )
+            for rank, r in enumerate(ranked, start=1)
+        ]

@@ -1,0 +1,1 @@
+"""Demonstration-day pairing: the optimiser, the round schedule and the heat map."""

@@ -1,0 +1,1 @@
+"""Ranking: pair features, calibrated scoring, constraints, taxonomy and explanations."""

@@ -1,0 +1,231 @@
+"""The searchable catalogue: per side (technologies, needs) the records, their texts, dense vectors and BM25."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from matching.errors import IndexMismatchError
+from matching.retrieval.bm25 import LexicalIndex
+from matching.retrieval.texts import need_text, technology_text
+from matching.retrieval.vector_index import IndexMeta, VectorIndex
+from matching.types import Need, Technology
+
+logger = logging.getLogger(__name__)
+
+Record = TypeVar("Record", Technology, Need)
+SIDES = ("technologies", "needs")
+
+
+class Side(Generic[Record]):
+    """One searchable side: records, their texts, dense vectors and BM25, kept row for row."""
+
+    def __init__(self, *, dimension: int, to_text: Callable[[Record], str]) -> None:
+        self.records: dict[int, Record] = {}
+        self.texts: dict[int, str] = {}
+        self.vectors = VectorIndex(dimension)
+        self.lexical = LexicalIndex()
+        self.to_text = to_text
+
+    def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
+        ids = [r.id for r in records]
+        texts = [self.to_text(r) for r in records]
+        self.vectors.upsert(ids, vectors)
+        self.lexical.upsert(ids, texts)
+        for record, text in zip(records, texts, strict=True):
+            self.records[record.id] = record
+            self.texts[record.id] = text
+
+    def remove(self, ids: Collection[int]) -> None:
+        self.vectors.remove(ids)
+        self.lexical.remove(ids)
+        for ident in ids:
+            self.records.pop(ident, None)
+            self.texts.pop(ident, None)
+
+
+def technology_side(dimension: int) -> Side[Technology]:
+    return Side(dimension=dimension, to_text=technology_text)
+
+
+def need_side(dimension: int) -> Side[Need]:
+    return Side(dimension=dimension, to_text=need_text)
+
+
+class SavedCatalogue:
+    """Writes both sides to one directory and reads them back, checked against the database's records.
+
+    Vectors go to `<side>.faiss` with their metadata (model, dimension, count, catalogue version);
+    BM25 to `<side>.bm25.npz`. Loading refuses vectors that disagree with the records; a BM25 file that
+    disagrees is rebuilt from the texts instead, since that needs no model.
+    """
+
+    def __init__(self, *, model: str, dimension: int) -> None:
+        self.model = model
+        self.dimension = dimension
+
+    def meta(self, count: int, catalogue_version: int) -> IndexMeta:
+        return IndexMeta(model=self.model, dimension=self.dimension, count=count, catalogue_version=catalogue_version)
+
+    def save(
+        self,
+        directory: Path,
+        *,
+        technologies: Side[Technology],
+        needs: Side[Need],
+        catalogue_version: int,
+        vectors: bool = True,
+    ) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, side in zip(SIDES, (technologies, needs), strict=True):
+            if vectors:
+                side.vectors.save(directory, name=name, meta=self.meta(len(side.vectors), catalogue_version))
+            side.lexical.save(directory / f"{name}.bm25.npz", catalogue_version=catalogue_version)
+
+    def load(
+        self,
+        directory: Path,
+        *,
+        technologies: Sequence[Technology],
+        needs: Sequence[Need],
+        catalogue_version: int,
+    ) -> tuple[Side[Technology], Side[Need], list[str]]:
+        """Both sides from the saved files (or IndexMismatchError), and the names whose BM25 was rebuilt."""
+        rebuilt: list[str] = []
+        technology = self._load_side(
+            directory, technology_side(self.dimension), technologies, "technologies", catalogue_version, rebuilt
+        )
+        need = self._load_side(directory, need_side(self.dimension), needs, "needs", catalogue_version, rebuilt)
+        return technology, need, rebuilt
+
+    def _load_side(
+        self,
+        directory: Path,
+        side: Side[Record],
+        records: Sequence[Record],
+        name: str,
+        catalogue_version: int,
+        rebuilt: list[str],
+    ) -> Side[Record]:
+        vectors = VectorIndex.load(directory, name=name, expected=self.meta(len(records), catalogue_version))
+        if set(vectors.ids().tolist()) != {r.id for r in records}:
+            raise IndexMismatchError(f"the saved {name} index holds other ids than the database")
+        side.vectors = vectors
+        side.texts = {r.id: side.to_text(r) for r in records}
+        try:
+            lexical = LexicalIndex.load(
+                directory / f"{name}.bm25.npz", count=len(records), catalogue_version=catalogue_version
+            )
+            if set(lexical.ids().tolist()) != side.texts.keys():
+                raise IndexMismatchError(f"the saved {name} BM25 index holds other ids than the database")
+            side.lexical = lexical
+        except IndexMismatchError as exc:
+            logger.info("rebuilding the %s BM25 index: %s", name, exc)
+            side.lexical.upsert(list(side.texts), list(side.texts.values()))
+            rebuilt.append(name)
+        side.records = {r.id: r for r in records}
+        return side
+
+
+class CatalogueIndex:
+    """Both sides in memory behind one lock: what the service keeps in step with the database.
+
+    Readers take `lock` while they search a side; writers swap or change sides under it.
+    """
+
+    def __init__(self, *, model: str, dimension: int) -> None:
+        self.lock = threading.RLock()
+        self.dimension = dimension
+        self.technologies: Side[Technology] = technology_side(dimension)
+        self.needs: Side[Need] = need_side(dimension)
+        self.saved = SavedCatalogue(model=model, dimension=dimension)
+
+    @property
+    def technology_count(self) -> int:
+        return len(self.technologies.vectors)
+
+    @property
+    def need_count(self) -> int:
+        return len(self.needs.vectors)
+
+    def technology_ids(self) -> set[int]:
+        with self.lock:
+            return set(self.technologies.records)
+
+    def need_ids(self) -> set[int]:
+        with self.lock:
+            return set(self.needs.records)
+
+    def need_vectors(self, ids: Collection[int]) -> dict[int, np.ndarray]:
+        """The indexed vectors of those of `ids` that are stored needs."""
+        with self.lock:
+            present = [i for i in ids if i in self.needs.records]
+            return dict(zip(present, self.needs.vectors.vectors(present), strict=True)) if present else {}
+
+    def build(
+        self,
+        *,
+        technologies: Sequence[Technology],
+        technology_vectors: np.ndarray,
+        needs: Sequence[Need],
+        need_vectors: np.ndarray,
+    ) -> None:
+        """Replace both sides with these records (vectors row-aligned with them)."""
+        fresh_technologies = technology_side(self.dimension)
+        fresh_needs = need_side(self.dimension)
+        fresh_technologies.upsert(technologies, technology_vectors)
+        fresh_needs.upsert(needs, need_vectors)
+        with self.lock:
+            self.technologies, self.needs = fresh_technologies, fresh_needs
+
+    def upsert_technologies(self, technologies: Sequence[Technology], vectors: np.ndarray) -> None:
+        with self.lock:
+            self.technologies.upsert(technologies, vectors)
+
+    def remove_technologies(self, ids: Collection[int]) -> None:
+        with self.lock:
+            self.technologies.remove(ids)
+
+    def upsert_needs(self, needs: Sequence[Need], vectors: np.ndarray) -> None:
+        with self.lock:
+            self.needs.upsert(needs, vectors)
+
+    def remove_needs(self, ids: Collection[int]) -> None:
+        with self.lock:
+            self.needs.remove(ids)
+
+    def save(self, directory: Path, *, catalogue_version: int, vectors: bool = True) -> None:
+        """Write both sides; `vectors=False` writes only the BM25 files (`<name>.bm25.npz`)."""
+        with self.lock:
+            self.saved.save(
+                directory,
+                technologies=self.technologies,
+                needs=self.needs,
+                catalogue_version=catalogue_version,
+                vectors=vectors,
+            )
+
+    def load(
+        self,
+        directory: Path,
+        *,
+        technologies: Sequence[Technology],
+        needs: Sequence[Need],
+        catalogue_version: int,
+    ) -> list[str]:
+        """Take the saved vectors for these records, or raise IndexMismatchError and change nothing.
+
+        A saved BM25 index that is missing, outdated or damaged is rebuilt from the texts instead;
+        returns the names of the sides whose BM25 was rebuilt (so the caller can save them).
+        """
+        technology_index, need_index, rebuilt = self.saved.load(
+            directory, technologies=technologies, needs=needs, catalogue_version=catalogue_version
+        )
+        with self.lock:
+            self.technologies, self.needs = technology_index, need_index
+        return rebuilt
