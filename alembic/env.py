@@ -7,8 +7,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from app.db import create_db_engine
-from app.migrations import include_object, render_item
+from app.core.database import create_db_engine
+from app.core.migrations import include_object, render_item
 from app.models import Base
 
 config = context.config
@@ -32,7 +32,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from app.config import Settings
+    from app.core.settings import Settings
 
     return Settings().database_url
 

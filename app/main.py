@@ -9,21 +9,30 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 import anyio
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
-from app.api import api_router, health
-from app.auth import RateLimits
-from app.body_limit import install_http_limits
-from app.config import Settings
-from app.contract import install_openapi
-from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.errors import install_error_handlers
-from app.migrations import SchemaNotCurrent, check_schema
-from app.services.index_sync import IndexRebuilder, save_index
-from app.services.learning import load_ranking
-from app.services.reembed import reembed
-from app.services.webhooks import WebhookWorker
+from app.bulk import routes as bulk
+from app.catalogue import routes as catalogue
+from app.core.auth import RateLimits, require_key
+from app.core.database import create_db_engine, create_session_factory, unit_of_work
+from app.core.http_limits import install_http_limits
+from app.core.migrations import SchemaNotCurrent, check_schema
+from app.core.openapi import install_openapi
+from app.core.problems import install_error_handlers
+from app.core.settings import Settings
+from app.health import routes as health
+from app.indexing import routes as indexing
+from app.indexing.reembed import reembed
+from app.indexing.service import IndexRebuilder, save_index
+from app.learning import routes as learning
+from app.learning.service import load_ranking
+from app.matches import routes as matches
+from app.pairing import routes as pairing
+from app.privacy import routes as privacy
+from app.review import routes as review
 from app.web import install_web
+from app.webhooks import routes as webhooks
+from app.webhooks.service import WebhookWorker
 from matching.encoders.base import Encoder
 from matching.encoders.batching import MicroBatchingEncoder
 from matching.encoders.factory import load_encoder
@@ -31,6 +40,17 @@ from matching.language.detection import preload as preload_language_detector
 from matching.matcher import Matcher
 
 logger = logging.getLogger(__name__)
+
+# The REST API, one router per feature, in the order the OpenAPI document lists them.
+API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy)
+
+
+def api_router() -> APIRouter:
+    """Every route under /api/v1; each needs a valid key, even one that forgets to ask for a scope."""
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_key)])
+    for feature in API_FEATURES:
+        router.include_router(feature.router)
+    return router
 
 
 def _version() -> str:
@@ -151,7 +171,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     install_error_handlers(app)
     install_http_limits(app, settings)
     install_openapi(app)
-    app.include_router(api_router)
+    app.include_router(api_router())
     app.include_router(health.router)
     install_web(app, settings)
     return app

@@ -39,10 +39,10 @@ from bench_corpus import query_texts as make_queries
 from liveserver import free_port, poll_ready
 from sqlalchemy import insert
 
-from app.config import Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
+from app.catalogue.loader import load_dataset, upsert_dataset
+from app.core.database import create_db_engine, create_session_factory, unit_of_work
+from app.core.settings import Settings
 from app.models import Embedding
-from app.services.loader import load_dataset, upsert_dataset
 from matching.encoders.base import DEFAULT_MODEL, HASHING_MODEL, Encoder, TextKind
 from matching.encoders.factory import default_model_path, load_encoder
 from matching.encoders.routed import GLOSSARY
@@ -135,7 +135,7 @@ def prepare_schema(url: str) -> None:
     engine = create_db_engine(url)
     try:
         try:
-            from app.migrations import upgrade
+            from app.core.migrations import upgrade
         except ImportError:  # a tree without migrations creates the tables directly
             from app.models import Base
 
@@ -168,12 +168,12 @@ def store_embeddings(url: str, *, model: str, texts: list[str], vectors: np.ndar
 
 def catalogue_texts(url: str) -> list[str]:
     """The texts the service embeds for the stored technologies."""
-    from app.services.records import technology_record
+    from app.catalogue.records import technology_record
 
     engine = create_db_engine(url)
     try:
         with unit_of_work(create_session_factory(engine)) as session:
-            from app.repositories import TechnologyRepository
+            from app.catalogue.repository import TechnologyRepository
 
             return [technology_text(technology_record(row)) for row in TechnologyRepository(session).all()]
     finally:

@@ -14,13 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.config import Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.migrations import ensure_schema
+from app.bulk import service as bulk
+from app.bulk.files import FileFormat
+from app.bulk.formats import Resource
+from app.catalogue.loader import load_dataset
+from app.core.database import create_db_engine, create_session_factory, unit_of_work
+from app.core.migrations import ensure_schema
+from app.core.settings import Settings
 from app.models import DEFAULT_TENANT
-from app.services import bulk
-from app.services.bulk_files import FileFormat
-from app.services.loader import load_dataset
 from matching.encoders.factory import load_encoder
 from matching.evaluation.datasets import CompanyRecord, Dataset, NeedRecord
 from matching.matcher import Matcher
@@ -105,12 +106,12 @@ def main() -> None:
                 resource: bulk.export_file(
                     session, resource=resource, file_format=FileFormat.csv, tenant=DEFAULT_TENANT
                 )
-                for resource in (bulk.Resource.companies, bulk.Resource.needs)
+                for resource in (Resource.companies, Resource.needs)
             }
         started = time.perf_counter()
         with unit_of_work(factory) as session:
             for file_format in FileFormat:
-                bulk.export_file(session, resource=bulk.Resource.needs, file_format=file_format, tenant=DEFAULT_TENANT)
+                bulk.export_file(session, resource=Resource.needs, file_format=file_format, tenant=DEFAULT_TENANT)
         export_seconds = (time.perf_counter() - started) / len(FileFormat)
         engine.dispose()
 
@@ -142,7 +143,7 @@ def main() -> None:
         "import_csv_seconds": round(import_seconds, 2),
         "import_over_load": round(import_seconds / load_seconds, 2),
         "export_seconds_per_format": round(export_seconds, 2),
-        "csv_bytes": len(files[bulk.Resource.needs]),
+        "csv_bytes": len(files[Resource.needs]),
     }
     if args.json:
         print(json.dumps(summary))

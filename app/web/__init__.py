@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from app.config import Settings
+from app.core.settings import Settings
 from app.web.security import CsrfFailed, SignInRequired, session_secret
 
 STATIC = Path(__file__).parent / "static"
@@ -32,7 +32,7 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    from app.web.routes import router
+    from app.review.pages import router
 
     app.add_middleware(
         SessionMiddleware,

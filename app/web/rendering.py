@@ -1,4 +1,4 @@
-"""Jinja2 rendering for the curator pages: autoescaped templates, CSRF token, flash messages, headers."""
+"""Jinja2 rendering for the web pages: autoescaped templates, CSRF token, flash messages, headers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from jinja2 import Environment, FileSystemLoader
 from app.web.security import CSRF_FIELD, csrf_token
 from matching.retrieval.texts import category_label
 
-TEMPLATES = Path(__file__).parent / "templates"
+APP = Path(__file__).resolve().parent.parent
+# The shared layout, sign-in and error pages here; each feature's pages in its own `templates/` folder
+# (`app/review/templates/review/queue.html` is rendered as "review/queue.html").
+TEMPLATE_DIRS = [APP / "web" / "templates", *sorted(p for p in APP.glob("*/templates") if p.parent.name != "web")]
 
 # Scripts and styles only from this site; no inline script can run even if some text escaped.
 SECURITY_HEADERS = {
@@ -41,7 +44,7 @@ def _when(value: datetime | None) -> str:
 
 def _environment() -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(TEMPLATE_DIRS),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

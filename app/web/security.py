@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Header, Request
 
-from app.config import Settings
-from app.deps import SessionDep
+from app.core.deps import SessionDep
+from app.core.settings import Settings
 from app.models import Curator
-from app.services.curators import active_curator
-from app.services.review import Actor
+from app.people.service import active_curator
+from app.review.service import Actor
 
 SECRET_FILE = "session_secret"
 SESSION_CURATOR = "curator_id"

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.config import Settings
+from app.core.settings import Settings
 from app.main import create_app
 from matching.encoders.base import HASHING_MODEL
 from tests.app.databases import TestDatabases

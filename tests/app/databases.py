@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from app.db import create_db_engine
-from app.migrations import VERSION_TABLE, upgrade
+from app.core.database import create_db_engine
+from app.core.migrations import VERSION_TABLE, upgrade
 from app.models import Base
 
 # Read at import: the per-test fixture removes every TECHMATCH_* variable from the environment.

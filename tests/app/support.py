@@ -9,11 +9,11 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import create_db_engine, create_session_factory, unit_of_work
-from app.migrations import ensure_schema
-from app.services.keys import create_key
-from app.services.loader import load_dataset
+from app.catalogue.loader import load_dataset
+from app.core.database import create_db_engine, create_session_factory, unit_of_work
+from app.core.migrations import ensure_schema
+from app.core.settings import Settings
+from app.keys.service import create_key
 from matching.encoders.base import HASHING_MODEL, Encoder, TextKind
 from matching.encoders.factory import load_encoder
 from matching.evaluation.datasets import load_dataset as read_dataset

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.services.backup import COUNTED, BackupError, backup, restore
+from app.backup.service import COUNTED, BackupError, backup, restore
 from scripts.liveserver import LiveServer, prepare, server_env, techmatch
 from tests.app.support import MINI
 from tests.reliability.invariants import Ledger, check_database, check_index

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from app.config import Settings
-from app.db import unit_of_work
+from app.core.database import unit_of_work
+from app.core.settings import Settings
 from app.main import create_app
-from app.services import curators
+from app.people import service as curators
 from tests.app.support import authorize
 
 # Tables whose content a refused request must leave exactly as it was.

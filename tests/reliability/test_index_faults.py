@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import app.main as app_main
-from app.config import Settings
-from app.db import unit_of_work
-from app.errors import Conflict
+from app.catalogue.repository import NeedRepository, TechnologyRepository
+from app.core.database import unit_of_work
+from app.core.errors import Conflict
+from app.core.settings import Settings
+from app.indexing.service import IndexRebuilder
 from app.main import create_app
-from app.repositories import NeedRepository, TechnologyRepository
-from app.services.index_sync import IndexRebuilder
 from matching.matcher import Matcher
 from tests.app.support import authorize, counting_matcher
 

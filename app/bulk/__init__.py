@@ -1,0 +1,1 @@
+"""Bulk import and export of the catalogue: CSV, XLSX and JSON Lines."""

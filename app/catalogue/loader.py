@@ -1,0 +1,261 @@
+"""Load a data set (benchmark or BEIR format) into the database, idempotently by ref, then sync the index."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.catalogue.repository import (
+    CatalogueRepository,
+    CompanyRepository,
+    NeedRepository,
+    ProviderRepository,
+    TechnologyRepository,
+)
+from app.core.database import unit_of_work
+from app.indexing.service import SyncResult, sync_index
+from app.indexing.state import CatalogueStateRepository
+from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
+from matching.evaluation.datasets import Dataset
+from matching.matcher import Matcher
+
+
+@dataclass(slots=True)
+class LoadReport:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    sync: SyncResult | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(+self.created or +self.updated)
+
+
+class _Steps:
+    """Progress for each loading step: a rich bar, or nothing."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+
+    @contextmanager
+    def step(self, description: str, total: int) -> Iterator[Callable[[], None]]:
+        """A task of `total` units; the block calls what it gets once per unit done."""
+        progress = self.progress
+        if progress is None:
+            yield lambda: None
+            return
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)
+
+    def counter(self, description: str) -> tuple[Callable[[int], None], Callable[[int], None]]:
+        """Callbacks for a step whose size is known later: (start with total, advance by n)."""
+        progress = self.progress
+        tasks: list[TaskID] = []
+
+        def start(total: int) -> None:
+            if progress is not None:
+                tasks.append(progress.add_task(description, total=total))
+
+        def advance(count: int) -> None:
+            if progress is not None and tasks:
+                progress.advance(tasks[0], count)
+
+        return start, advance
+
+
+def load_dataset(
+    factory: sessionmaker[Session],
+    *,
+    dataset: Dataset,
+    matcher: Matcher,
+    index_dir: Path,
+    batch_size: int = 64,
+    show_progress: bool = False,
+    console: Console | None = None,
+) -> LoadReport:
+    """Upsert every record by ref (one transaction), then bring the index in line (another)."""
+    progress = _progress(console) if show_progress else None
+    steps = _Steps(progress)
+    with progress if progress is not None else nullcontext():
+        with unit_of_work(factory) as session:
+            report = upsert_dataset(session, dataset=dataset, steps=steps)
+        on_missing, on_encoded = steps.counter("encoding")
+        with unit_of_work(factory) as session:
+            report.sync = sync_index(
+                session,
+                matcher=matcher,
+                index_dir=index_dir,
+                batch_size=batch_size,
+                on_missing=on_missing,
+                on_encoded=on_encoded,
+            )
+    return report
+
+
+def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None = None) -> LoadReport:
+    """Create or update every record of `dataset` by ref; bumps the catalogue version on change."""
+    steps = steps or _Steps(None)
+    report = LoadReport()
+    placeholder = _placeholder_ref(dataset.name)
+
+    providers = [
+        (
+            p.ref,
+            {
+                "name": p.name,
+                "country": p.country,
+                "region": p.region,
+                "description": p.description,
+                "website": p.website,
+            },
+        )
+        for p in dataset.providers
+    ]
+    if any(t.provider_ref is None for t in dataset.technologies):
+        providers.append(
+            (
+                placeholder,
+                {
+                    "name": f"{dataset.name} corpus",
+                    "description": ("Placeholder provider for records imported without one."),
+                },
+            )
+        )
+    provider_ids = _upsert(session, ProviderRepository(session), Provider, providers, "providers", report, steps)
+
+    technologies = [
+        (
+            t.ref,
+            {
+                "provider_id": provider_ids[t.provider_ref or placeholder],
+                "title": t.title,
+                "description": t.description,
+                "categories": list(t.categories),
+                "sectors": list(t.sectors),
+                "trl": t.trl,
+                "price_min_eur": t.price_min_eur,
+                "price_max_eur": t.price_max_eur,
+                "languages": list(t.languages),
+                "regions_served": list(t.regions_served),
+            },
+        )
+        for t in dataset.technologies
+    ]
+    _upsert(
+        session,
+        TechnologyRepository(session),
+        Technology,
+        technologies,
+        "technologies",
+        report,
+        steps,
+    )
+
+    companies = [
+        (
+            c.ref,
+            {
+                "name": c.name,
+                "sector": c.sector,
+                "employees": c.employees,
+                "region": c.region,
+                "description": c.description,
+            },
+        )
+        for c in dataset.companies
+    ]
+    if any(n.company_ref is None for n in dataset.needs):
+        companies.append(
+            (
+                placeholder,
+                {
+                    "name": f"{dataset.name} queries",
+                    "description": ("Placeholder company for needs imported without one."),
+                },
+            )
+        )
+    company_ids = _upsert(session, CompanyRepository(session), Company, companies, "companies", report, steps)
+
+    needs = [
+        (
+            n.ref,
+            {
+                "company_id": company_ids[n.company_ref or placeholder],
+                "title": n.title,
+                "description": n.description,
+                "lang": n.lang,
+                "budget_eur_max": n.constraints.budget_eur_max,
+                "min_trl": n.constraints.min_trl,
+                "region": n.constraints.region,
+                "languages": list(n.constraints.languages) if n.constraints.languages else None,
+            },
+        )
+        for n in dataset.needs
+    ]
+    _upsert(session, NeedRepository(session), Need, needs, "needs", report, steps)
+
+    if report.changed:
+        # Any change (provider and company names included) makes the saved index stale.
+        CatalogueStateRepository(session).bump()
+    return report
+
+
+def _upsert(
+    session: Session,
+    repository: CatalogueRepository[Any],
+    model: type[Any],
+    records: Sequence[tuple[str, dict[str, Any]]],
+    kind: str,
+    report: LoadReport,
+    steps: _Steps,
+) -> dict[str, int]:
+    # Data sets load into the default tenant; refs are unique per tenant, so other tenants' rows stay apart.
+    existing = repository.by_refs({ref for ref, _ in records}, tenant=DEFAULT_TENANT)
+    with steps.step(kind, total=len(records)) as advance:
+        for ref, values in records:
+            row = existing.get(ref)
+            if row is None:
+                existing[ref] = row = model(ref=ref, **values)
+                session.add(row)
+                report.created[kind] += 1
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                report.updated[kind] += 1
+            else:
+                report.unchanged[kind] += 1
+            advance()
+    session.flush()
+    return {ref: row.id for ref, row in existing.items()}
+
+
+def _placeholder_ref(dataset_name: str) -> str:
+    return "placeholder:" + (re.sub(r"\s+", "-", dataset_name.strip()) or "dataset")
+
+
+def _progress(console: Console | None) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<13}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )

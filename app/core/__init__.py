@@ -1,0 +1,1 @@
+"""The service's core: settings, database, errors, auth, dependencies, migrations, HTTP limits, OpenAPI."""

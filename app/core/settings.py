@@ -1,0 +1,130 @@
+"""Typed settings read from TECHMATCH_* environment variables and a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from matching.encoders.names import GLOSSARY_MODEL, Precision
+
+MAX_K = 50
+MIN_SECRET_CHARS = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TECHMATCH_", env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field("sqlite:///var/techmatch.db", min_length=1)
+    data_dir: Path = Path("var")
+    # MiniLM; a Danish need is read through its English gloss. Chosen by measurement over the routed
+    # MiniLM + multilingual-e5-small setting: same quality, a tenth of the ingest cost
+    # (README "Danish and other languages").
+    model: str = Field(GLOSSARY_MODEL, min_length=1)
+    max_text_chars: int = Field(20_000, ge=100)
+    max_page_size: int = Field(100, ge=1)
+    default_k: int = Field(10, ge=1, le=MAX_K)
+    show_unreviewed: bool = False
+    encode_batch_size: int = Field(64, ge=1)
+    # auto: bfloat16 where the CPU has AMX (about 3x the batched query throughput), else float32.
+    encoder_precision: Precision = "auto"
+    # Queries from concurrent requests are encoded together (README "Speed and scale"): a batch
+    # closes at micro_batch_max texts or micro_batch_wait_ms after its first text.
+    micro_batching: bool = True
+    micro_batch_max: int = Field(64, ge=1)
+    micro_batch_wait_ms: float = Field(3.0, ge=0, le=100)
+    # Model threads of the micro-batching worker (0: PyTorch's default, one per core).
+    micro_batch_threads: int = Field(1, ge=0)
+    demo_dir: Path | None = None
+    # Bulk import limits (README "Bulk import and export"): rows per file and bytes per upload.
+    import_max_rows: int = Field(10_000, ge=1)
+    import_max_bytes: int = Field(10_485_760, ge=1024)
+    # Serve /healthz (and a red /readyz) while the model and index load, instead of accepting no
+    # connection until they have (README "Reliability").
+    background_start: bool = False
+    # Integration limits (README "Limits"). Rate limit per API key, in the `limits` notation;
+    # the storage URI may name a shared store (redis://...) when several workers serve.
+    rate_limit: str = Field("120/minute", min_length=1, validate_default=False)
+    rate_limit_storage: str = Field("memory://", min_length=1)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Browser origins allowed to call the API, comma-separated; empty means no CORS headers.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Providers and technologies are visible to every tenant (writes stay with their tenant).
+    share_catalogue: bool = True
+
+    # Curator sign-in (README "Curator review"). Without a secret key, a random one is generated
+    # once per data dir; production refuses to start without a real one.
+    production: bool = False
+    secret_key: SecretStr | None = None
+    session_max_age: int = Field(8 * 3600, ge=60)
+    secure_cookies: bool = False
+
+    # Webhooks (README "Webhooks"). Only URLs whose host[:port] is listed here are registered or
+    # called, comma-separated, e.g. "hooks.example.org,127.0.0.1:9000"; empty allows none.
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The delivery worker runs in the API process; switch it off where another process delivers.
+    webhook_worker: bool = True
+    webhook_max_attempts: int = Field(6, ge=1, le=30)
+    # Retry n waits webhook_backoff_seconds * 2**(n-1), at most webhook_backoff_max_seconds.
+    webhook_backoff_seconds: float = Field(30.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        # Host names compare case-insensitively; entries are exact host or host:port, no wildcards.
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(entry).strip().lower() for entry in value if str(entry).strip()]
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        # Refuse "120 per minte" at start-up rather than at the first request.
+        try:
+            from limits import parse_many  # imported when a rate limit is set: it costs start-up time
+
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '120/minute': {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _real_secret_in_production(self) -> Self:
+        if not self.production:
+            return self
+        secret = "" if self.secret_key is None else self.secret_key.get_secret_value()
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"production needs TECHMATCH_SECRET_KEY: a random value of at least {MIN_SECRET_CHARS} characters"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _known_database(self) -> Self:
+        # Fail at start-up, not at the first request, on a URL SQLAlchemy cannot parse.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(self.database_url)
+        except ArgumentError as exc:
+            raise ValueError(f"database_url is not a database URL: {exc}") from exc
+        return self

@@ -1,0 +1,1 @@
+"""Evaluation of a data set in a throw-away database."""

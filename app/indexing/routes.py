@@ -1,0 +1,46 @@
+"""Operator routes: rebuild the matching index from stored embeddings while serving."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from app.core.auth import AdminDep
+from app.core.deps import MatcherDep, SettingsDep
+from app.indexing.service import IndexRebuilder
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+class IndexRebuildRead(BaseModel):
+    technologies: int
+    needs: int
+    catalogue_version: int
+    rounds: int
+    saved: bool
+    seconds: float
+
+
+@router.post(
+    "/index/rebuild",
+    responses={409: {"description": "a rebuild is already running"}},
+)
+def rebuild_index(
+    principal: AdminDep, request: Request, settings: SettingsDep, matcher: MatcherDep
+) -> IndexRebuildRead:
+    """Rebuild the index from the stored embeddings and swap it in; queries keep answering meanwhile."""
+    rebuilder: IndexRebuilder = request.app.state.index_rebuilder
+    result = rebuilder.rebuild(
+        request.app.state.session_factory,
+        matcher=matcher,
+        index_dir=settings.index_dir,
+        batch_size=settings.encode_batch_size,
+    )
+    return IndexRebuildRead(
+        technologies=result.technologies,
+        needs=result.needs,
+        catalogue_version=result.catalogue_version,
+        rounds=result.rounds,
+        saved=result.saved,
+        seconds=round(result.seconds, 4),
+    )

@@ -1,0 +1,236 @@
+"""Bring the engine's index in line with the database: load the saved one, or rebuild it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.catalogue.records import all_need_records, all_technology_records, need_record, technology_record
+from app.catalogue.repository import NeedRepository, TechnologyRepository
+from app.core.database import unit_of_work
+from app.core.errors import Conflict
+from app.indexing.embeddings import ProgressCallback, missing_count, need_vectors, technology_vectors
+from app.indexing.state import CatalogueStateRepository
+from matching.errors import IndexMismatchError
+from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    outcome: Literal["loaded", "rebuilt"]
+    reason: str
+    technologies: int
+    needs: int
+    catalogue_version: int
+
+
+def sync_index(
+    session: Session,
+    *,
+    matcher: Matcher,
+    index_dir: Path,
+    batch_size: int = 64,
+    on_encoded: ProgressCallback | None = None,
+    on_missing: ProgressCallback | None = None,
+) -> SyncResult:
+    """Load the saved index if it matches the database, else rebuild it from stored embeddings.
+
+    A rebuild encodes only texts without a cached vector (`on_missing` is told how many first),
+    then saves the index; the caller commits the new embeddings.
+    """
+    technologies = all_technology_records(session)
+    needs = all_need_records(session)
+    version = CatalogueStateRepository(session).version()
+    try:
+        lexical_rebuilt = matcher.catalogue.load(
+            index_dir, technologies=technologies, needs=needs, catalogue_version=version
+        )
+    except IndexMismatchError as exc:
+        reason = str(exc)
+        logger.info("rebuilding the index: %s", reason)
+    else:
+        if lexical_rebuilt:
+            # The vectors were good but a BM25 file was not: save it so the next start-up loads it.
+            matcher.catalogue.save(index_dir, catalogue_version=version, vectors=False)
+        return SyncResult("loaded", "", len(technologies), len(needs), version)
+
+    if on_missing is not None:
+        texts = [technology_text(t) for t in technologies] + [need_text(n) for n in needs]
+        on_missing(missing_count(session, encoder=matcher.encoder, texts=texts))
+    encoder = matcher.encoder
+    matcher.catalogue.build(
+        technologies=technologies,
+        technology_vectors=technology_vectors(
+            session,
+            encoder=encoder,
+            technologies=technologies,
+            batch_size=batch_size,
+            on_encoded=on_encoded,
+        ),
+        needs=needs,
+        need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size, on_encoded=on_encoded),
+    )
+    matcher.catalogue.save(index_dir, catalogue_version=version)
+    return SyncResult("rebuilt", reason, len(technologies), len(needs), version)
+
+
+def save_index(session: Session, *, matcher: Matcher, index_dir: Path) -> None:
+    """Save the in-memory index stamped with the database's current catalogue version."""
+    matcher.catalogue.save(index_dir, catalogue_version=CatalogueStateRepository(session).version())
+
+
+# An online rebuild catches up with writes committed while it ran by rebuilding again; past this
+# many rounds it repairs by id only and leaves the saved index stale (the next start-up repairs it).
+REBUILD_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    technologies: int
+    needs: int
+    catalogue_version: int
+    rounds: int
+    saved: bool
+    seconds: float
+
+
+class IndexRebuilder:
+    """Rebuilds a serving matcher's index from stored embeddings, one rebuild at a time.
+
+    `CatalogueIndex.build` makes the new index off to the side and swaps it in under the matcher's lock,
+    so queries keep answering from the old index until the swap. Writes committed during the build
+    were applied to the old index and would be lost by the swap: the catalogue version, read before
+    the snapshot and again after the swap, tells whether any happened, and then the build repeats.
+    """
+
+    def __init__(self) -> None:
+        self._running = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._running.locked()
+
+    def rebuild(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        matcher: Matcher,
+        index_dir: Path,
+        batch_size: int = 64,
+    ) -> RebuildResult:
+        if not self._running.acquire(blocking=False):
+            raise Conflict("an index rebuild is already running")
+        try:
+            return _rebuild(factory, matcher=matcher, index_dir=index_dir, batch_size=batch_size)
+        finally:
+            self._running.release()
+
+
+def _rebuild(factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Path, batch_size: int) -> RebuildResult:
+    started = time.perf_counter()
+    for round_number in range(1, REBUILD_ROUNDS + 1):
+        with unit_of_work(factory) as session:
+            # Version first: a write that lands between the two reads makes the version look old,
+            # which only causes one more round, never a missed write.
+            before = CatalogueStateRepository(session).version()
+            technologies = all_technology_records(session)
+            needs = all_need_records(session)
+            encoder = matcher.encoder
+            matcher.catalogue.build(
+                technologies=technologies,
+                technology_vectors=technology_vectors(
+                    session, encoder=encoder, technologies=technologies, batch_size=batch_size
+                ),
+                needs=needs,
+                need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size),
+            )
+        with unit_of_work(factory) as session:
+            after = CatalogueStateRepository(session).version()
+        if after == before:
+            with unit_of_work(factory) as session:
+                save_index(session, matcher=matcher, index_dir=index_dir)
+            return RebuildResult(
+                len(technologies), len(needs), before, round_number, True, time.perf_counter() - started
+            )
+        logger.info("catalogue changed during the rebuild (%d -> %d): building again", before, after)
+    with unit_of_work(factory) as session:
+        reconcile_index(session, matcher=matcher, batch_size=batch_size)
+        version = CatalogueStateRepository(session).version()
+    return RebuildResult(
+        matcher.catalogue.technology_count,
+        matcher.catalogue.need_count,
+        version,
+        REBUILD_ROUNDS,
+        False,
+        time.perf_counter() - started,
+    )
+
+
+def reconcile_index(session: Session, *, matcher: Matcher, batch_size: int = 64) -> tuple[int, int]:
+    """Add what the database holds and the index lacks, drop what the database no longer holds.
+
+    Compares ids only; vectors come from the embeddings table. Returns (added, removed).
+    """
+    added = removed = 0
+    technology_rows = {row.id: row for row in TechnologyRepository(session).all()}
+    need_rows = {row.id: row for row in NeedRepository(session).all()}
+    in_index = matcher.catalogue.technology_ids()
+    missing_technologies = [technology_record(technology_rows[i]) for i in sorted(technology_rows.keys() - in_index)]
+    if missing_technologies:
+        matcher.catalogue.upsert_technologies(
+            missing_technologies,
+            technology_vectors(
+                session, encoder=matcher.encoder, technologies=missing_technologies, batch_size=batch_size
+            ),
+        )
+    extra = in_index - technology_rows.keys()
+    matcher.catalogue.remove_technologies(extra)
+    added, removed = len(missing_technologies), len(extra)
+    in_index = matcher.catalogue.need_ids()
+    missing_needs = [need_record(need_rows[i]) for i in sorted(need_rows.keys() - in_index)]
+    if missing_needs:
+        matcher.catalogue.upsert_needs(
+            missing_needs,
+            need_vectors(session, encoder=matcher.encoder, needs=missing_needs, batch_size=batch_size),
+        )
+    extra = in_index - need_rows.keys()
+    matcher.catalogue.remove_needs(extra)
+    return added + len(missing_needs), removed + len(extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    problems: list[dict[str, Any]]
+    counts: dict[str, Any]
+
+
+def readiness(session: Session, *, matcher: Matcher | None, start_error: str | None = None) -> Readiness:
+    """What keeps the service from answering correctly: no model or index, or counts that differ."""
+    if matcher is None:
+        message = start_error or "the model and index are not loaded"
+        problem = {"location": ["model"], "message": message}
+        return Readiness(problems=[problem], counts={})
+    counts: dict[str, Any] = {"model": matcher.encoder.name}
+    problems: list[dict[str, Any]] = []
+    for name, in_index, in_database in (
+        ("technologies", matcher.catalogue.technology_count, TechnologyRepository(session).count()),
+        ("needs", matcher.catalogue.need_count, NeedRepository(session).count()),
+    ):
+        counts[name] = in_database
+        if in_index != in_database:
+            problems.append(
+                {
+                    "location": ["index", name],
+                    "message": f"the index holds {in_index} {name}, the database {in_database}",
+                }
+            )
+    return Readiness(problems=problems, counts=counts)

@@ -1,0 +1,1 @@
+"""API keys: creation, scopes, tenants and revocation."""

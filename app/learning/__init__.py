@@ -1,0 +1,1 @@
+"""Learning from curator decisions: fit, store and load the ranking model."""

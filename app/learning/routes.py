@@ -1,0 +1,34 @@
+"""Operator routes for learning from curator decisions: learn now, read the ranking model in use."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.core.auth import AdminDep
+from app.core.deps import MatcherDep, SessionDep
+from app.core.errors import NotFound
+from app.learning import service as learning
+from app.learning.repository import RankingRepository
+from app.learning.schemas import RankingModelRead
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post(
+    "/learn",
+    status_code=201,
+    responses={409: {"description": "no curator decisions to learn from yet"}},
+)
+def learn(principal: AdminDep, session: SessionDep, matcher: MatcherDep) -> RankingModelRead:
+    """Learn a ranking from every approved and rejected match, store it and rank with it from now on."""
+    row = learning.learn(session, matcher=matcher, trained_by=principal.name)
+    return RankingModelRead.of(row)
+
+
+@router.get("/ranking-model", responses={404: {"description": "nothing learned yet: the default ranking"}})
+def ranking_model(principal: AdminDep, session: SessionDep) -> RankingModelRead:
+    """The learned ranking model in use."""
+    row = RankingRepository(session).latest()
+    if row is None:
+        raise NotFound("no ranking model has been learned yet; the default weights are in use")
+    return RankingModelRead.of(row)

@@ -1,0 +1,1 @@
+"""Matches: a need's stored matches, ad-hoc matches and leads."""

@@ -1,0 +1,1 @@
+"""Demonstration-day plans: create, revise, export."""

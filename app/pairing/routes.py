@@ -1,0 +1,88 @@
+"""Routes for demo-day pairing plans: create, read, revise by hand, history and exports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from app.core.auth import PairingDep
+from app.core.deps import MatcherDep, PageDep, SessionDep, SettingsDep
+from app.core.schemas import Page
+from app.pairing import service as pairing
+from app.pairing.schemas import (
+    PairingHistory,
+    PairingPlanCreate,
+    PairingPlanRead,
+    PairingPlanSummary,
+    PairingRevisionCreate,
+)
+
+router = APIRouter(prefix="/pairing-plans", tags=["pairing"])
+
+
+@router.get("")
+def list_plans(principal: PairingDep, session: SessionDep, page: PageDep) -> Page[PairingPlanSummary]:
+    rows, total = pairing.list_plans(session, limit=page.limit, offset=page.offset, tenant=principal.tenant)
+    return Page[PairingPlanSummary](
+        items=[pairing.plan_summary(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_plan(
+    principal: PairingDep,
+    body: PairingPlanCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+) -> PairingPlanRead:
+    """Score the companies against the providers, optimise the day and store it as revision 1."""
+    plan = pairing.create_plan(session, matcher=matcher, data=body, settings=settings, tenant=principal.tenant)
+    response.headers["Location"] = request.app.url_path_for("get_plan", plan_id=plan.id)
+    return pairing.plan_read(session, plan)
+
+
+@router.get("/{plan_id}")
+def get_plan(principal: PairingDep, plan_id: int, session: SessionDep) -> PairingPlanRead:
+    return pairing.plan_read(session, pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant))
+
+
+@router.post("/{plan_id}/revisions", status_code=status.HTTP_201_CREATED)
+def revise_plan(
+    principal: PairingDep, plan_id: int, body: PairingRevisionCreate, session: SessionDep
+) -> PairingPlanRead:
+    """Lock pairs (they stay) and remove pairs (never again), re-optimise the rest; returns the new plan."""
+    plan = pairing.revise_plan(session, plan_id=plan_id, data=body, tenant=principal.tenant)
+    return pairing.plan_read(session, plan)
+
+
+@router.get("/{plan_id}/revisions")
+def plan_history(principal: PairingDep, plan_id: int, session: SessionDep) -> PairingHistory:
+    """Every revision, oldest first: what changed, who, when, and the totals."""
+    return pairing.history(pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant))
+
+
+@router.get("/{plan_id}/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_csv(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return Response(
+        pairing.export_csv(session, plan),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pairing-plan-{plan.id}.csv"'},
+    )
+
+
+@router.get("/{plan_id}/export.html", response_class=HTMLResponse)
+def export_html(principal: PairingDep, plan_id: int, session: SessionDep) -> HTMLResponse:
+    """A printable page: per provider its SMEs and rounds, per SME its providers and rounds."""
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return HTMLResponse(pairing.export_html(session, plan))
+
+
+@router.get("/{plan_id}/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def heatmap(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
+    """The scores as a heat map, SMEs x providers, with the chosen pairs marked."""
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return Response(pairing.heatmap(session, plan), media_type="image/png")

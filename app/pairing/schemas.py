@@ -1,0 +1,178 @@
+"""Request and response bodies of demo-day plans and their revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    model_validator,
+)
+
+from app.core.schemas import Input, Name, _member_of
+from matching.pairing.optimiser import FAIRNESS_MODES
+
+MAX_PLAN_COMPANIES = 5000
+
+MAX_PLAN_PROVIDERS = 1000
+
+MAX_ROUNDS = 100
+
+Fairness = Annotated[
+    str,
+    AfterValidator(_member_of(FAIRNESS_MODES, "fairness mode")),
+    Field(
+        json_schema_extra={"enum": list(FAIRNESS_MODES)},
+        description=(
+            "none: most total score; coverage: as many SMEs as possible get a demo, then total; "
+            "maximin: then the worst-off SME's best demo as good as possible, then total"
+        ),
+    ),
+]
+
+
+def _unique_ids(values: list[int]) -> list[int]:
+    if len(set(values)) != len(values):
+        raise ValueError("ids must not repeat")
+    return values
+
+
+class PairIn(Input):
+    company_id: int
+    provider_id: int
+
+
+class PairRead(BaseModel):
+    company_id: int
+    provider_id: int
+
+
+class PairingPlanCreate(Input):
+    name: Name | None = None
+    company_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_COMPANIES)
+    provider_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_PROVIDERS)
+    capacities: dict[int, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="demo slots per provider id"
+    )
+    default_capacity: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="slots of a provider missing from capacities"
+    )
+    max_per_company: Annotated[int, Field(ge=0, le=MAX_ROUNDS)]
+    rounds: Annotated[int, Field(ge=1, le=MAX_ROUNDS)] | None = Field(
+        None, description="rounds in the day; default: as few as the plan needs"
+    )
+    tables: dict[int, Annotated[int, Field(ge=1, le=100)]] = Field(
+        default_factory=dict, description="demo tables per provider id (default 1)"
+    )
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    fairness: Fairness = "none"
+    must_pairs: list[PairIn] = Field(default_factory=list, max_length=10_000)
+    never_pairs: list[PairIn] = Field(default_factory=list, max_length=100_000)
+    author: Name | None = None
+
+    @model_validator(mode="after")
+    def _known_providers(self) -> Self:
+        providers = set(self.provider_ids)
+        for name in ("capacities", "tables"):
+            stray = sorted(set(getattr(self, name)) - providers)
+            if stray:
+                raise ValueError(f"{name} names provider(s) not in provider_ids: {stray}")
+        missing = sorted(providers - set(self.capacities))
+        if missing and self.default_capacity is None:
+            raise ValueError(f"no capacity for provider(s) {missing}; give them or default_capacity")
+        return self
+
+
+class PairingRevisionCreate(Input):
+    lock: list[PairIn] = Field(default_factory=list, max_length=10_000, description="pairs that must stay")
+    remove: list[PairIn] = Field(default_factory=list, max_length=10_000, description="pairs never to be made again")
+    author: Name | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.lock and not self.remove:
+            raise ValueError("a revision locks or removes at least one pair")
+        return self
+
+
+class PairingAssignmentRead(BaseModel):
+    company_id: int
+    company_ref: str | None
+    company_name: str
+    provider_id: int
+    provider_ref: str | None
+    provider_name: str
+    score: float
+    locked: bool
+    round: int | None
+    table: int | None
+
+
+class PairingTotals(BaseModel):
+    total_score: float
+    greedy_total_score: float
+    optimal: bool
+    bound: float | None
+    gap: float | None
+    pairs: int
+    covered_companies: int
+    unassigned_companies: int
+    worst_best_score: float | None
+    rounds: int
+    unscheduled: int
+    seconds: float
+
+
+class PairingRevisionRead(BaseModel):
+    number: int
+    created_at: datetime
+    author: str | None
+    note: str | None
+    locked: list[PairRead]
+    removed: list[PairRead]
+    added: list[PairRead]
+    dropped: list[PairRead]
+    totals: PairingTotals
+
+
+class PairingPlanRead(BaseModel):
+    id: int
+    name: str | None
+    fairness: str
+    min_score: float
+    max_per_company: int
+    rounds: int | None
+    company_ids: list[int]
+    provider_ids: list[int]
+    capacities: dict[int, int]
+    tables: dict[int, int]
+    must_pairs: list[PairRead]
+    never_pairs: list[PairRead]
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    totals: PairingTotals
+    assignments: list[PairingAssignmentRead]
+    unscheduled: list[PairRead]
+    unassigned_company_ids: list[int]
+
+
+class PairingPlanSummary(BaseModel):
+    id: int
+    name: str | None
+    fairness: str
+    revision: int
+    companies: int
+    providers: int
+    created_at: datetime
+    updated_at: datetime
+    totals: PairingTotals
+
+
+class PairingHistory(BaseModel):
+    plan_id: int
+    items: list[PairingRevisionRead]

@@ -1,0 +1,1 @@
+"""Privacy: everything stored about a company (access) and its erasure."""
