@@ -7,7 +7,6 @@ needs when it runs, so `techmatch --help` and the commands that need no model st
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,9 +30,6 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-# The packaged demo catalogue, beside the app package in a checkout.
-DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
 class _RichOnFirstUse(logging.Handler):
@@ -85,7 +81,7 @@ def serve(
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     stderr = Console(stderr=True)
     if empty:
-        demo = settings.demo_dir or DEFAULT_DEMO_DIR
+        demo = settings.labels_dir
         if demo.is_dir() and any(demo.iterdir()):
             stderr.print(f"empty database: loading the demo catalogue from {demo}")
             load_with_progress(

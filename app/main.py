@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
                 index_dir=settings.index_dir,
                 batch_size=settings.encode_batch_size,
             ).sync
-            load_ranking(session, matcher=ready)
+            load_ranking(session, matcher=ready, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome,

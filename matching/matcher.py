@@ -9,13 +9,21 @@ import numpy as np
 
 from matching.encoders.base import Encoder, reuses_passage_vector
 from matching.language.detection import text_language
+from matching.ranking.calibration import DEFAULT_CALIBRATION, Calibration
 from matching.ranking.explanation import Explainer
-from matching.ranking.features import CandidateFeatures, Mode, PairFeatures, candidates, pair_features
+from matching.ranking.features import (
+    CandidateFeatures,
+    Mode,
+    PairFeatures,
+    candidates,
+    pair_features,
+    with_sentences,
+)
 from matching.ranking.fusion import RankingWeights
-from matching.ranking.scoring import Scored, fused_scores, top_k
+from matching.ranking.scoring import Scored, ranking_scores, rerank_rows, top_k
 from matching.ranking.taxonomy import Taxonomy
 from matching.retrieval.collection import CatalogueIndex, Side
-from matching.retrieval.texts import need_text, technology_text
+from matching.retrieval.texts import need_text, own_text, technology_text
 from matching.types import Match, Need, Technology
 
 NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
@@ -27,9 +35,13 @@ class Matcher:
     Thread-safe: searches and writes take one lock; encoding happens outside it.
     """
 
-    def __init__(self, encoder: Encoder, *, weights: RankingWeights | None = None) -> None:
+    def __init__(
+        self, encoder: Encoder, *, weights: RankingWeights | None = None, calibration: Calibration | None = None
+    ) -> None:
         self.encoder = encoder
         self.weights = weights or RankingWeights()
+        # Evidence -> probability that the offering solves the need (matching.ranking.calibration).
+        self.calibration = calibration or DEFAULT_CALIBRATION
         # Technology id -> additive score term learned from curator decisions (matching.learning.feedback).
         self.priors: dict[int, float] = {}
         # (query vector, need id, technology ids) -> additive score terms: votes of similar decided needs.
@@ -44,11 +56,19 @@ class Matcher:
         return self.explainer.sentence_cache
 
     def set_ranking(
-        self, *, weights: RankingWeights, priors: Mapping[int, float], need_term: NeedTerm | None = None
+        self,
+        *,
+        weights: RankingWeights,
+        priors: Mapping[int, float],
+        need_term: NeedTerm | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
-        """Swap fusion weights, technology priors and the need term together (a learned model, or the defaults)."""
+        """Swap weights, technology priors, the need term and the calibration together (a learned model,
+        or the defaults; `calibration` None keeps the one in use)."""
         with self.catalogue.lock:
             self.weights, self.priors, self.need_term = weights, dict(priors), need_term
+            if calibration is not None:
+                self.calibration = calibration
 
     def encode_technologies(self, technologies: Sequence[Technology], **options: object) -> np.ndarray:
         texts = [technology_text(t) for t in technologies]
@@ -72,22 +92,21 @@ class Matcher:
                 return side.vectors.vectors([ident])[0]
         return self.encoder.encode([text], kind="query")[0]
 
-    def _rank(
+    def _candidates(
         self,
         side: Side,  # type: ignore[type-arg]
         *,
         query_vector: np.ndarray,
         query_text: str,
-        k: int,
+        depth: int,
         exclude: Collection[int],
         mode: Mode,
         features: Callable[[int], PairFeatures],
-        priors: Mapping[int, float] | None = None,
-        extra: Callable[[list[int]], np.ndarray] | None = None,
-    ) -> list[Scored]:
+    ) -> tuple[CandidateFeatures | None, dict[int, str]]:
+        """Candidates with their features, and the own texts of those that may get their sentence cosine
+        (under the catalogue lock: it reads the side)."""
         if not side.records:
-            return []
-        depth = max(self.weights.candidates, 5 * k) + len(exclude)
+            return None, {}
         found = candidates(
             side,
             query_vector=query_vector,
@@ -95,34 +114,53 @@ class Matcher:
             depth=depth,
             exclude=exclude,
             mode=mode,
-            weights=self.weights,
             features=features,
         )
+        if found is None or mode != "hybrid":
+            return found, {}
+        rows = rerank_rows(found, weights=self.weights)
+        return found, {
+            row: own_text(side.records[found.ids[row]].title, side.records[found.ids[row]].description) for row in rows
+        }
+
+    def _score(
+        self,
+        found: CandidateFeatures | None,
+        *,
+        k: int,
+        mode: Mode,
+        priors: Mapping[int, float] | None = None,
+        extra: Callable[[list[int]], np.ndarray] | None = None,
+    ) -> list[Scored]:
         if found is None:
             return []
-        fused = fused_scores(found, weights=self.weights, mode=mode, priors=priors, extra=extra)
-        return top_k(found, fused, k=k, weights=self.weights, mode=mode)
+        scores, parts = ranking_scores(
+            found, weights=self.weights, calibration=self.calibration, mode=mode, priors=priors, extra=extra
+        )
+        return top_k(found, scores, k=k, calibration=self.calibration, parts=parts)
 
     def match_features(self, need: Need, *, query_vector: np.ndarray | None = None) -> CandidateFeatures | None:
-        """The hybrid candidate set of `need` with its fusion inputs (for learning from decisions)."""
+        """The hybrid candidate set of `need` with every feature scoring uses (for learning and calibration)."""
         text = need_text(need)
         if query_vector is None:
             query_vector = self._query_vector(self.catalogue.needs, need.id, text)
         affinity, _ = self.need_categories(query_vector)
         with self.catalogue.lock:
             side = self.catalogue.technologies
-            if not side.records:
-                return None
-            return candidates(
+            found, texts = self._candidates(
                 side,
                 query_vector=query_vector,
                 query_text=text,
                 depth=self.weights.candidates,
                 exclude=(),
                 mode="hybrid",
-                weights=self.weights,
                 features=lambda i: pair_features(need, side.records[i], affinity),
             )
+        if found is None:
+            return None
+        return with_sentences(
+            found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
+        )
 
     def match(
         self,
@@ -139,30 +177,41 @@ class Matcher:
         if query_vector is None:
             query_vector = self._query_vector(self.catalogue.needs, need.id, text)
         affinity, tags = self.need_categories(query_vector)
+        exclude = set(exclude)
         with self.catalogue.lock:
             side = self.catalogue.technologies
-            ranked = self._rank(
+            found, texts = self._candidates(
                 side,
                 query_vector=query_vector,
                 query_text=text,
-                k=k,
-                exclude=set(exclude),
+                depth=max(self.weights.candidates, 5 * k) + len(exclude),
+                exclude=exclude,
                 mode=mode,
                 features=lambda i: pair_features(need, side.records[i], affinity),
-                priors=self.priors,
-                extra=None if self.need_term is None else partial(self.need_term, query_vector, need.id),
             )
-            technologies = {r.id: side.records[r.id] for r in ranked}
-            texts = {i: side.texts[i] for i in technologies}
+            records = {i: side.records[i] for i in found.ids} if found is not None else {}
+            common = side.lexical.common_stems() if explain else frozenset()
+            priors, need_term = self.priors, self.need_term
+        if found is not None:
+            found = with_sentences(
+                found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
+            )
+        ranked = self._score(
+            found,
+            k=k,
+            mode=mode,
+            priors=priors,
+            extra=None if need_term is None else partial(need_term, query_vector, need.id),
+        )
         explanations = {}
         if explain:
             explanations = self.explainer.for_need(
-                need_text=text,
+                need=need,
                 language=text_language(text, declared=need.lang),
                 need_categories=tags,
                 ranked=ranked,
-                technologies=technologies,
-                texts=texts,
+                technologies=records,
+                common=common,
             )
         return [
             Match(
@@ -189,6 +238,7 @@ class Matcher:
         text = technology_text(technology)
         query_vector = self._query_vector(self.catalogue.technologies, technology.id, text)
         need_tags: dict[int, tuple[str, ...]] = {}
+        exclude = set(exclude)
         with self.catalogue.lock:
             side = self.catalogue.needs
 
@@ -196,20 +246,26 @@ class Matcher:
                 affinity, need_tags[need_id] = self.need_categories(side.vectors.vectors([need_id])[0])
                 return pair_features(side.records[need_id], technology, affinity)
 
-            ranked = self._rank(
+            found, texts = self._candidates(
                 side,
                 query_vector=query_vector,
                 query_text=text,
-                k=k,
-                exclude=set(exclude),
+                depth=max(self.weights.candidates, 5 * k) + len(exclude),
+                exclude=exclude,
                 mode=mode,
                 features=features,
             )
-            texts = {r.id: side.texts[r.id] for r in ranked}
+            records = {i: side.records[i] for i in found.ids} if found is not None else {}
+            common = self.catalogue.technologies.lexical.common_stems() if explain else frozenset()
+        if found is not None:
+            found = with_sentences(
+                found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
+            )
+        ranked = self._score(found, k=k, mode=mode)
         explanations = {}
         if explain:
             explanations = self.explainer.for_technology(
-                technology=technology, technology_text=text, ranked=ranked, need_texts=texts, need_categories=need_tags
+                technology=technology, ranked=ranked, needs=records, need_categories=need_tags, common=common
             )
         return [
             Match(

@@ -107,23 +107,43 @@ class SentencePair:
 
 @dataclass(frozen=True, slots=True)
 class ScoreComponents:
-    """The parts a fused score is made of, each in [0, 1] except the penalty."""
+    """What a score is made of.
+
+    The pair's features: `dense` (cosine of the two texts), `sentence` (best cosine of the query and one
+    sentence of the other party's own text), `lexical` (share of the query's BM25
+    weight covered), `taxonomy` (the need's affinity to the offering's best category), `sector`
+    (1 when the offering has references in the SME's sector). `contributions` maps each part to what
+    it adds to the log-odds of the score, the calibration's "intercept" included: they sum to
+    `log_odds`, and the score is the probability sigmoid(log_odds). `constraint_penalty` is what
+    violated constraints take off the log-odds (0 when every stated constraint is met).
+    """
 
     dense: float
     lexical: float
     taxonomy: float
     sector: float
     constraint_penalty: float
+    sentence: float = 0.0
+    log_odds: float = 0.0
+    contributions: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
+    """Why a pair was proposed, for the reader of `language` (the SME's for a match, English for a lead).
+
+    `strength` is the word for the score (strong, good, possible, weak); `sentence_pairs` quote only
+    the two parties' own descriptions; categories and constraints are metadata, never quotes.
+    """
+
     summary: str
     sentence_pairs: tuple[SentencePair, ...]
     shared_terms: tuple[str, ...]
     shared_categories: tuple[str, ...]
     need_categories: tuple[str, ...]
     constraints: tuple[ConstraintVerdict, ...]
+    strength: str = ""
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

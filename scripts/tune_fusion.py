@@ -1,9 +1,16 @@
-"""Measure ranking quality of the engine alone (no database) for a grid of fusion weights.
+"""How the default ranking weights, calibration and nothing-fits threshold were chosen: engine only, no database.
 
-Embeddings are cached under var/cache/ so repeated runs skip encoding. This is how the default
-RankingWeights were chosen; `techmatch eval` is the end-to-end measurement.
+Embeddings are cached under var/cache/ so repeated runs skip encoding; `techmatch eval` is the
+end-to-end measurement.
 
-    .venv/bin/python scripts/tune_fusion.py ../shared/benchmark/dev [--grid]
+    # quality of each mode with the defaults, on one or more data sets
+    .venv/bin/python scripts/tune_fusion.py data/demo ../shared/benchmark/dev
+    # grid search of the evidence weights; ranked by the mean nDCG@10 over the data sets given
+    .venv/bin/python scripts/tune_fusion.py data/demo ../shared/benchmark/dev --grid
+    # the calibration fitted on the first data set's labels (DEFAULT_CALIBRATION comes from data/demo)
+    .venv/bin/python scripts/tune_fusion.py data/demo --calibrate
+    # nothing-fits recall and false nothing-fits per threshold, on data sets with an offtopic.txt
+    .venv/bin/python scripts/tune_fusion.py data/demo --thresholds
 """
 
 from __future__ import annotations
@@ -16,59 +23,86 @@ from pathlib import Path
 
 from benchlib import LoadedEngine, engine_for
 
-from matching.encoders.base import DEFAULT_MODEL
+from matching.encoders.names import GLOSSARY_MODEL
 from matching.evaluation.datasets import Dataset, load_dataset
-from matching.evaluation.metrics import evaluate
+from matching.evaluation.metrics import evaluate, nothing_fits
+from matching.learning.calibration import dataset_evidence
+from matching.learning.evaluation import LoadedDataset
+from matching.ranking.bands import NOTHING_FITS_THRESHOLD, fit_of
 from matching.ranking.features import MODES, Mode
 from matching.ranking.fusion import RankingWeights
 
 
-def run(engine: LoadedEngine, dataset: Dataset, mode: Mode) -> dict:
-    needs, refs = engine.records.needs, engine.records
-    rankings = {}
-    for need, vector in zip(needs, engine.query_vectors, strict=True):
-        matches = engine.matcher.match(need, k=10, explain=False, mode=mode, query_vector=vector)
-        rankings[refs.need_refs[need.id]] = [refs.technology_refs[m.technology_id] for m in matches]
-    result = evaluate(rankings, dataset.qrels)
-    langs = sorted({n.lang for n in needs})
-    if len(langs) > 1:
-        for lang in langs:
-            subset = {refs.need_refs[n.id] for n in needs if n.lang == lang}
-            result[f"ndcg@10[{lang}]"] = evaluate(
-                {q: r for q, r in rankings.items() if q in subset},
-                {q: r for q, r in dataset.qrels.items() if q in subset},
-            )["ndcg@10"]
-    return result
+def rankings(engine: LoadedEngine, mode: Mode = "hybrid", k: int = 10) -> dict[str, list[tuple[str, float]]]:
+    refs = engine.records
+    out = {}
+    for need, vector in zip(refs.needs, engine.query_vectors, strict=True):
+        matches = engine.matcher.match(need, k=k, explain=False, mode=mode, query_vector=vector)
+        out[refs.need_refs[need.id]] = [(refs.technology_refs[m.technology_id], m.score) for m in matches]
+    return out
+
+
+def quality(engine: LoadedEngine, dataset: Dataset, mode: Mode) -> dict[str, float]:
+    ranked = rankings(engine, mode)
+    return evaluate({q: [t for t, _ in r] for q, r in ranked.items()}, dataset.qrels)
+
+
+def grid(engines: list[tuple[LoadedEngine, Dataset]]) -> None:
+    results = []
+    for lexical, power, taxonomy, sector, penalty in itertools.product(
+        (1.0, 1.5, 2.0, 2.5, 3.0), (0.35, 0.5, 0.7, 1.0), (0.05, 0.1, 0.15), (0.05, 0.1, 0.15), (0.1, 0.25)
+    ):
+        weights = dataclasses.replace(
+            RankingWeights(),
+            lexical=lexical,
+            lexical_power=power,
+            taxonomy=taxonomy,
+            sector=sector,
+            constraint_penalty=penalty,
+        )
+        scores = []
+        for engine, dataset in engines:
+            engine.matcher.weights = weights
+            scores.append(quality(engine, dataset, "hybrid")["ndcg@10"])
+        results.append((round(sum(scores) / len(scores), 4), scores, lexical, power, taxonomy, sector, penalty))
+    for row in sorted(results, key=lambda r: -r[0])[:15]:
+        print(json.dumps(row))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("dataset", type=Path)
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--grid", action="store_true", help="search fusion weights")
+    parser.add_argument("datasets", type=Path, nargs="+")
+    parser.add_argument("--model", default=GLOSSARY_MODEL)
+    parser.add_argument("--grid", action="store_true", help="search the evidence weights")
+    parser.add_argument("--calibrate", action="store_true", help="fit the calibration on the first data set")
+    parser.add_argument("--thresholds", action="store_true", help="nothing-fits figures per threshold")
     args = parser.parse_args()
-    dataset = load_dataset(args.dataset)
-    engine = engine_for(dataset, model=args.model)
-    for mode in MODES:
-        print(mode, json.dumps(run(engine, dataset, mode)))
+    engines = []
+    for path in args.datasets:
+        dataset = load_dataset(path)
+        engines.append((engine_for(dataset, model=args.model), dataset))
+    for engine, dataset in engines:
+        for mode in MODES:
+            print(dataset.name, mode, json.dumps(quality(engine, dataset, mode)))
     if args.grid:
-        results = []
-        for dense, tax, sector, penalty, norm in itertools.product(
-            (0.4, 0.5, 0.6, 0.7), (0.0, 0.1, 0.2, 0.3), (0.0, 0.05, 0.1), (0.0, 0.1, 0.25), ("minmax", "rrf")
-        ):
-            engine.matcher.weights = dataclasses.replace(
-                RankingWeights(),
-                dense=dense,
-                lexical=1 - dense,
-                taxonomy=tax,
-                sector=sector,
-                constraint_penalty=penalty,
-                normalisation=norm,
-            )
-            r = run(engine, dataset, "hybrid")
-            results.append((r["ndcg@10"], dense, tax, sector, penalty, norm, r))
-        for row in sorted(results, key=lambda r: -r[0])[:15]:
-            print(row)
+        grid(engines)
+    if args.calibrate:
+        engine, dataset = engines[0]
+        loaded = LoadedDataset(
+            matcher=engine.matcher,
+            records=engine.records,
+            query_vectors=dict(zip((n.id for n in engine.records.needs), engine.query_vectors, strict=True)),
+            qrels=dataset.qrels,
+        )
+        labelled = dataset_evidence(loaded)
+        print("calibration", json.dumps(labelled.fit().as_dict()), "pairs", len(labelled.evidence))
+    if args.thresholds:
+        for engine, dataset in engines:
+            ranked = rankings(engine)
+            for threshold in (0.05, 0.08, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.2, 0.25, 0.3, 0.4, NOTHING_FITS_THRESHOLD):
+                verdicts = {q: fit_of([s for _, s in r], threshold=threshold) for q, r in ranked.items()}
+                figures = nothing_fits(verdicts, offtopic=dataset.offtopic, qrels=dataset.qrels)
+                print(dataset.name, "threshold", threshold, json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from matching.encoders.names import GLOSSARY_MODEL, Precision
+from matching.ranking.bands import NOTHING_FITS_THRESHOLD
 
 MAX_K = 50
+# The packaged demo catalogue, beside the app package in a checkout; its graded labels also calibrate scores.
+DEFAULT_DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 MIN_SECRET_CHARS = 32
 
 
@@ -38,6 +41,9 @@ class Settings(BaseSettings):
     # Model threads of the micro-batching worker (0: PyTorch's default, one per core).
     micro_batch_threads: int = Field(1, ge=0)
     demo_dir: Path | None = None
+    # Below this probability that an offering solves the need, nothing is presented as a match: lists
+    # say "nothing fits", the review queue and leads leave such pairs out (docs: "Scores and nothing fits").
+    match_threshold: float = Field(NOTHING_FITS_THRESHOLD, ge=0.0, lt=1.0)
     # Bulk import limits (README "Bulk import and export"): rows per file and bytes per upload.
     import_max_rows: int = Field(10_000, ge=1)
     import_max_bytes: int = Field(10_485_760, ge=1024)
@@ -76,6 +82,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def labels_dir(self) -> Path:
+        """The demo catalogue: loaded into an empty database by `techmatch serve`; its labels calibrate scores."""
+        return self.demo_dir or DEFAULT_DEMO_DIR
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -28,7 +28,8 @@ def learn_command(
     try:
         with database_session(settings) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
-            read = RankingModelRead.of(learn(session, matcher=matcher, trained_by="techmatch learn"))
+            row = learn(session, matcher=matcher, trained_by="techmatch learn", labels_dir=settings.labels_dir)
+            read = RankingModelRead.of(row)
     except AppError as exc:
         fail(exc.detail)
     if as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.core.auth import AdminDep
-from app.core.deps import MatcherDep, SessionDep
+from app.core.deps import MatcherDep, SessionDep, SettingsDep
 from app.core.errors import NotFound
 from app.learning import service as learning
 from app.learning.repository import RankingRepository
@@ -19,9 +19,9 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     status_code=201,
     responses={409: {"description": "no curator decisions to learn from yet"}},
 )
-def learn(principal: AdminDep, session: SessionDep, matcher: MatcherDep) -> RankingModelRead:
-    """Learn a ranking from every approved and rejected match, store it and rank with it from now on."""
-    row = learning.learn(session, matcher=matcher, trained_by=principal.name)
+def learn(principal: AdminDep, session: SessionDep, settings: SettingsDep, matcher: MatcherDep) -> RankingModelRead:
+    """Learn a ranking from every approved and rejected match, calibrate it, store it and rank with it from now on."""
+    row = learning.learn(session, matcher=matcher, trained_by=principal.name, labels_dir=settings.labels_dir)
     return RankingModelRead.of(row)
 
 

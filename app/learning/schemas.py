@@ -24,6 +24,9 @@ class RankingModelRead(BaseModel):
     priors: dict[int, float] = Field(description="technology id -> approve log-odds against the overall rate")
     neighbour_weight: float = Field(description="how much the votes of similar decided needs add to a score")
     voting_needs: int = Field(description="decided needs whose decisions vote for similar needs")
+    calibration: dict[str, float] | None = Field(
+        None, description="probability = sigmoid(intercept + scale * evidence), refitted when learning"
+    )
 
     @classmethod
     def of(cls, row: models.RankingModel) -> RankingModelRead:
@@ -42,4 +45,5 @@ class RankingModelRead(BaseModel):
             priors=model.priors,
             neighbour_weight=model.neighbour_weight,
             voting_needs=len(model.votes),
+            calibration=None if model.calibration is None else model.calibration.as_dict(),
         )

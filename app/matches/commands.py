@@ -47,7 +47,7 @@ def match(
     try:
         with unit_of_work(factory) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
-            load_ranking(session, matcher=matcher)
+            load_ranking(session, matcher=matcher, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
             result = ad_hoc_matches(session, matcher=matcher, request=request, settings=settings)
     except AppError as exc:
         fail(exc.detail)

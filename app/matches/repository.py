@@ -41,6 +41,17 @@ class MatchRepository:
     def delete_of_need(self, need_id: int) -> None:
         self.session.execute(delete(Match).where(Match.need_id == need_id))
 
+    def renumber(self, need_id: int) -> None:
+        """Ranks 1..n by score over the need's approved and proposed rows together: unique and contiguous
+        (rejected rows are never shown and keep the rank they were decided at)."""
+        live = self.session.scalars(
+            select(Match).where(Match.need_id == need_id, Match.status != MatchStatus.rejected)
+        ).all()
+        for rank, row in enumerate(sorted(live, key=lambda r: (-r.score, r.technology_id)), start=1):
+            if row.rank != rank:
+                row.rank = rank
+        self.session.flush()
+
     def add_all(self, matches: Sequence[Match]) -> None:
         self.session.add_all(matches)
         self.session.flush()

@@ -38,6 +38,7 @@ def technology_leads(
         k=k,
         tenant=principal.tenant,
         shared=settings.share_catalogue,
+        threshold=settings.match_threshold,
     )
 
 
@@ -47,7 +48,13 @@ def compute_matches(
 ) -> NeedMatches:
     """Compute and store the need's matches (proposed, for curator review)."""
     return matches.compute_matches(
-        session, matcher=matcher, need_id=need_id, k=k, tenant=principal.tenant, shared=settings.share_catalogue
+        session,
+        matcher=matcher,
+        need_id=need_id,
+        k=k,
+        tenant=principal.tenant,
+        shared=settings.share_catalogue,
+        threshold=settings.match_threshold,
     )
 
 
@@ -55,5 +62,9 @@ def compute_matches(
 def read_matches(principal: MatchesReadDep, need_id: int, session: SessionDep, settings: SettingsDep) -> NeedMatches:
     """Approved matches; proposed ones too, marked, where the show_unreviewed setting is on."""
     return matches.read_matches(
-        session, need_id=need_id, show_unreviewed=settings.show_unreviewed, tenant=principal.tenant
+        session,
+        need_id=need_id,
+        show_unreviewed=settings.show_unreviewed,
+        tenant=principal.tenant,
+        threshold=settings.match_threshold,
     )

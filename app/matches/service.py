@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import asdict
 
@@ -18,6 +19,7 @@ from app.matches.schemas import (
     AdHocMatchRequest,
     ComponentsRead,
     ExplanationRead,
+    Fit,
     LeadRead,
     MatchRead,
     NeedMatches,
@@ -26,11 +28,38 @@ from app.matches.schemas import (
 from app.models import MatchStatus
 from app.webhooks.service import enqueue_event, need_matched_payload
 from matching import types
+from matching.language.detection import text_language
+from matching.language.wording import wording_language
 from matching.matcher import Matcher
+from matching.ranking.bands import NOTHING_FITS_THRESHOLD, fit_of
+from matching.retrieval.texts import need_text
 
 logger = logging.getLogger(__name__)
 
 AD_HOC_NEED_ID = 0
+
+# The plain answer when nothing in the catalogue reaches the match threshold, in the need's language.
+NOTHING_FITS = {
+    "en": (
+        "Nothing in the catalogue fits this need well enough to suggest it. The curators see the need "
+        "and can look for a provider, or you can describe the problem in other words."
+    ),
+    "da": (
+        "Intet i kataloget passer godt nok til dette behov til at foreslå det. Kuratorerne kan se behovet "
+        "og lede efter en leverandør, eller I kan beskrive problemet med andre ord."
+    ),
+}
+
+
+def nothing_fits_message(fit: Fit, language: str) -> str | None:
+    """The plain answer for a list whose verdict is "none"; None otherwise."""
+    return NOTHING_FITS[wording_language(language)] if fit == "none" else None
+
+
+def _passing(results: list[types.Match], threshold: float) -> list[types.Match]:
+    """The results at or above the match threshold, ranked 1.. again."""
+    kept = [m for m in results if m.score >= threshold]
+    return [dataclasses.replace(m, rank=rank) for rank, m in enumerate(kept, start=1)]
 
 
 def _components(components: types.ScoreComponents) -> ComponentsRead:
@@ -106,8 +135,9 @@ def compute_matches(
     k: int,
     tenant: str | None = None,
     shared: bool = True,
+    threshold: float = NOTHING_FITS_THRESHOLD,
 ) -> NeedMatches:
-    """Replace the need's proposed matches with k fresh ones; curator decisions are kept.
+    """Replace the need's proposed matches with up to k fresh ones; curator decisions are kept.
 
     Technologies already approved or rejected for this need are excluded, so a rejected pair is
     never proposed again and an approved one is not duplicated.
@@ -118,7 +148,8 @@ def compute_matches(
     exclude = set(decided) | _hidden_technologies(session, tenant=need.tenant, shared=shared)
     record = need_record(need)
     _release_connection(session)
-    results = matcher.match(record, k=k, exclude=exclude, explain=True)
+    # Below the threshold a pair is no match: it is not proposed, so the review queue holds no junk.
+    results = _passing(matcher.match(record, k=k, exclude=exclude, explain=True), threshold)
     # Written after the match: a write lock is then held for milliseconds, not across the match.
     repository.delete_proposed(need.id)
     # A curator may have decided on a proposed pair while the match ran; that row survived the
@@ -139,23 +170,42 @@ def compute_matches(
         for m in _present(results, known)
     ]
     repository.add_all(fresh)
+    # Approved rows kept their old ranks and the new ones start at 1: number them all again, best first.
+    repository.renumber(need.id)
     rows = repository.of_need(need.id, statuses=(MatchStatus.approved, MatchStatus.proposed))
-    result = NeedMatches(need_id=need.id, includes_unreviewed=True, items=[_stored_match_read(r) for r in rows])
+    result = _need_matches(need, rows, includes_unreviewed=True, threshold=threshold)
     # In this transaction: the tenant's webhooks hear of the matches exactly when they are stored.
     enqueue_event(session, tenant=need.tenant, event="need.matched", payload=need_matched_payload(need, result))
     return result
 
 
-def read_matches(session: Session, *, need_id: int, show_unreviewed: bool, tenant: str | None = None) -> NeedMatches:
+def _need_matches(
+    need: models.Need, rows: list[models.Match], *, includes_unreviewed: bool, threshold: float
+) -> NeedMatches:
+    fit = fit_of([r.score for r in rows], threshold=threshold)
+    language = text_language(need_text(need_record(need)), declared=need.lang)
+    return NeedMatches(
+        need_id=need.id,
+        includes_unreviewed=includes_unreviewed,
+        fit=fit,
+        message=nothing_fits_message(fit, language),
+        items=[_stored_match_read(r) for r in rows],
+    )
+
+
+def read_matches(
+    session: Session,
+    *,
+    need_id: int,
+    show_unreviewed: bool,
+    tenant: str | None = None,
+    threshold: float = NOTHING_FITS_THRESHOLD,
+) -> NeedMatches:
     """Approved matches, best first; with `show_unreviewed`, proposed ones too, marked as such."""
     need = get_need(session, need_id=need_id, tenant=tenant)
     statuses = (MatchStatus.approved, MatchStatus.proposed) if show_unreviewed else (MatchStatus.approved,)
     rows = MatchRepository(session).of_need(need.id, statuses=statuses)
-    return NeedMatches(
-        need_id=need.id,
-        includes_unreviewed=show_unreviewed,
-        items=[_stored_match_read(r) for r in rows],
-    )
+    return _need_matches(need, rows, includes_unreviewed=show_unreviewed, threshold=threshold)
 
 
 def ad_hoc_matches(
@@ -179,7 +229,7 @@ def ad_hoc_matches(
     need = types.Need(id=AD_HOC_NEED_ID, title="", description=request.text, constraints=constraints)
     hidden = _hidden_technologies(session, tenant=tenant, shared=settings.share_catalogue)
     _release_connection(session)
-    results = matcher.match(need, k=k, exclude=hidden, explain=True)
+    results = _passing(matcher.match(need, k=k, exclude=hidden, explain=True), settings.match_threshold)
     known = TechnologyRepository(session).by_ids({m.technology_id for m in results})
     items = [
         _match_read(
@@ -193,7 +243,8 @@ def ad_hoc_matches(
         )
         for m in _present(results, known)
     ]
-    return AdHocMatches(k=k, items=items)
+    fit = fit_of([m.score for m in items], threshold=settings.match_threshold)
+    return AdHocMatches(k=k, fit=fit, message=nothing_fits_message(fit, text_language(request.text)), items=items)
 
 
 def technology_leads(
@@ -204,6 +255,7 @@ def technology_leads(
     k: int,
     tenant: str | None = None,
     shared: bool = True,
+    threshold: float = NOTHING_FITS_THRESHOLD,
 ) -> TechnologyLeads:
     """The stored needs the technology fits best: only the caller's tenant's needs."""
     technology = get_technology(session, technology_id=technology_id, tenant=tenant, shared=shared)
@@ -211,7 +263,7 @@ def technology_leads(
     hidden = NeedRepository(session).ids_of_other_tenants(tenant) if tenant is not None else set()
     record = technology_record(technology)
     _release_connection(session)
-    results = matcher.leads(record, k=k, exclude=hidden, explain=True)
+    results = _passing(matcher.leads(record, k=k, exclude=hidden, explain=True), threshold)
     known = NeedRepository(session).by_ids({m.need_id for m in results})
     items = []
     for m in results:
@@ -234,7 +286,9 @@ def technology_leads(
                 explanation=_explanation(m.explanation),
             )
         )
-    return TechnologyLeads(technology_id=technology.id, items=items)
+    return TechnologyLeads(
+        technology_id=technology.id, fit=fit_of([i.score for i in items], threshold=threshold), items=items
+    )
 
 
 def _present(results: list[types.Match], known: dict[int, models.Technology]) -> list[types.Match]:

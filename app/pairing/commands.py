@@ -31,7 +31,7 @@ def _pairing_request(
     rounds: int | None,
     tables: int,
     fairness: Fairness,
-    min_score: float,
+    min_score: float | None,
 ) -> PairingPlanCreate:
     """The data set's pairing.json as a plan request: every company, the providers given slots."""
     from pydantic import ValidationError
@@ -82,7 +82,10 @@ def pair(
     ] = None,
     tables: Annotated[int, typer.Option(min=1, max=100, help="demo tables per provider")] = 1,
     fairness: Annotated[Fairness, typer.Option(help="none | coverage | maximin")] = Fairness.none,
-    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="no pair below this score")] = 0.0,
+    min_score: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="no pair below this probability (default: the match threshold)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Demo-day plan for a data set's pairing.json, in a throw-away database."""
@@ -124,6 +127,7 @@ def pair(
         "providers": len(plan.provider_ids),
         "max_per_company": plan.max_per_company,
         "total_score": round(totals.total_score, 4),
+        "expected_useful_demonstrations": totals.expected_useful_demonstrations,
         "greedy_total_score": round(totals.greedy_total_score, 4),
         "optimal": totals.optimal,
         "bound": totals.bound,
@@ -143,8 +147,9 @@ def pair(
     table = Table(
         title=f"{dataset.name}: {totals.pairs} demos in {totals.rounds} rounds ({fairness.value} fairness)",
         caption=(
-            f"total score {totals.total_score:.3f} ({'optimal' if totals.optimal else 'not proven optimal'}, "
-            f"greedy {totals.greedy_total_score:.3f}); {totals.covered_companies} of {len(plan.company_ids)} "
+            f"{totals.expected_useful_demonstrations:.1f} useful demonstrations expected "
+            f"({'optimal' if totals.optimal else 'not proven optimal'}; greedy, ignoring fairness: "
+            f"{totals.greedy_total_score:.1f}); {totals.covered_companies} of {len(plan.company_ids)} "
             f"SMEs with a demo; {totals.unscheduled} unscheduled"
         ),
     )

@@ -67,7 +67,10 @@ class PairingPlanCreate(Input):
     tables: dict[int, Annotated[int, Field(ge=1, le=100)]] = Field(
         default_factory=dict, description="demo tables per provider id (default 1)"
     )
-    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        None,
+        description="no pair below this probability that it is useful; default: the service's match threshold",
+    )
     fairness: Fairness = "none"
     must_pairs: list[PairIn] = Field(default_factory=list, max_length=10_000)
     never_pairs: list[PairIn] = Field(default_factory=list, max_length=100_000)
@@ -113,7 +116,11 @@ class PairingAssignmentRead(BaseModel):
 
 
 class PairingTotals(BaseModel):
-    total_score: float
+    total_score: float = Field(
+        description="sum of the chosen pairs' scores: each is the probability that the pair's best offering "
+        "solves one of the SME's needs, so this is the expected number of useful demonstrations"
+    )
+    expected_useful_demonstrations: float = Field(description="total_score, rounded: what the plan is worth")
     greedy_total_score: float
     optimal: bool
     bound: float | None

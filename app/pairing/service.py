@@ -91,6 +91,7 @@ def _pairs(values: Iterable[Sequence[int]]) -> list[PairRead]:
 def _totals(revision: models.PairingRevision, plan: models.PairingPlan) -> PairingTotals:
     return PairingTotals(
         total_score=revision.total_score,
+        expected_useful_demonstrations=round(revision.total_score, 2),
         greedy_total_score=revision.greedy_total_score,
         optimal=revision.optimal,
         bound=revision.bound,
@@ -296,7 +297,8 @@ def create_plan(
         tenant=tenant,
         name=data.name,
         fairness=data.fairness,
-        min_score=data.min_score,
+        # A pair below the nothing-fits threshold is no match, so it is not proposed for a demo either.
+        min_score=settings.match_threshold if data.min_score is None else data.min_score,
         max_per_company=data.max_per_company,
         rounds=data.rounds,
         company_ids=list(data.company_ids),

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from app.web.security import CSRF_FIELD, csrf_token
-from matching.retrieval.texts import category_label
+from matching.language.wording import category_label
 
 APP = Path(__file__).resolve().parent.parent
 # The shared layout, sign-in and error pages here; each feature's pages in its own `templates/` folder
@@ -38,6 +38,23 @@ def _constraint(name: str) -> str:
     return CONSTRAINT_LABELS.get(name, name.replace("_", " "))
 
 
+# The parts of a score's log-odds (matching.ranking.scoring.PARTS), as a curator reads them.
+PART_LABELS = {
+    "intercept": "Starting point (calibration)",
+    "dense": "Meaning of the texts",
+    "sentence": "Best matching sentence",
+    "lexical": "Words in common",
+    "taxonomy": "Category",
+    "sector": "Sector references",
+    "constraints": "Constraints",
+    "learned": "Curators' earlier decisions",
+}
+
+
+def _part(name: str) -> str:
+    return PART_LABELS.get(name, name.replace("_", " "))
+
+
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -52,6 +69,7 @@ def _environment() -> Environment:
     environment.filters["when"] = _when
     environment.filters["category"] = category_label
     environment.filters["constraint"] = _constraint
+    environment.filters["part"] = _part
     return environment
 
 

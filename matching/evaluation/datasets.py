@@ -70,6 +70,8 @@ class Dataset:
     needs: list[NeedRecord]
     qrels: dict[str, dict[str, int]]
     pairing: dict[str, Any] | None = None
+    # Needs that no offering addresses (optional offtopic.txt): they should be answered "nothing fits".
+    offtopic: frozenset[str] = frozenset()
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -244,7 +246,24 @@ def _load_benchmark(path: Path) -> Dataset:
         needs=needs,
         qrels=qrels,
         pairing=pairing,
+        offtopic=_read_offtopic(path / "offtopic.txt", {n.ref for n in needs}, qrels),
     )
+
+
+def _read_offtopic(path: Path, need_refs: set[str], qrels: dict[str, dict[str, int]]) -> frozenset[str]:
+    """The off-topic need ids, one a line; each must be a need of the data set without relevance labels."""
+    if not path.is_file():
+        return frozenset()
+    try:
+        refs = [line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"offtopic.txt: not UTF-8: {exc}") from exc
+    for ref in refs:
+        if ref not in need_refs:
+            raise DatasetError(f"offtopic.txt names unknown need {ref!r}")
+        if any(grade > 0 for grade in qrels.get(ref, {}).values()):
+            raise DatasetError(f"offtopic.txt names {ref}, which has relevant offerings in qrels.tsv")
+    return frozenset(refs)
 
 
 def _load_beir(path: Path) -> Dataset:

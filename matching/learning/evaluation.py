@@ -125,7 +125,9 @@ def decided_examples(
         candidates = loaded.matcher.match_features(need, query_vector=vector)
         if candidates is None:
             continue
-        example = need_examples(need_id=need.id, candidates=candidates, decisions=decisions)
+        example = need_examples(
+            need_id=need.id, candidates=candidates, decisions=decisions, weights=loaded.matcher.weights
+        )
         if example is not None:
             examples.append(example)
     return examples

@@ -1,21 +1,63 @@
-"""Explanations a curator can check: aligned sentences, shared terms and categories, verdicts."""
+"""Explanations a person can check: the parties' own sentences side by side, shared terms and categories,
+each constraint's verdict, and one line in the reader's language whose strength word follows the score."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
 from matching.encoders.base import Encoder, TextKind
+from matching.language.wording import category_label, wording_language
+from matching.ranking.bands import NOTHING_FITS_THRESHOLD, strength
+from matching.ranking.constraints import check_constraints
 from matching.ranking.scoring import Scored
 from matching.retrieval.bm25 import surface_forms
 from matching.retrieval.sentence_cache import SentenceCache
-from matching.retrieval.texts import category_label, split_sentences
-from matching.types import ConstraintVerdict, Explanation, SentencePair, Technology
+from matching.retrieval.texts import own_text, split_sentences
+from matching.types import ConstraintVerdict, Explanation, Need, SentencePair, Technology
 
 MAX_PAIRS = 3
 MAX_TERMS = 8
 _QUOTE_CHARS = 90
+
+# The one-line summary. A match is written to the SME, in the language it wrote its need in; a lead is
+# written to the provider, in English.
+_MATCH: dict[str, dict[str, str]] = {
+    "en": {
+        "strong": "Strong match",
+        "good": "Good match",
+        "possible": "Possible match",
+        "weak": "Weak match",
+        "head": "{strength}: {title}, {percent} likely to solve the problem",
+        "sentences": 'you wrote "{need}" and the offering says "{technology}"',
+        "categories": "both about {categories}",
+        "but": "but {failed}",
+        "fits": "fits every stated constraint",
+    },
+    "da": {
+        "strong": "Stærkt match",
+        "good": "Godt match",
+        "possible": "Muligt match",
+        "weak": "Svagt match",
+        "head": "{strength}: {title}, {percent} sandsynligt at den løser problemet",
+        "sentences": 'I skrev "{need}", og tilbuddet siger "{technology}"',
+        "categories": "begge handler om {categories}",
+        "but": "men {failed}",
+        "fits": "opfylder alle angivne krav",
+    },
+}
+_LEAD: dict[str, str] = {
+    "strong": "Strong lead",
+    "good": "Good lead",
+    "possible": "Possible lead",
+    "weak": "Weak lead",
+    "head": '{strength}: {company} needs "{need_title}"; {percent} likely that {title} solves it',
+    "sentences": 'they wrote "{need}" and your offering says "{technology}"',
+    "categories": "both about {categories}",
+    "but": "but {failed}",
+    "fits": "fits every constraint they stated",
+}
 
 
 def align_sentences(
@@ -43,11 +85,19 @@ def align_sentences(
     return tuple(pairs)
 
 
-def shared_terms(need_text: str, technology_text: str, *, limit: int = MAX_TERMS) -> tuple[str, ...]:
-    """Words the two texts share after stemming, in the need's own spelling and order."""
-    technology_stems = set(surface_forms(technology_text))
+def shared_terms(
+    need_text: str, technology_text: str, *, common: Collection[str] = (), limit: int = MAX_TERMS
+) -> tuple[str, ...]:
+    """Words the two texts share after stemming, in the need's own spelling and order; stop words and
+    the stems in `common` (words most of the catalogue uses) are left out, since they explain nothing."""
+    technology_stems = set(surface_forms(technology_text)) - set(common)
     terms = [form.lower() for stem, form in surface_forms(need_text).items() if stem in technology_stems]
     return tuple(terms[:limit])
+
+
+def evidence_text(title: str, description: str) -> str:
+    """The text quoted as evidence: the description (a title names, it does not explain), else the title."""
+    return description.strip() or title.strip()
 
 
 def _quote(sentence: str) -> str:
@@ -57,94 +107,44 @@ def _quote(sentence: str) -> str:
     return sentence[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-# One-line summary wording per language; the SME reads it in the language it wrote in.
-_TEMPLATES: dict[str, dict[str, str]] = {
-    "en": {
-        "strong": "Strong match",
-        "good": "Good match",
-        "possible": "Possible match",
-        "weak": "Weak match",
-        "with": "{strength} ({score:.2f}) with {title}",
-        "sentences": 'your "{need}" matches "{technology}"',
-        "categories": "both about {categories}",
-        "but": "but {failed}",
-        "fits": "fits every stated constraint",
-    },
-    "da": {
-        "strong": "Stærkt match",
-        "good": "Godt match",
-        "possible": "Muligt match",
-        "weak": "Svagt match",
-        "with": "{strength} ({score:.2f}) med {title}",
-        "sentences": 'jeres "{need}" svarer til "{technology}"',
-        "categories": "begge handler om {categories}",
-        "but": "men {failed}",
-        "fits": "opfylder alle angivne krav",
-    },
-}
-_CATEGORY_LABELS_DA = {
-    "robotics": "robotter",
-    "cobots": "samarbejdende robotter",
-    "machine-vision": "machine vision",
-    "ai-ml": "AI og maskinlæring",
-    "iot-sensors": "IoT-sensorer",
-    "predictive-maintenance": "forudsigende vedligehold",
-    "digital-twin": "digital tvilling",
-    "simulation": "simulering",
-    "additive-manufacturing": "3D-print",
-    "ar-vr": "AR og VR",
-    "mes-erp": "MES og ERP",
-    "scheduling-optimisation": "produktionsplanlægning",
-    "cybersecurity": "it-sikkerhed",
-    "cloud-edge": "cloud og edge",
-    "energy-management": "energistyring",
-    "logistics-agv": "intern logistik og AGV'er",
-    "quality-control": "kvalitetskontrol",
-    "plm-cad": "PLM og CAD",
-    "data-analytics": "dataanalyse",
-    "laser-processing": "laserbearbejdning",
-}
-
-
-def _category(category: str, language: str) -> str:
-    if language == "da":
-        return _CATEGORY_LABELS_DA.get(category, category_label(category))
-    return category_label(category)
-
-
-def _strength(similarity: float) -> str:
-    """Strength key from the absolute semantic similarity, so a best-of-a-bad-lot hit is not called strong."""
-    if similarity >= 0.55:
-        return "strong"
-    if similarity >= 0.4:
-        return "good"
-    if similarity >= 0.25:
-        return "possible"
-    return "weak"
+def _percent(probability: float, language: str) -> str:
+    value = round(100 * probability)
+    return f"{value} %" if language == "da" else f"{value}%"
 
 
 def summarise(
     *,
     score: float,
-    similarity: float,
     technology_title: str,
     sentence_pairs: Sequence[SentencePair],
     shared_categories: Sequence[str],
     verdicts: Sequence[ConstraintVerdict],
     language: str = "en",
+    threshold: float = NOTHING_FITS_THRESHOLD,
+    lead_company: str | None = None,
+    need_title: str = "",
 ) -> str:
-    """One line in plain words, in the SME's language (English when there is no template for it):
-    how good, which sentences matched, what breaks a constraint."""
-    words = _TEMPLATES.get(language, _TEMPLATES["en"])
-    language = language if language in _TEMPLATES else "en"
-    parts = [words["with"].format(strength=words[_strength(similarity)], score=score, title=technology_title)]
+    """One line in plain words: how likely the offering solves the problem, which of the parties' own
+    sentences match, what the two share, what breaks a constraint. A lead (`lead_company` given) is
+    written to the provider about the SME; a match to the SME about the offering."""
+    lead = lead_company is not None
+    language = "en" if lead else wording_language(language)
+    words = _LEAD if lead else _MATCH[language]
+    head = words["head"].format(
+        strength=words[strength(score, threshold=threshold)],
+        title=technology_title,
+        percent=_percent(score, language),
+        company=lead_company,
+        need_title=_quote(need_title),
+    )
+    parts = [head]
     if sentence_pairs:
         best = sentence_pairs[0]
         parts.append(
             words["sentences"].format(need=_quote(best.need_sentence), technology=_quote(best.technology_sentence))
         )
     if shared_categories:
-        labels = ", ".join(_category(c, language) for c in shared_categories)
+        labels = ", ".join(category_label(c, language) for c in shared_categories)
         parts.append(words["categories"].format(categories=labels))
     failed = [v.detail for v in verdicts if not v.satisfied]
     if failed:
@@ -154,49 +154,19 @@ def summarise(
     return "; ".join(parts) + "."
 
 
-def build_explanation(
-    *,
-    score: float,
-    similarity: float,
-    technology_title: str,
-    need_text: str,
-    technology_text: str,
-    sentence_pairs: tuple[SentencePair, ...],
-    need_categories: tuple[str, ...],
-    technology_categories: tuple[str, ...],
-    verdicts: tuple[ConstraintVerdict, ...],
-    language: str = "en",
-) -> Explanation:
-    shared_categories = tuple(c for c in need_categories if c in technology_categories)
-    return Explanation(
-        summary=summarise(
-            score=score,
-            similarity=similarity,
-            technology_title=technology_title,
-            sentence_pairs=sentence_pairs,
-            shared_categories=shared_categories,
-            verdicts=verdicts,
-            language=language,
-        ),
-        sentence_pairs=sentence_pairs,
-        shared_terms=shared_terms(need_text, technology_text),
-        shared_categories=shared_categories,
-        need_categories=need_categories,
-        constraints=verdicts,
-    )
-
-
 SentenceGroup = tuple[list[str], np.ndarray]
 
 
 class Explainer:
     """Explanations for ranked pairs; each sentence is encoded once, not once per request that shows it."""
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, *, threshold: float = NOTHING_FITS_THRESHOLD) -> None:
         self.encoder = encoder
         self.sentence_cache = SentenceCache(dimension=encoder.dimension)
+        # The nothing-fits threshold: the lowest probability called a "possible" match.
+        self.threshold = threshold
 
-    def _sentence_vectors(self, texts: Sequence[str], *, kind: TextKind) -> list[SentenceGroup]:
+    def sentence_vectors(self, texts: Sequence[str], *, kind: TextKind) -> list[SentenceGroup]:
         """(sentences, unit vectors) per text; all uncached sentences go to the encoder in one call."""
         groups = [split_sentences(text) for text in texts]
         vectors = self.sentence_cache.vectors(self.encoder, groups, kind=kind)
@@ -205,87 +175,106 @@ class Explainer:
     def for_need(
         self,
         *,
-        need_text: str,
+        need: Need,
         language: str,
         need_categories: tuple[str, ...],
         ranked: Sequence[Scored],
         technologies: Mapping[int, Technology],
-        texts: Mapping[int, str],
+        common: Collection[str] = (),
     ) -> dict[int, Explanation]:
-        """Technology id -> explanation, for the technologies ranked for one need."""
+        """Technology id -> explanation written to the SME, for the technologies ranked for one need."""
         if not ranked:
             return {}
-        [need_sentences] = self._sentence_vectors([need_text], kind="query")
+        [need_sentences] = self.sentence_vectors([evidence_text(need.title, need.description)], kind="query")
         ids = [r.id for r in ranked]
-        technology_sentences = dict(
-            zip(ids, self._sentence_vectors([texts[i] for i in ids], kind="passage"), strict=True)
-        )
+        offers = [technologies[i] for i in ids]
+        groups = self.sentence_vectors([evidence_text(t.title, t.description) for t in offers], kind="passage")
         return {
             r.id: self._explain(
                 scored=r,
-                need_text=need_text,
+                need=need,
                 need_sentences=need_sentences,
-                technology=technologies[r.id],
-                technology_text=texts[r.id],
-                technology_sentences=technology_sentences[r.id],
+                technology=technology,
+                technology_sentences=group,
                 need_categories=need_categories,
                 language=language,
+                common=common,
             )
-            for r in ranked
+            for r, technology, group in zip(ranked, offers, groups, strict=True)
         }
 
     def for_technology(
         self,
         *,
         technology: Technology,
-        technology_text: str,
         ranked: Sequence[Scored],
-        need_texts: Mapping[int, str],
+        needs: Mapping[int, Need],
         need_categories: Mapping[int, tuple[str, ...]],
+        common: Collection[str] = (),
     ) -> dict[int, Explanation]:
-        """Need id -> explanation, for the needs ranked as leads of one technology."""
+        """Need id -> explanation written to the provider, for the needs ranked as leads of one technology."""
         if not ranked:
             return {}
-        [technology_sentences] = self._sentence_vectors([technology_text], kind="passage")
-        ids = [r.id for r in ranked]
-        need_sentences = dict(
-            zip(ids, self._sentence_vectors([need_texts[i] for i in ids], kind="passage"), strict=True)
+        [technology_sentences] = self.sentence_vectors(
+            [evidence_text(technology.title, technology.description)], kind="passage"
         )
+        asked = [needs[r.id] for r in ranked]
+        groups = self.sentence_vectors([evidence_text(n.title, n.description) for n in asked], kind="passage")
         return {
             r.id: self._explain(
                 scored=r,
-                need_text=need_texts[r.id],
-                need_sentences=need_sentences[r.id],
+                need=need,
+                need_sentences=group,
                 technology=technology,
-                technology_text=technology_text,
                 technology_sentences=technology_sentences,
                 need_categories=need_categories[r.id],
+                language="en",
+                common=common,
+                lead=True,
             )
-            for r in ranked
+            for r, need, group in zip(ranked, asked, groups, strict=True)
         }
 
-    @staticmethod
     def _explain(
+        self,
         *,
         scored: Scored,
-        need_text: str,
+        need: Need,
         need_sentences: SentenceGroup,
         technology: Technology,
-        technology_text: str,
         technology_sentences: SentenceGroup,
         need_categories: tuple[str, ...],
-        language: str = "en",
+        language: str,
+        common: Collection[str],
+        lead: bool = False,
     ) -> Explanation:
+        language = wording_language(language)
         pairs = align_sentences(need_sentences[0], need_sentences[1], technology_sentences[0], technology_sentences[1])
-        return build_explanation(
+        # Worded again for the reader: the ranking counted the verdicts, the reader reads them.
+        verdicts = check_constraints(need.constraints, technology, language=language)
+        shared_categories = tuple(c for c in need_categories if c in technology.categories)
+        summary = summarise(
             score=scored.score,
-            similarity=scored.components.dense,
             technology_title=technology.title,
-            need_text=need_text,
-            technology_text=technology_text,
             sentence_pairs=pairs,
+            shared_categories=shared_categories,
+            verdicts=verdicts,
+            language=language,
+            threshold=self.threshold,
+            lead_company=(need.company_name or "an SME") if lead else None,
+            need_title=need.title,
+        )
+        return Explanation(
+            summary=summary,
+            sentence_pairs=pairs,
+            shared_terms=shared_terms(
+                own_text(need.title, need.description),
+                own_text(technology.title, technology.description),
+                common=common,
+            ),
+            shared_categories=shared_categories,
             need_categories=need_categories,
-            technology_categories=technology.categories,
-            verdicts=scored.pair.verdicts,
+            constraints=verdicts,
+            strength=strength(scored.score, threshold=self.threshold),
             language=language,
         )

@@ -22,6 +22,10 @@ from matching.retrieval.files import atomic_write
 
 # Saved BM25 files: bump when tokenisation, the glossary's use or the file layout changes, so old files are rebuilt.
 LEXICAL_FORMAT_VERSION = 1
+# A stem in at least this share of a catalogue's documents is too common to show as a shared term
+# (only counted in catalogues of COMMON_MIN_DOCUMENTS or more, where a share means something).
+COMMON_SHARE = 0.2
+COMMON_MIN_DOCUMENTS = 20
 # bm25s rejects empty documents; a placeholder token keeps row positions aligned (never produced by `tokenize`).
 _EMPTY_DOC = "\x00"
 _ARRAYS = ("ids", "token_ids", "offsets", "data", "indices", "indptr")
@@ -93,6 +97,8 @@ class LexicalIndex:
         self._ids = np.zeros(0, dtype=np.int64)
         # After `load`: (vocabulary, flat token ids, per-document offsets) aligned with `_ids`, until a write.
         self._packed: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        # (the model they were counted in, its common stems), see `common_stems`.
+        self._common: tuple[bm25s.BM25, frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self._ids) if self._packed is not None else len(self._tokens)
@@ -232,23 +238,81 @@ class LexicalIndex:
             index._packed = (vocab, token_ids, offsets)
         return index
 
+    def common_stems(self) -> frozenset[str]:
+        """Stems in at least COMMON_SHARE of the documents ("system", "production" in a catalogue of
+        production technologies): shared by almost any pair, so they explain nothing."""
+        model = self._ensure_built()
+        if model is None or len(self._ids) < COMMON_MIN_DOCUMENTS:
+            return frozenset()
+        if self._common is None or self._common[0] is not model:
+            frequency = np.diff(model.scores["indptr"])
+            floor = COMMON_SHARE * len(self._ids)
+            stems = frozenset(t for t, i in model.vocab_dict.items() if i < len(frequency) and frequency[i] >= floor)
+            self._common = (model, stems)
+        return self._common[1]
+
+    def _query_tokens(self, model: bm25s.BM25, text: str) -> list[str]:
+        return [t for t in tokenize(cross_lingual_text(text)) if t in model.vocab_dict]
+
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of every document for a query text; all zeros when nothing is shared."""
         model = self._ensure_built()
         if model is None:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        query = [t for t in tokenize(cross_lingual_text(text)) if t in model.vocab_dict]
+        query = self._query_tokens(model, text)
         if not query:
             return np.zeros(len(self._ids), dtype=np.float32), self._ids
         return np.asarray(model.get_scores(query), dtype=np.float32), self._ids
 
+    def ceiling(self, text: str) -> float:
+        """The highest BM25 score any document could reach for this query: the sum over its indexed tokens
+        of idf * (k1 + 1), what a token contributes as its frequency in a document grows without bound.
+
+        A score divided by it is the share of the query's weighted words a document covers, in [0, 1] and
+        comparable from one query to the next, where raw BM25 grows with the query's length.
+        """
+        model = self._ensure_built()
+        if model is None:
+            return 0.0
+        query = self._query_tokens(model, text)
+        if not query:
+            return 0.0
+        indptr = model.scores["indptr"]
+        frequency = np.diff(indptr)
+        ids = np.array([model.vocab_dict[t] for t in query], dtype=np.int64)
+        in_range = ids < len(frequency)
+        df = np.zeros(len(ids), dtype=np.float64)
+        df[in_range] = frequency[ids[in_range]]
+        n = float(len(self._ids))
+        # Lucene's idf, as bm25s's "lucene" method scores it.
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        return float(idf.sum() * (self._k1 + 1.0))
+
     def search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) with a positive score, best first."""
         scores, ids = self.scores(text)
-        if not len(scores):
-            return scores, ids
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        keep = top[scores[top] > 0]
-        return scores[keep], ids[keep]
+        return _top(scores, ids, k)
+
+    def search_and_score(self, text: str, k: int, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`search`'s top-k, and the scores of `ids` too (0 for an id not indexed), from one scoring pass."""
+        scores, indexed = self.scores(text)
+        top_scores, top_ids = _top(scores, indexed, k)
+        wanted = np.zeros(len(ids), dtype=np.float32)
+        if len(ids) and len(indexed):
+            order = np.argsort(indexed, kind="stable")
+            asked = np.asarray(ids, dtype=np.int64)
+            place = np.clip(np.searchsorted(indexed, asked, sorter=order), 0, len(indexed) - 1)
+            rows = order[place]
+            found = indexed[rows] == asked
+            wanted[found] = scores[rows[found]]
+        return top_scores, top_ids, wanted
+
+
+def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if not len(scores):
+        return scores, ids
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    keep = top[scores[top] > 0]
+    return scores[keep], ids[keep]

@@ -5,55 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 
+from matching.language.wording import category_label, sector_label
 from matching.types import Need, Technology
-
-_CATEGORY_LABELS = {
-    "robotics": "robotics",
-    "cobots": "collaborative robots",
-    "machine-vision": "machine vision",
-    "ai-ml": "AI and machine learning",
-    "iot-sensors": "IoT sensors",
-    "predictive-maintenance": "predictive maintenance",
-    "digital-twin": "digital twin",
-    "simulation": "simulation",
-    "additive-manufacturing": "additive manufacturing, 3D printing",
-    "ar-vr": "augmented and virtual reality",
-    "mes-erp": "MES and ERP",
-    "scheduling-optimisation": "production scheduling and optimisation",
-    "cybersecurity": "cybersecurity",
-    "cloud-edge": "cloud and edge computing",
-    "energy-management": "energy management",
-    "logistics-agv": "intralogistics and AGVs",
-    "quality-control": "quality control",
-    "plm-cad": "PLM and CAD",
-    "data-analytics": "data analytics",
-    "laser-processing": "laser processing",
-}
-_SECTOR_LABELS = {
-    "metal": "metal",
-    "plastics": "plastics",
-    "food": "food",
-    "wood-furniture": "wood and furniture",
-    "electronics": "electronics",
-    "machinery": "machinery",
-    "textile": "textile",
-    "chemicals-pharma": "chemicals and pharma",
-    "wind-energy": "wind energy",
-    "maritime": "maritime",
-    "construction-materials": "construction materials",
-    "packaging": "packaging",
-}
 
 # Split after . ! ? ; or a line break, when followed by space and an upper-case letter or digit.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-ZÆØÅÄÖÜ0-9])|\n+")
-
-
-def category_label(category: str) -> str:
-    return _CATEGORY_LABELS.get(category, category.replace("-", " "))
-
-
-def sector_label(sector: str) -> str:
-    return _SECTOR_LABELS.get(sector, sector.replace("-", " "))
 
 
 def technology_text(technology: Technology) -> str:
@@ -64,6 +20,11 @@ def technology_text(technology: Technology) -> str:
     if technology.sectors:
         parts.append("Sectors: " + ", ".join(sector_label(s) for s in technology.sectors) + ".")
     return "\n".join(p for p in parts if p)
+
+
+def own_text(title: str, description: str) -> str:
+    """What a party wrote itself: its title and description, never the lines the system adds."""
+    return "\n".join(p for p in (title.strip(), description.strip()) if p)
 
 
 def need_text(need: Need) -> str:

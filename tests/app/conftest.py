@@ -15,7 +15,7 @@ from app.core.settings import Settings
 from app.main import create_app
 from matching.encoders.base import HASHING_MODEL
 from tests.app.databases import TestDatabases
-from tests.app.support import authorize, load_mini
+from tests.app.support import HASHING_THRESHOLD, authorize, load_mini
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +33,7 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("TECHMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("TECHMATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
+    monkeypatch.setenv("TECHMATCH_MATCH_THRESHOLD", str(HASHING_THRESHOLD))
     return CliRunner()
 
 
@@ -54,6 +55,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         data_dir=tmp_path / "data",
         model=HASHING_MODEL,
+        match_threshold=HASHING_THRESHOLD,
         # Tests send bursts no website would; the limit's own tests set a low one.
         rate_limit="100000/minute",
     )

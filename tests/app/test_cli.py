@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,38 @@ def test_eval_json(runner: CliRunner) -> None:
     assert (report["queries"], report["mode"], report["dataset"]) == (8, "dense", "mini")
     assert set(report["by_language"]) == {"en", "da"}
     assert report["by_language"]["da"]["queries"] == 3
+
+
+def test_eval_reports_calibration_and_nothing_fits_and_plots(runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "mini-offtopic"
+    shutil.copytree(MINI, data)
+    with (data / "needs.jsonl").open("a", encoding="utf-8") as needs:
+        needs.write(
+            json.dumps(
+                {
+                    "id": "N99",
+                    "company_id": "C1",
+                    "title": "Who bakes the cake for the summer party?",
+                    "description": "We need a caterer for 40 people in June.",
+                    "lang": "en",
+                    "constraints": {"budget_eur_max": None, "min_trl": None, "region": None, "languages": None},
+                }
+            )
+            + "\n"
+        )
+    (data / "offtopic.txt").write_text("N99\n")
+    plot = tmp_path / "reliability.png"
+    result = runner.invoke(cli, ["eval", str(data), "--json", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    report = _last_json(result.stdout)
+    assert 0 <= report["ece"] <= 1 and 0 <= report["brier"] <= 1
+    assert report["calibration_pairs"] > 0
+    assert report["offtopic_needs"] == 1 and report["nothing_fits_recall"] in (0.0, 1.0)
+    assert 0 <= report["false_nothing_fits"] <= 1
+    assert report["ndcg@10_linear"] > 0 and report["queries"] == 8  # the off-topic need has no labels
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dense = runner.invoke(cli, ["eval", str(data), "--mode", "dense", "--plot", str(tmp_path / "x.png")])
+    assert dense.exit_code == 2 and "hybrid" in dense.stderr
 
 
 def test_eval_table_leaves_no_database_behind(runner: CliRunner, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from matching.encoders.base import DEFAULT_MODEL, Encoder
@@ -101,11 +103,11 @@ BEARING_NEED = Need(
 )
 
 
-def build_matcher(encoder: Encoder) -> Matcher:
+def build_matcher(encoder: Encoder, *, technologies: Sequence[Technology] = TECHNOLOGIES) -> Matcher:
     matcher = Matcher(encoder)
-    vectors = matcher.encode_technologies(TECHNOLOGIES)
+    vectors = matcher.encode_technologies(technologies)
     matcher.catalogue.build(
-        technologies=TECHNOLOGIES,
+        technologies=technologies,
         technology_vectors=vectors,
         needs=[BEARING_NEED],
         need_vectors=matcher.encode_needs([BEARING_NEED]),

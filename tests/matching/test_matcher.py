@@ -145,6 +145,9 @@ def test_vectors_are_unit_length():
 def test_a_stored_need_or_technology_is_not_encoded_again_as_a_query(hashing_matcher):
     encoder = hashing_matcher.encoder
     hashing_matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # category texts, encoded once
+    # The best candidates' sentences (for their sentence cosine), encoded once and cached.
+    hashing_matcher.match(BEARING_NEED, k=1, explain=False)
+    hashing_matcher.leads(TECHNOLOGIES[0], k=1, explain=False)
     before = encoder.calls
     assert ids(hashing_matcher.match(BEARING_NEED, k=1, explain=False)) == [11]
     assert hashing_matcher.leads(TECHNOLOGIES[0], k=1, explain=False)[0].need_id == BEARING_NEED.id
@@ -158,6 +161,7 @@ def test_an_asymmetric_encoder_always_encodes_the_query(hashing_matcher):
     encoder = hashing_matcher.encoder
     encoder.symmetric = False  # e.g. E5, whose queries and passages get different prefixes
     hashing_matcher.need_categories(np.zeros(encoder.dimension, np.float32))
+    hashing_matcher.match(BEARING_NEED, k=1, explain=False)  # caches the candidates' sentences
     before = encoder.calls
     hashing_matcher.match(BEARING_NEED, k=1, explain=False)
     assert encoder.calls == before + 1

@@ -23,6 +23,7 @@ from matching.encoders.factory import load_encoder
 from matching.evaluation.datasets import load_dataset as read_dataset
 from matching.matcher import Matcher
 from scripts.liveserver import free_port, poll_ready
+from tests.app.support import HASHING_THRESHOLD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CURATOR = "mette"
@@ -75,8 +76,17 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_MODEL) -> Iterator[LiveSite]:
-    """A seeded server on 127.0.0.1 with k proposed matches computed for every need; stopped on exit."""
+def live_site(
+    workdir: Path,
+    *,
+    dataset: Path,
+    k: int = 5,
+    model: str = HASHING_MODEL,
+    threshold: float = HASHING_THRESHOLD,
+) -> Iterator[LiveSite]:
+    """A seeded server on 127.0.0.1 with k proposed matches computed for every need; stopped on exit.
+
+    The hashing encoder's honest scores sit below the match threshold, so by default it shows them all."""
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'techmatch.db'}"
     settings = Settings(
@@ -84,6 +94,7 @@ def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_
         database_url=database_url,
         data_dir=workdir / "var",
         model=model,
+        match_threshold=threshold,
     )
     api_key, sme_key = _seed(settings, dataset)
     port = free_port()
@@ -93,6 +104,7 @@ def live_site(workdir: Path, *, dataset: Path, k: int = 5, model: str = HASHING_
         "TECHMATCH_DATABASE_URL": database_url,
         "TECHMATCH_DATA_DIR": str(workdir / "var"),
         "TECHMATCH_MODEL": model,
+        "TECHMATCH_MATCH_THRESHOLD": str(threshold),
         "HF_HUB_OFFLINE": "1",
     }
     log = workdir / "server.log"

@@ -13,6 +13,7 @@ import pytest
 
 from app.core.errors import PROBLEM_TYPES
 from scripts.liveserver import free_port, poll_ready
+from tests.app.support import HASHING_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "integration.md"
@@ -36,6 +37,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "TECHMATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
         "TECHMATCH_DATA_DIR": str(tmp_path / "data"),
         "TECHMATCH_MODEL": "hashing",
+        "TECHMATCH_MATCH_THRESHOLD": str(HASHING_THRESHOLD),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "HF_HUB_OFFLINE": "1",
     }

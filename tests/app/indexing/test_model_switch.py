@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.cli import cli
 from app.core.database import create_db_engine, create_session_factory, unit_of_work
 from app.core.settings import Settings
+from app.learning.service import _FITTED, CALIBRATION_FILE
 from app.models import Embedding
 from matching.encoders.base import TextKind
 from matching.encoders.hashing import HashingEncoder
@@ -66,13 +68,16 @@ def _index_models(settings: Settings) -> set[tuple[str, int]]:
     return {(meta["model"], meta["dimension"]) for meta in metas}
 
 
-def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings) -> None:
+def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings, tmp_path: Path) -> None:
     technology_texts, need_texts = _stored_texts(loaded_settings)
     assert _index_models(loaded_settings) == {("hashing", 256)}
     distinct = len(set(technology_texts.values()) | set(need_texts.values()))
 
     mirror = CountingEncoder(MirrorEncoder())
-    app = started_app(loaded_settings, Matcher(mirror))
+    # Without labels to calibrate a new model on (it would encode the demo catalogue's texts for that),
+    # what the model encodes at start-up is the re-embedding alone.
+    unlabelled = loaded_settings.model_copy(update={"demo_dir": tmp_path / "no-labels"})
+    app = started_app(unlabelled, Matcher(mirror))
     # The hashing index on disk was refused (its meta names another model), not loaded.
     assert app.state.index_sync.outcome == "rebuilt"
     assert "model is 'hashing', expected 'mirror-96'" in app.state.index_sync.reason
@@ -90,12 +95,12 @@ def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings
 
     # A second start with the new model loads the saved index and encodes nothing.
     again = CountingEncoder(MirrorEncoder())
-    assert started_app(loaded_settings, Matcher(again)).state.index_sync.outcome == "loaded"
+    assert started_app(unlabelled, Matcher(again)).state.index_sync.outcome == "loaded"
     assert again.texts_encoded == 0
 
     # Switching back rebuilds from the cached hashing vectors: nothing is encoded either.
     back = CountingEncoder(HashingEncoder())
-    app = started_app(loaded_settings, Matcher(back))
+    app = started_app(unlabelled, Matcher(back))
     assert app.state.index_sync.outcome == "rebuilt"
     assert back.texts_encoded == 0
     assert _index_models(loaded_settings) == {("hashing", 256)}
@@ -128,3 +133,20 @@ def test_unknown_model_is_a_clear_error(loaded_settings: Settings, monkeypatch) 
     result = CliRunner().invoke(cli, ["reembed"])
     assert result.exit_code == 2
     assert "no-such-model" in result.stderr
+
+
+def test_a_new_model_is_calibrated_once_on_the_shipped_labels(loaded_settings: Settings) -> None:
+    """A model without shipped calibration constants is fitted on the demo catalogue's labels at its
+    first start; the fit is kept beside the index, so the next start (another process) encodes nothing."""
+    first = CountingEncoder(MirrorEncoder())
+    started_app(loaded_settings, Matcher(first))
+    stored = len(set().union(*(set(t.values()) for t in _stored_texts(loaded_settings))))
+    assert first.texts_encoded > stored  # the stored texts, and the demo catalogue's for the fit
+    saved = json.loads((loaded_settings.index_dir / CALIBRATION_FILE).read_text("utf-8"))
+    assert saved["key"]["model"] == "mirror-96" and saved["calibration"]["scale"] > 0
+    _FITTED.clear()  # as a new process
+    again = CountingEncoder(MirrorEncoder())
+    matcher = Matcher(again)
+    started_app(loaded_settings, matcher)
+    assert again.texts_encoded == 0
+    assert matcher.calibration.as_dict() == saved["calibration"]

@@ -56,9 +56,14 @@ def test_a_rejected_pair_is_never_proposed_again_and_decided_rows_stay(
     assert best not in shown
     assert shown.count(second) == 1
     after = _rows(loaded_app, need_id)
-    # The decided rows are the same rows: status, score, rank and explanation untouched.
+    # The decided rows are the same rows: the rejected one untouched, the approved one with its status,
+    # score and explanation; its rank is renumbered with the new proposals, so shown ranks run 1..n.
     assert after[best] == decided_before[best] and after[best][0] == MatchStatus.rejected
-    assert after[second] == decided_before[second] and after[second][0] == MatchStatus.approved
+    status, score, _, explanation = after[second]
+    before_status, before_score, _, before_explanation = decided_before[second]
+    assert (status, score, explanation) == (MatchStatus.approved, before_score, before_explanation)
+    assert before_status == MatchStatus.approved
+    assert [item["rank"] for item in again] == list(range(1, len(again) + 1))
     # Also with the unreviewed ones shown, and for the SME (approved only).
     listed = loaded_client.get(f"/api/v1/needs/{need_id}/matches").json()["items"]
     assert [item["technology_id"] for item in listed] == [second]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -45,7 +48,23 @@ def test_compute_and_read_matches(loaded_client: TestClient, loaded_app: FastAPI
     assert top["technology_ref"] == "T04"
     assert top["provider_name"] == "Visionik A/S"
     assert (top["rank"], top["status"], top["reviewed"]) == (1, "proposed", False)
-    assert set(top["components"]) == {"dense", "lexical", "taxonomy", "sector", "constraint_penalty"}
+    components = top["components"]
+    assert set(components) == {
+        "dense",
+        "lexical",
+        "taxonomy",
+        "sector",
+        "constraint_penalty",
+        "sentence",
+        "log_odds",
+        "contributions",
+    }
+    # The contributions add up to the log-odds, and the score is their probability.
+    parts = components["contributions"]
+    assert set(parts) == {"intercept", "dense", "sentence", "lexical", "taxonomy", "sector", "constraints", "learned"}
+    assert sum(parts.values()) == pytest.approx(components["log_odds"], abs=1e-3)
+    assert top["score"] == pytest.approx(1 / (1 + math.exp(-components["log_odds"])), abs=1e-4)
+    assert computed["fit"] in {"good", "weak"} and computed["message"] is None
     explanation = top["explanation"]
     assert explanation["summary"]
     assert explanation["sentence_pairs"] and {"need_sentence", "technology_sentence", "similarity"} <= (
@@ -172,3 +191,51 @@ def test_deleted_need_leaves_index(loaded_client: TestClient, loaded_app: FastAP
     assert loaded_client.delete(f"/api/v1/needs/{need_id}").status_code == 204
     assert need_id not in loaded_app.state.matcher.catalogue.need_ids()
     assert loaded_client.get("/readyz").status_code == 200
+
+
+def _threshold_app(settings: Settings, threshold: float) -> TestClient:
+    return TestClient(create_app(settings.model_copy(update={"match_threshold": threshold})))
+
+
+def test_nothing_fits_is_said_plainly_and_nothing_below_the_threshold_is_presented(loaded_settings: Settings) -> None:
+    """With a threshold no pair reaches, every list says "none", stores and returns nothing, and
+    tells the SME so in its own language."""
+    with _threshold_app(loaded_settings, 0.99) as client:
+        authorize(client)
+        needs = _ids_by_ref(client, "needs")
+        computed = client.post(f"/api/v1/needs/{needs['N1']}/matches", params={"k": 5}).json()
+        assert (computed["fit"], computed["items"]) == ("none", [])
+        assert computed["message"].startswith("Nothing in the catalogue fits this need")
+        read = client.get(f"/api/v1/needs/{needs['N1']}/matches").json()
+        assert (read["fit"], read["items"]) == ("none", [])
+        danish = next(ref for ref, lang in _languages(client).items() if lang == "da")
+        computed = client.post(f"/api/v1/needs/{needs[danish]}/matches").json()
+        assert computed["message"].startswith("Intet i kataloget passer")
+        ad_hoc = client.post("/api/v1/match", json={"text": "Lejerne i vores pumper går i stykker uden varsel"}).json()
+        assert (ad_hoc["fit"], ad_hoc["items"]) == ("none", [])
+        assert ad_hoc["message"].startswith("Intet i kataloget passer")
+        technology = _ids_by_ref(client, "technologies")["T04"]
+        leads = client.get(f"/api/v1/technologies/{technology}/leads").json()
+        assert (leads["fit"], leads["items"]) == ("none", [])
+    with _threshold_app(loaded_settings, 0.0) as client:
+        authorize(client)
+        ad_hoc = client.post("/api/v1/match", json={"text": "cracks in welded brackets, check every weld"}).json()
+        assert ad_hoc["fit"] in {"good", "weak"} and ad_hoc["message"] is None and ad_hoc["items"]
+
+
+def test_only_pairs_at_or_above_the_threshold_are_shown(loaded_client: TestClient, loaded_settings: Settings) -> None:
+    needs = _ids_by_ref(loaded_client, "needs")
+    everything = loaded_client.post(f"/api/v1/needs/{needs['N1']}/matches", params={"k": 8}).json()["items"]
+    scores = sorted({item["score"] for item in everything}, reverse=True)
+    assert len(scores) >= 3
+    cut = scores[1]  # keeps the best two
+    with _threshold_app(loaded_settings, cut) as client:
+        authorize(client)
+        kept = client.post(f"/api/v1/needs/{needs['N1']}/matches", params={"k": 8}).json()
+    assert [item["score"] for item in kept["items"]] == [s for s in (i["score"] for i in everything) if s >= cut]
+    assert [item["rank"] for item in kept["items"]] == list(range(1, len(kept["items"]) + 1))
+
+
+def _languages(client: TestClient) -> dict[str, str]:
+    items = client.get("/api/v1/needs", params={"limit": 100}).json()["items"]
+    return {item["ref"]: item["lang"] for item in items}

@@ -184,7 +184,6 @@ def test_summary_template_follows_the_smes_language() -> None:
     verdicts = (ConstraintVerdict(name="budget", satisfied=True, detail="within budget"),)
     danish = summarise(
         score=0.71,
-        similarity=0.6,
         technology_title="Vibration monitoring",
         sentence_pairs=[pair],
         shared_categories=["predictive-maintenance"],
@@ -192,26 +191,27 @@ def test_summary_template_follows_the_smes_language() -> None:
         language="da",
     )
     assert danish == (
-        'Stærkt match (0.71) med Vibration monitoring; jeres "Lejerne går i stykker uden varsel" svarer til '
-        '"Sensors warn"; begge handler om forudsigende vedligehold; opfylder alle angivne krav.'
+        "Stærkt match: Vibration monitoring, 71 % sandsynligt at den løser problemet; "
+        'I skrev "Lejerne går i stykker uden varsel", og tilbuddet siger "Sensors warn"; '
+        "begge handler om forudsigende vedligehold; opfylder alle angivne krav."
     )
     english = summarise(
         score=0.71,
-        similarity=0.6,
         technology_title="Vibration monitoring",
         sentence_pairs=[pair],
         shared_categories=["predictive-maintenance"],
         verdicts=verdicts,
         language="de",  # no German template yet
     )
-    assert english.startswith("Strong match (0.71) with Vibration monitoring; your ")
+    assert english.startswith("Strong match: Vibration monitoring, 71% likely to solve the problem; you wrote ")
 
 
 def test_danish_need_gets_a_danish_summary_from_the_matcher() -> None:
     matches = build_matcher(load_encoder("hashing+glossary")).match(DANISH_BEARINGS, k=3)
     assert matches[0].technology_id in {11, 55}
-    summary = matches[0].explanation.summary
-    assert " med " in summary and 'jeres "' in summary and "svarer til" in summary
+    explanation = matches[0].explanation
+    assert explanation.language == "da"
+    assert "sandsynligt at den løser problemet" in explanation.summary and 'I skrev "' in explanation.summary
 
 
 @pytest.mark.slow
@@ -226,4 +226,4 @@ def test_cross_lingual_sentence_alignment_with_the_multilingual_model() -> None:
     top = best.sentence_pairs[0]
     assert top.need_sentence in DANISH_BEARINGS.description or top.need_sentence == DANISH_BEARINGS.title
     assert "bearing" in top.technology_sentence.lower() or "downtime" in top.technology_sentence.lower()
-    assert f'jeres "{top.need_sentence[:40]}' in best.summary and "svarer til" in best.summary
+    assert f'I skrev "{top.need_sentence[:40]}' in best.summary and "tilbuddet siger" in best.summary

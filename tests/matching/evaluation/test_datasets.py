@@ -63,6 +63,18 @@ def test_benchmark_format_is_read(benchmark_dir):
     assert data.qrels == {"N1": {"T1": 2}}
 
 
+def test_offtopic_needs_are_read_and_checked(benchmark_dir):
+    assert load_dataset(benchmark_dir).offtopic == frozenset()
+    (benchmark_dir / "offtopic.txt").write_text("N1\n")
+    with pytest.raises(DatasetError, match="N1, which has relevant offerings"):
+        load_dataset(benchmark_dir)
+    (benchmark_dir / "qrels.tsv").write_text("need_id\ttechnology_id\trelevance\n")
+    assert load_dataset(benchmark_dir).offtopic == frozenset({"N1"})
+    (benchmark_dir / "offtopic.txt").write_text("N1\nN9\n")
+    with pytest.raises(DatasetError, match="unknown need 'N9'"):
+        load_dataset(benchmark_dir)
+
+
 def test_beir_format_keeps_only_test_queries(tmp_path):
     write_jsonl(
         tmp_path / "corpus.jsonl", [{"_id": "d1", "title": "A", "text": "x"}, {"_id": "d2", "title": "", "text": "y"}]

@@ -12,6 +12,7 @@ from matching.encoders.hashing import HashingEncoder
 from matching.evaluation.datasets import load_dataset
 from matching.learning.evaluation import VARIANTS, evaluate_feedback, load_into, split_needs
 from matching.learning.feedback import (
+    FUSION_FIELDS,
     FeedbackModel,
     NeedExamples,
     NeighbourVotes,
@@ -38,6 +39,7 @@ def _examples(needs: int, *, seed: int = 1) -> list[NeedExamples]:
         features = np.column_stack(
             [
                 np.where(approved, 0.3, 0.8) + rng.normal(0, 0.05, 6),  # dense
+                np.where(approved, 0.35, 0.85) + rng.normal(0, 0.05, 6),  # sentence, like dense
                 rng.uniform(0, 1, 6),  # lexical: noise
                 np.where(approved, 1.0, 0.1),  # taxonomy
                 np.zeros(6),  # sector
@@ -52,7 +54,7 @@ def _examples(needs: int, *, seed: int = 1) -> list[NeedExamples]:
 
 def _distance_from_defaults(model: FeedbackModel) -> float:
     learned = model.ranking_weights()
-    return float(np.abs(base_vector(learned)[:5] - base_vector(DEFAULT)[:5]).sum())
+    return float(np.abs(base_vector(learned)[:6] - base_vector(DEFAULT)[:6]).sum())
 
 
 def test_without_decisions_the_model_is_the_defaults() -> None:
@@ -64,7 +66,7 @@ def test_without_decisions_the_model_is_the_defaults() -> None:
 def test_decisions_that_disagree_with_the_defaults_move_the_weights_their_way() -> None:
     model = fit(_examples(60), parts=("weights",))
     learned, default = base_vector(model.ranking_weights()), base_vector(DEFAULT)
-    assert learned[2] > default[2] * 1.5  # taxonomy up
+    assert learned[3] > default[3] * 1.5  # taxonomy up
     assert learned[0] < default[0]  # dense down
     assert all(value >= 0 for value in model.weights.values())
     assert (model.decisions, model.approved, model.needs) == (360, 120, 60)
@@ -94,7 +96,7 @@ def test_prior_weight_is_learned_from_decisions_on_other_needs() -> None:
     # Technology 1 is approved for every need, technology 2 always rejected; features say nothing.
     examples = [
         NeedExamples(
-            need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)), approved=np.array([True, False, n % 2 == 0])
+            need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 6)), approved=np.array([True, False, n % 2 == 0])
         )
         for n in range(1, 41)
     ]
@@ -125,7 +127,7 @@ def test_candidate_features_rank_exactly_as_the_matcher(hashing_matcher: Matcher
         need_id=BEARING_NEED.id, candidates=candidates, decisions=dict.fromkeys(candidates.ids, True)
     )
     assert example is not None
-    scores = example.features @ base_vector(DEFAULT)[:5]
+    scores = example.features @ base_vector(DEFAULT)[:6]
     by_features = [example.technology_ids[i] for i in np.argsort(-scores, kind="stable")]
     ranked = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=len(by_features), explain=False)]
     assert ranked == by_features
@@ -135,12 +137,9 @@ def test_applied_priors_reorder_and_no_model_restores_the_defaults(hashing_match
     before = [m.technology_id for m in hashing_matcher.match(BEARING_NEED, k=5, explain=False)]
     top = before[0]
     model = FeedbackModel(
-        weights=dict(
-            zip(
-                ("dense", "lexical", "taxonomy", "sector", "constraint_penalty"), (0.6, 0.4, 0.1, 0.1, 0.1), strict=True
-            )
-        ),
-        prior_weight=0.5,
+        weights={name: getattr(DEFAULT, name) for name in FUSION_FIELDS},
+        # In evidence points, where a pair scores up to about 3.7: enough to move the top offering down.
+        prior_weight=2.0,
         priors={top: -2.0},
         decisions=1,
         approved=0,
@@ -211,7 +210,7 @@ def test_neighbour_weight_is_learned_when_similar_needs_agree() -> None:
         group = n % 2
         vectors[n] = _unit(1.0 if group else 0.0, 0.0 if group else 1.0, float(rng.normal(0, 0.1)))
         approved = np.array([group == 1, group == 0, False])
-        examples.append(NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 5)), approved=approved))
+        examples.append(NeedExamples(need_id=n, technology_ids=(1, 2, 3), features=np.zeros((3, 6)), approved=approved))
     model = fit(examples, parts=("neighbours",), vectors=vectors)
     assert model.neighbour_weight > 0
     assert model.votes[1] == {1: True, 2: False, 3: False}
@@ -231,7 +230,8 @@ def test_applied_neighbour_votes_use_the_stored_need_vectors(hashing_matcher: Ma
         approved=1,
         needs=1,
         trained_at="now",
-        neighbour_weight=1.0,
+        # In evidence points, where a pair scores up to about 3.3: votes of this weight decide the order.
+        neighbour_weight=5.0,
         votes={BEARING_NEED.id: {before[0]: False, before[-1]: True}},
     )
     apply(hashing_matcher, model)

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from matching.ranking.constraints import check_constraints, region_served
-from matching.ranking.fusion import minmax, reciprocal_ranks
 from matching.ranking.taxonomy import category_affinity
 from matching.types import Constraints, Technology
 
@@ -55,11 +54,22 @@ def test_satisfied_constraints_say_so_and_missing_price_violates_nothing():
     assert check_constraints(Constraints(), offer) == ()
 
 
-def test_minmax_and_reciprocal_ranks():
-    assert minmax(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
-    assert minmax(np.array([3.0, 3.0])).tolist() == [0.0, 0.0]
-    rr = reciprocal_ranks(np.array([0.1, 0.9, 0.5]), k=60, present=np.array([True, True, False]))
-    assert rr[1] == pytest.approx(1.0) and rr[0] < rr[1] and rr[2] == 0.0
+def test_verdicts_are_worded_in_the_need_language():
+    verdicts = {
+        v.name: v
+        for v in check_constraints(
+            Constraints(budget_eur_max=25000, min_trl=7, region="SE", languages=("da",)), OFFER, language="da"
+        )
+    }
+    assert verdicts["budget"].detail == "pris fra 40.000 EUR er over budgettet på 25.000 EUR"
+    assert verdicts["min_trl"].detail == "TRL 6 er under kravet om mindst 7"
+    assert verdicts["region"].detail == "dækker ikke Sverige (SE); dækker DK, DE"
+    assert verdicts["languages"].detail == "tilbydes ikke på dansk; tilbydes på engelsk, tysk"
+    # The verdicts themselves do not depend on the wording.
+    english = check_constraints(Constraints(budget_eur_max=25000, min_trl=7, region="SE", languages=("da",)), OFFER)
+    assert [v.satisfied for v in english] == [v.satisfied for v in verdicts.values()]
+    # A language without wording of its own reads English.
+    assert check_constraints(Constraints(min_trl=7), OFFER, language="de")[0].detail.startswith("TRL 6 is below")
 
 
 def test_category_affinity_keeps_the_top_categories():

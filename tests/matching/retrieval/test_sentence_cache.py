@@ -10,7 +10,7 @@ import numpy as np
 from matching.encoders.base import Encoder, TextKind, normalise
 from matching.encoders.hashing import HashingEncoder
 from matching.retrieval.sentence_cache import SentenceCache
-from matching.retrieval.texts import split_sentences, technology_text
+from matching.retrieval.texts import own_text, split_sentences, technology_text
 from tests.matching.conftest import BEARING_NEED, TECHNOLOGIES, build_matcher
 
 
@@ -37,7 +37,7 @@ class RecordingEncoder:
 def test_technology_sentences_are_encoded_once_across_many_matches():
     encoder = RecordingEncoder(HashingEncoder())
     matcher = build_matcher(encoder)
-    matcher.match(BEARING_NEED, k=1, explain=False)  # encodes the category descriptions once
+    matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # encodes the category descriptions once
     encoder.calls.clear()
     first = matcher.match(BEARING_NEED, k=len(TECHNOLOGIES))
     calls_first = len(encoder.calls)
@@ -45,8 +45,10 @@ def test_technology_sentences_are_encoded_once_across_many_matches():
     for _ in range(20):
         again = matcher.match(BEARING_NEED, k=len(TECHNOLOGIES))
         assert [m.explanation for m in again] == [m.explanation for m in first]
-    every_sentence = {s for t in TECHNOLOGIES for s in split_sentences(technology_text(t))}
-    # The first match encoded every shown technology sentence, each once and all in one call ...
+    # Every sentence of each candidate's own text (title and description): the sentence cosines of the
+    # best candidates need them, and the explanations quote from the same cached vectors.
+    every_sentence = {s for t in TECHNOLOGIES for s in split_sentences(own_text(t.title, t.description))}
+    # The first match encoded every technology sentence, each once and all in one call ...
     assert sorted(passages_first) == sorted(every_sentence)
     assert [kind for kind, _ in encoder.calls[:calls_first]].count("passage") == 1
     # ... and the 20 later matches none: only their query went to the encoder.
