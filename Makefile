@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv serve test lint eval clean system-deps
+.PHONY: venv serve test lint docs eval clean system-deps
 
 # torch is pinned and installed first: 2.13.0 resolves to the local CPU build instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -28,13 +28,22 @@ serve: venv
 lint: venv
 	$(BIN)/ruff check .
 
+# The documentation site, docs/*.md into site/ (git-ignored). --strict: a warning (a link to a missing
+# page or heading, a page left out of the nav) fails the build; never add --quiet, which hides the
+# warnings from the count as well. Offline: no built page may load anything from outside the site.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@if grep -rnoE '<(script|link|img|iframe|source|video|audio)[^>]* (src|href)="(https?:)?//[^"]*"' site --include='*.html' \
+		|| grep -rnoE 'url\(["'"'"']?(https?:)?//[^)]*\)' site --include='*.html' --include='*.css'; then \
+		echo "make docs: the pages above load something from outside the site" >&2; exit 1; fi
+
 # Debian packages the tests need (PostgreSQL, chromium), installed only when missing.
 system-deps:
 	bash scripts/system-deps.sh
 
 # The whole suite on the embedded SQLite database, then the app tests again on a real PostgreSQL
 # server that scripts/test-postgres.sh starts on 127.0.0.1; both run, and either failing fails.
-test: system-deps venv lint
+test: system-deps venv lint docs
 	$(BIN)/python -m pytest; sqlite=$$?; \
 	bash scripts/test-postgres.sh; postgres=$$?; \
 	test $$sqlite -eq 0 && test $$postgres -eq 0
@@ -43,4 +52,4 @@ eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .ruff_cache
