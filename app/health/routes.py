@@ -12,8 +12,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is alive."""
+async def healthz() -> dict[str, str]:
+    """The process is alive (answered on the event loop: it needs no worker thread, so busy ones cannot delay it)."""
     return {"status": "ok"}
 
 

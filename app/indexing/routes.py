@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from app.core.auth import AdminDep
 from app.core.deps import MatcherDep, SettingsDep
+from app.core.work import BlockingWorkDep
 from app.indexing.service import IndexRebuilder
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -26,7 +27,7 @@ class IndexRebuildRead(BaseModel):
     responses={409: {"description": "a rebuild is already running"}},
 )
 def rebuild_index(
-    principal: AdminDep, request: Request, settings: SettingsDep, matcher: MatcherDep
+    principal: AdminDep, _turn: BlockingWorkDep, request: Request, settings: SettingsDep, matcher: MatcherDep
 ) -> IndexRebuildRead:
     """Rebuild the index from the stored embeddings and swap it in; queries keep answering meanwhile."""
     rebuilder: IndexRebuilder = request.app.state.index_rebuilder

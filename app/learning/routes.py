@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.core.auth import AdminDep
 from app.core.deps import MatcherDep, SessionDep
 from app.core.errors import NotFound
+from app.core.work import BlockingWorkDep
 from app.learning import service as learning
 from app.learning.repository import RankingRepository
 from app.learning.schemas import RankingModelRead
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     status_code=201,
     responses={409: {"description": "no curator decisions to learn from yet"}},
 )
-def learn(principal: AdminDep, session: SessionDep, matcher: MatcherDep) -> RankingModelRead:
+def learn(principal: AdminDep, _turn: BlockingWorkDep, session: SessionDep, matcher: MatcherDep) -> RankingModelRead:
     """Learn a ranking from every approved and rejected match, store it and rank with it from now on."""
     row = learning.learn(session, matcher=matcher, trained_by=principal.name)
     return RankingModelRead.of(row)
