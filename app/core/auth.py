@@ -25,6 +25,7 @@ __all__ = [
     "ADMIN_SCOPE",
     "SCOPES",
     "AnyKeyDep",
+    "OptionalPrincipalDep",
     "Principal",
     "RateLimits",
     "require_key",
@@ -132,6 +133,22 @@ def get_principal(
     )
 
 
+def optional_principal(request: Request, response: Response, session: SessionDep) -> Principal | None:
+    """The principal of a valid key when the request carries one, else None (public routes that tell a
+    key's holder more, such as /readyz). Read from the headers directly: the route stays public in OpenAPI."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    presented = credentials.strip() if scheme.lower() == "bearer" else ""
+    presented = presented or request.headers.get("X-API-Key", "").strip()
+    key = authenticate(session, presented=presented) if presented else None
+    if key is None:
+        return None
+    limits: RateLimits = request.app.state.rate_limits
+    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
+    return Principal(
+        kind="api_key", tenant=key.tenant, scopes=frozenset(key.scopes), name=key.name or f"key {key.prefix}"
+    )
+
+
 def require_key(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """Any valid key, whatever its scopes (reads of the shared technology catalogue)."""
     return principal
@@ -160,6 +177,7 @@ def require_scope(*scopes: str) -> Callable[..., Principal]:
 require_key.required_scopes = ()  # type: ignore[attr-defined]
 
 AnyKeyDep = Annotated[Principal, Depends(require_key)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 NeedsWriteDep = Annotated[Principal, Depends(require_scope("needs:write"))]
 # Reading SME profiles: the website that writes them, or one that shows their matches.
 ProfileReadDep = Annotated[Principal, Depends(require_scope("needs:write", "matches:read"))]

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from app import models
 from app.catalogue.records import need_record
-from app.catalogue.repository import NeedRepository
-from app.core.errors import Conflict
+from app.catalogue.repository import NeedRepository, TechnologyRepository
+from app.core.errors import Conflict, NotFound
 from app.learning.repository import RankingRepository
+from app.learning.schemas import RankingModelRead
 from matching.learning import feedback
 from matching.learning.feedback import DEFAULT_PARTS, FeedbackModel, NeedExamples
 from matching.matcher import Matcher
@@ -52,6 +53,7 @@ def learn(
     *,
     matcher: Matcher,
     trained_by: str,
+    trained_by_tenant: str | None = None,
     parts: tuple[str, ...] = DEFAULT_PARTS,
 ) -> models.RankingModel:
     """Fit a model on every decided match, store it as the newest ranking model and rank with it."""
@@ -63,6 +65,7 @@ def learn(
     row = RankingRepository(session).add(
         models.RankingModel(
             trained_by=trained_by,
+            trained_by_tenant=trained_by_tenant,
             format_version=model.version,
             decisions=model.decisions,
             approved=model.approved,
@@ -72,6 +75,20 @@ def learn(
     )
     feedback.apply(matcher, model)
     logger.info("learned a ranking from %d decisions on %d needs", model.decisions, model.needs)
+    return row
+
+
+def model_as_seen_by(session: Session, row: models.RankingModel, *, tenant: str, shared: bool) -> RankingModelRead:
+    """The model without what it names of other tenants (their key's name; with an unshared catalogue,
+    the priors of their technologies)."""
+    hidden = set() if shared else TechnologyRepository(session).ids_of_other_tenants(tenant)
+    return RankingModelRead.of(row, tenant=tenant, hidden_technologies=hidden)
+
+
+def latest_model(session: Session) -> models.RankingModel:
+    row = RankingRepository(session).latest()
+    if row is None:
+        raise NotFound("no ranking model has been learned yet; the default weights are in use")
     return row
 
 
