@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.problems import problem_response
+from app.core.schemas import NUL_MESSAGE
 from app.core.settings import Settings
 
 # The server refuses a request head past this many times max_header_bytes on its own (h11 closes
@@ -55,6 +56,50 @@ class HeaderLimits:
         await self.app(scope, receive, send)
 
 
+_FORM = b"application/x-www-form-urlencoded"
+
+
+class RefuseNul:
+    """The NUL rule of app.core.schemas for what the body models do not see: the URL (path and query)
+    and form bodies (the curator pages), refused with 422 problem+json."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        url = (scope.get("raw_path") or scope["path"].encode()) + b"?" + (scope.get("query_string") or b"")
+        if b"%00" in url or b"\x00" in url:
+            response = problem_response(
+                status=422,
+                detail=f"the URL: {NUL_MESSAGE}",
+                instance=scope["path"],
+                errors=[{"location": ["url"], "message": NUL_MESSAGE, "type": "value_error"}],
+            )
+            await response(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != _FORM:
+            await self.app(scope, receive, send)
+            return
+        tail = b""
+
+        async def checked() -> Message:
+            nonlocal tail
+            message = await receive()
+            if message["type"] == "http.request":
+                seen = tail + message.get("body", b"")
+                if b"%00" in seen or b"\x00" in seen:
+                    # Raised while FastAPI reads the form; its handler renders the problem.
+                    raise HTTPException(422, f"the form: {NUL_MESSAGE}")
+                tail = seen[-2:]
+            return message
+
+        await self.app(scope, checked, send)
+
+
 class BodySizeLimit:
     """Refuses bodies over `max_bytes`: by Content-Length up front, and by counting chunked bodies."""
 
@@ -97,6 +142,7 @@ def install_http_limits(app: FastAPI, settings: Settings) -> None:
     """Head and body size caps, and CORS for the configured browser origins (none by default)."""
     # Bulk imports take files up to their own setting (README "Bulk import and export").
     imports = max(settings.max_body_bytes, getattr(settings, "import_max_bytes", 0))
+    app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger={"/api/v1/imports/": imports})
     app.add_middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
     if settings.cors_origins:

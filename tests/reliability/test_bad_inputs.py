@@ -87,6 +87,13 @@ CATALOGUE: list[Bad] = [
     Bad("body is a JSON array", "POST", "/api/v1/needs", json=[_need()], status=422),
     Bad("body is null", "POST", "/api/v1/needs", content=b"null", status=422),
     Bad(
+        "body nested 100,000 levels deep",
+        "POST",
+        "/api/v1/needs",
+        content=b"[" * 100_000 + b"]" * 100_000,
+        status=400,
+    ),
+    Bad(
         "invalid UTF-8 in the body",
         "POST",
         "/api/v1/needs",
@@ -119,6 +126,43 @@ CATALOGUE: list[Bad] = [
         "POST",
         "/api/v1/providers",
         json={"name": "Nordlys\x85Robotics", "country": "DK", "description": "x"},
+        status=422,
+    ),
+    # NUL: PostgreSQL cannot store it where SQLite can, so one rule refuses it at the edge, everywhere
+    Bad(
+        "NUL byte in a reject reason",
+        "POST",
+        "/api/v1/review/matches/{match}/decisions",
+        json={"action": "reject", "reason_code": "other", "reason_text": "not\x00a fit"},
+        status=422,
+    ),
+    Bad(
+        "NUL byte in a webhook description",
+        "POST",
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.example.org/x", "events": ["need.matched"], "description": "ours\x00"},
+        status=422,
+    ),
+    Bad(
+        "NUL byte in a webhook URL",
+        "POST",
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.example.org/x\x00", "events": ["need.matched"]},
+        status=422,
+    ),
+    Bad("NUL byte in a query parameter", "GET", "/api/v1/needs", params={"company_id": "1\x00"}, status=422),
+    Bad("unknown body key with a NUL byte", "POST", "/api/v1/match", json={"text": "welding", "k\x00": 3}, status=422),
+    Bad(
+        "NUL byte in a JSON Lines import",
+        "POST",
+        "/api/v1/imports/providers",
+        files={
+            "file": (
+                "p.jsonl",
+                b'{"id": "p-nul", "name": "Nordlys", "website": "https://x.dk/\\u0000"}\n',
+                "application/jsonl",
+            )
+        },
         status=422,
     ),
     # wrong types and nulls
@@ -333,6 +377,9 @@ def test_bad_input_is_refused_with_a_problem(api: TestClient, case: Bad) -> None
     assert problem["detail"], "a problem says what is wrong"
     if response.status_code == 422:
         assert problem.get("errors"), "a validation problem lists its errors"
+    if case.name.startswith("NUL byte"):
+        # Refused by the edge's rule on SQLite and PostgreSQL alike, not by whichever database minds.
+        assert "U+0000" in problem["detail"] + str(problem.get("errors")), problem
     assert _snapshot(app) == before, "a refused request changed stored data"
 
 

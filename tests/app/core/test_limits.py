@@ -89,6 +89,23 @@ def test_request_heads_over_the_caps_are_431(settings: Settings) -> None:
         assert long_url.status_code == 431
 
 
+def test_nul_in_a_url_or_form_body_is_422(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        for response in (
+            client.get("/healthz", params={"q": "a\x00b"}),
+            client.get("/review/needs/1%00"),
+            client.post("/review/login", data={"username": "curator\x00", "password": "x"}),
+            client.post(
+                "/review/login",
+                content=b"username=c%00&password=x",
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            ),
+        ):
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "U+0000" in response.json()["detail"]
+
+
 def test_cors_allows_only_configured_origins(limited: tuple[TestClient, FastAPI]) -> None:
     client, _ = limited
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}

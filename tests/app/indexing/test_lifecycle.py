@@ -53,7 +53,12 @@ def test_readyz_tells_counts_only_to_a_key_and_only_its_tenants(loaded_client: T
     assert invalid.json() == {"status": "ready"}
     authorize(loaded_client, tenant="other", scopes=("matches:read",))
     # The shared catalogue's technologies, and none of the default tenant's needs.
-    assert loaded_client.get("/readyz").json() == {"status": "ready", "model": "hashing", "technologies": 10, "needs": 0}
+    assert loaded_client.get("/readyz").json() == {
+        "status": "ready",
+        "model": "hashing",
+        "technologies": 10,
+        "needs": 0,
+    }
 
 
 def test_readyz_red_without_matcher(client: TestClient, app: FastAPI) -> None:
