@@ -82,8 +82,10 @@ def _import_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
         )
 
     import_resource.__doc__ = (
-        f"Import {resource.value} from CSV, XLSX or JSON Lines, upserting by ref. Every row is validated first; "
-        "any problem answers 422 with all of them as {row, column, problem} and nothing is written."
+        f"Import {resource.value} from CSV, XLSX or JSON Lines. A row with an id updates that row (exports name "
+        "rows without a ref by id); a row with a ref updates the row with that ref or creates it; a row with "
+        "neither is created, each time (counted in created_without_ref). Every row is validated first; any "
+        "problem answers 422 with all of them as {row, column, problem} and nothing is written."
     )
     import_resource.__name__ = f"import_{resource.value}"
     return import_resource
@@ -105,8 +107,8 @@ def _export_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
         )
 
     export_resource.__doc__ = (
-        f"The tenant's {resource.value} as a file that imports back unchanged; spreadsheet cells that would "
-        "start a formula (= + - @ tab CR) are prefixed with an apostrophe."
+        f"The tenant's {resource.value} as a file that imports back unchanged: rows by ref, rows without a ref "
+        "by id; spreadsheet cells that would start a formula (= + - @ tab CR) are prefixed with an apostrophe."
     )
     export_resource.__name__ = f"export_{resource.value}"
     return export_resource
