@@ -20,6 +20,7 @@ from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.settings import Settings
 from app.keys.scopes import ADMIN_SCOPE, SCOPES
 from app.keys.service import authenticate
+from app.models.keys import ApiKey
 
 __all__ = [
     "ADMIN_SCOPE",
@@ -110,6 +111,18 @@ def _presented_key(
     return None
 
 
+def _principal(request: Request, response: Response, key: ApiKey) -> Principal:
+    """The principal of a verified key, its request counted against the key's rate limit (429 when spent)."""
+    limits: RateLimits = request.app.state.rate_limits
+    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
+    return Principal(
+        kind="api_key",
+        tenant=key.tenant,
+        scopes=frozenset(key.scopes),
+        name=key.name or f"key {key.prefix}",
+    )
+
+
 def get_principal(
     request: Request,
     response: Response,
@@ -123,14 +136,7 @@ def get_principal(
     key = authenticate(session, presented=presented)
     if key is None:
         raise Unauthorized("the API key is not valid or has been revoked")
-    limits: RateLimits = request.app.state.rate_limits
-    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
-    return Principal(
-        kind="api_key",
-        tenant=key.tenant,
-        scopes=frozenset(key.scopes),
-        name=key.name or f"key {key.prefix}",
-    )
+    return _principal(request, response, key)
 
 
 def optional_principal(request: Request, response: Response, session: SessionDep) -> Principal | None:
@@ -140,13 +146,7 @@ def optional_principal(request: Request, response: Response, session: SessionDep
     presented = credentials.strip() if scheme.lower() == "bearer" else ""
     presented = presented or request.headers.get("X-API-Key", "").strip()
     key = authenticate(session, presented=presented) if presented else None
-    if key is None:
-        return None
-    limits: RateLimits = request.app.state.rate_limits
-    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
-    return Principal(
-        kind="api_key", tenant=key.tenant, scopes=frozenset(key.scopes), name=key.name or f"key {key.prefix}"
-    )
+    return None if key is None else _principal(request, response, key)
 
 
 def require_key(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
