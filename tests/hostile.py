@@ -128,6 +128,31 @@ def styles_bomb_workbook(elements: int = 2_000_000) -> bytes:
     return _replace_parts(base, {"xl/styles.xml": chunks()})
 
 
+def sheet_relations_bomb_workbook(elements: int = 2_000_000) -> bytes:
+    """A workbook whose first sheet's relationships part (parsed whole by openpyxl) holds `elements` elements."""
+    base = workbook([["ref", "name"], ["c1", "Vejle"]])
+
+    def chunks() -> Iterator[bytes]:
+        yield b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        for _ in range(elements // 10_000):
+            yield b"<x/>" * 10_000
+        yield b"</Relationships>"
+
+    return _replace_parts(base, {"xl/worksheets/_rels/sheet1.xml.rels": chunks()})
+
+
+def many_medium_parts_workbook(parts: int = 12, elements: int = 200_000) -> bytes:
+    """Parts each within the bound of one part, together past the workbook's."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"<junk>"
+        yield b"<x/>" * elements
+        yield b"</junk>"
+
+    base = workbook([["ref", "name"], ["c1", "Vejle"]])
+    return _replace_parts(base, {f"xl/junk{n}.xml": chunks() for n in range(parts)})
+
+
 def many_parts_workbook(parts: int = 5_000) -> bytes:
     base = workbook([["ref", "name"], ["c1", "Vejle"]])
     return _replace_parts(base, {}, extra={f"junk/{n}.bin": b"" for n in range(parts)})

@@ -5,9 +5,10 @@ with what the file declares rather than with what an import can use: it loads ev
 into a list when the workbook opens (keeping each parsed element until the end), it builds every
 cell of a row before `max_col` drops the ones past it, and it parses styles, theme and the other
 small parts whole. A workbook is a zip of XML, so a few hundred KB can unpack to hundreds of MB of
-each. Here the zip directory, every part's size, every part's elements, the shared strings (read by
-a bounded reader handed to openpyxl) and the first sheet's rows and cells are counted in streaming
-passes that keep no tree, and a file past a bound is refused (413) before openpyxl reads it.
+each. Here the zip directory, every part's size, every part's elements (a sheet's rows and cells
+too, and all parts' together), and the shared strings (read by a bounded reader handed to openpyxl)
+are counted in streaming passes that keep no tree, and a file past a bound is refused (413) before
+openpyxl reads it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ class WorkbookLimits:
     def max_sheet_elements(self) -> int:
         return (self.max_data_rows + 1) * self.max_columns
 
+    @property
+    def max_shared_string_elements(self) -> int:
+        return ELEMENTS_PER_STRING * self.max_shared_strings
+
+    @property
+    def max_workbook_elements(self) -> int:
+        # A sheet and the shared strings at their largest, and room for the small parts.
+        return self.max_sheet_elements + self.max_shared_string_elements + 4 * MAX_PART_ELEMENTS
+
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
@@ -126,11 +136,20 @@ def open_archive(data: bytes, limits: WorkbookLimits) -> zipfile.ZipFile:
 # Streaming passes over XML parts
 
 
+class _Budget:
+    """XML elements the whole workbook may still hold (every part is walked once before openpyxl reads)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.left = total
+
+
 def _stream(
     source: IO[bytes],
     *,
     part: str,
     max_elements: int,
+    budget: _Budget | None = None,
     on_start: Callable[[Element], None] | None = None,
     on_end: Callable[[Element, list[Element]], bool] | None = None,
 ) -> None:
@@ -147,6 +166,10 @@ def _stream(
                 elements += 1
                 if elements > max_elements:
                     raise _too_large(f"its part {part} has more than {max_elements} XML elements")
+                if budget is not None:
+                    budget.left -= 1
+                    if budget.left < 0:
+                        raise _too_large(f"it holds more than {budget.total} XML elements in all")
                 if len(path) >= MAX_XML_DEPTH:
                     raise _too_large(f"its part {part} nests XML more than {MAX_XML_DEPTH} levels deep")
                 if on_start is not None:
@@ -161,16 +184,28 @@ def _stream(
         raise BadRequest(f"not a readable XLSX file: {part}: {type(exc).__name__}") from exc
 
 
+def _is_sheet_part(name: str) -> bool:
+    """Where workbooks keep their sheets: checked as sheets (rows, cells) whatever refers to them."""
+    return name.startswith(WORKSHEETS) and "/_rels/" not in name
+
+
 def check_parts(archive: zipfile.ZipFile, limits: WorkbookLimits) -> None:
-    """Parts openpyxl parses whole stay small; sheets and shared strings are bounded when read."""
+    """Every XML part, walked once before openpyxl reads any: parts under xl/worksheets/ as sheets,
+    the shared strings within their element bound, every other part (openpyxl parses those whole) within
+    MAX_PART_ELEMENTS, and all of them together within the workbook's budget. Nothing is exempt by the
+    role the manifest gives a part, so a part cannot escape its bound by being named as something else."""
+    budget = _Budget(limits.max_workbook_elements)
     for info in archive.infolist():
         name = info.filename
-        if name.startswith(WORKSHEETS) or name == USUAL_SHARED_STRINGS:
-            continue
         if not name.endswith((".xml", ".rels")):
             continue  # pictures and other binaries are not read in read-only mode
         with archive.open(info) as source:
-            _stream(source, part=name, max_elements=MAX_PART_ELEMENTS)
+            if _is_sheet_part(name):
+                check_sheet(source, part=name, limits=limits, budget=budget)
+            elif name == USUAL_SHARED_STRINGS:
+                _stream(source, part=name, max_elements=limits.max_shared_string_elements, budget=budget)
+            else:
+                _stream(source, part=name, max_elements=MAX_PART_ELEMENTS, budget=budget)
 
 
 def read_shared_strings(source: IO[bytes], *, part: str, limits: WorkbookLimits) -> list[str]:
@@ -192,11 +227,11 @@ def read_shared_strings(source: IO[bytes], *, part: str, limits: WorkbookLimits)
             strings.append(text)
         return False
 
-    _stream(source, part=part, max_elements=ELEMENTS_PER_STRING * limits.max_shared_strings, on_end=on_end)
+    _stream(source, part=part, max_elements=limits.max_shared_string_elements, on_end=on_end)
     return strings
 
 
-def check_sheet(source: IO[bytes], *, part: str, limits: WorkbookLimits) -> None:
+def check_sheet(source: IO[bytes], *, part: str, limits: WorkbookLimits, budget: _Budget | None = None) -> None:
     """Rows (empty ones too, and the rows a jump in numbering leaves out) and cells per row, counted."""
     rows = 0
     cells = 0
@@ -220,7 +255,7 @@ def check_sheet(source: IO[bytes], *, part: str, limits: WorkbookLimits) -> None
             if cells > MAX_CELLS_PER_ROW:
                 raise _too_large(f"row {number} of the sheet has more than {MAX_CELLS_PER_ROW} cells")
 
-    _stream(source, part=part, max_elements=limits.max_sheet_elements, on_start=on_start)
+    _stream(source, part=part, max_elements=limits.max_sheet_elements, budget=budget, on_start=on_start)
 
 
 class _BoundedReader(ExcelReader):  # type: ignore[misc]
@@ -231,12 +266,13 @@ class _BoundedReader(ExcelReader):  # type: ignore[misc]
         self.limits = limits
 
     def read_worksheets(self) -> None:
-        # openpyxl's read-only sheet parses its whole part for the dimensions when it is made:
-        # the first sheet is checked before that (the others are never read).
+        # openpyxl's read-only sheet parses its whole part for the dimensions when it is made: a first
+        # sheet kept outside xl/worksheets/ (so not yet checked as a sheet) is checked before that.
         for _sheet, relation in self.parser.find_sheets():
             if relation.target in self.valid_files and "chartsheet" not in relation.Type:
-                with self.archive.open(relation.target) as source:
-                    check_sheet(source, part=relation.target, limits=self.limits)
+                if not _is_sheet_part(relation.target):
+                    with self.archive.open(relation.target) as source:
+                        check_sheet(source, part=relation.target, limits=self.limits)
                 break
         super().read_worksheets()
 

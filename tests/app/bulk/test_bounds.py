@@ -23,7 +23,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], FileFormat, str]] = {
     "1.2 million shared strings": (
         lambda: hostile.shared_strings_workbook(strings=1_200_000),
         FileFormat.xlsx,
-        "more than 160016 shared strings",
+        "xl/sharedStrings.xml has more than 640064 XML elements",
     ),
     "18 MB of shared-string text": (
         lambda: hostile.shared_strings_workbook(strings=2_000, text=b"y" * 9_000),
@@ -36,6 +36,12 @@ REFUSED: dict[str, tuple[Callable[[], bytes], FileFormat, str]] = {
         "xl/sharedStrings.xml unpacks to",
     ),
     "two million elements in the styles": (hostile.styles_bomb_workbook, FileFormat.xlsx, "XML elements"),
+    "two million elements in a sheet's relationships": (
+        hostile.sheet_relations_bomb_workbook,
+        FileFormat.xlsx,
+        "xl/worksheets/_rels/sheet1.xml.rels has more than 250000 XML elements",
+    ),
+    "2.4 million elements over 12 parts": (hostile.many_medium_parts_workbook, FileFormat.xlsx, "XML elements in all"),
     "5000 parts in the zip": (hostile.many_parts_workbook, FileFormat.xlsx, "more than 1000 parts"),
     "five million empty CSV lines": (hostile.empty_lines, FileFormat.csv, "counting empty ones"),
     "five million empty JSON lines": (
