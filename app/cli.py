@@ -71,6 +71,7 @@ def serve(
     from app.catalogue.repository import NeedRepository, TechnologyRepository
     from app.core.cli import load_matcher, load_settings, open_database, read_dataset_dir
     from app.core.database import unit_of_work
+    from app.core.http_limits import server_options
     from app.main import create_app
 
     settings = load_settings()
@@ -89,7 +90,7 @@ def serve(
             )
         else:
             stderr.print(f"empty database and no demo catalogue in {demo}; serving it empty")
-    uvicorn.run(create_app(settings, matcher=matcher), host=host, port=port)
+    uvicorn.run(create_app(settings, matcher=matcher), host=host, port=port, **server_options(settings))
 
 
 cli.command()(load)

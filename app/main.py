@@ -20,6 +20,7 @@ from app.core.migrations import SchemaNotCurrent, check_schema
 from app.core.openapi import install_openapi
 from app.core.problems import install_error_handlers
 from app.core.settings import Settings
+from app.core.work import BlockingWork
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.index_sync = None
     app.state.start_error = None
     app.state.index_rebuilder = IndexRebuilder()
+    app.state.blocking_work = BlockingWork(threads=settings.blocking_work_threads, queue=settings.blocking_work_queue)
     app.state.webhook_worker = None
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)

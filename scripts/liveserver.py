@@ -24,15 +24,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def poll_ready(url: str, *, timeout: float, gone: Callable[[], str | None] = lambda: None) -> dict[str, object]:
-    """Polls `url`/readyz until it answers 200 and returns its body.
+def poll_ready(
+    url: str, *, timeout: float, gone: Callable[[], str | None] = lambda: None, key: str | None = None
+) -> dict[str, object]:
+    """Polls `url`/readyz until it answers 200 and returns its body (with `key`: the model and that key's
+    tenant's counts; without one, only the status).
 
     `gone()` names why the server can no longer answer (its process exited, its thread ended), or
     None while it runs; then RuntimeError, and TimeoutError when `timeout` seconds pass.
     """
     deadline = time.monotonic() + timeout
     last = "no answer"
-    with httpx.Client(base_url=url, timeout=5) as client:
+    headers = {"Authorization": f"Bearer {key}"} if key else None
+    with httpx.Client(base_url=url, timeout=5, headers=headers) as client:
         while time.monotonic() < deadline:
             reason = gone()
             if reason is not None:
@@ -111,14 +115,15 @@ class LiveServer:
         )
         log.close()
 
-    def wait_ready(self, *, timeout: float = 60) -> dict[str, object]:
-        """Polls /readyz until 200; returns its body. Raises if the process dies or time runs out."""
+    def wait_ready(self, *, timeout: float = 60, key: str | None = None) -> dict[str, object]:
+        """Polls /readyz until 200; returns its body (counts with `key`). Raises if the process dies or time
+        runs out."""
 
         def gone() -> str | None:
             running = self.process is not None and self.process.poll() is None
             return None if running else self.log_tail()
 
-        return poll_ready(self.url, timeout=timeout, gone=gone)
+        return poll_ready(self.url, timeout=timeout, gone=gone, key=key)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, nothing is flushed or saved."""

@@ -28,7 +28,7 @@ from matching.evaluation.datasets import Dataset, load_dataset
 from matching.evaluation.metrics import evaluate, nothing_fits
 from matching.learning.calibration import dataset_evidence
 from matching.learning.evaluation import LoadedDataset
-from matching.ranking.bands import NOTHING_FITS_THRESHOLD, fit_of
+from matching.ranking.bands import fit_of
 from matching.ranking.features import MODES, Mode
 from matching.ranking.fusion import RankingWeights
 
@@ -99,7 +99,7 @@ def main() -> None:
     if args.thresholds:
         for engine, dataset in engines:
             ranked = rankings(engine)
-            for threshold in (0.05, 0.08, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.2, 0.25, 0.3, 0.4, NOTHING_FITS_THRESHOLD):
+            for threshold in (0.05, 0.08, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.2, 0.25, 0.3, 0.4):
                 verdicts = {q: fit_of([s for _, s in r], threshold=threshold) for q, r in ranked.items()}
                 figures = nothing_fits(verdicts, offtopic=dataset.offtopic, qrels=dataset.qrels)
                 print(dataset.name, "threshold", threshold, json.dumps(figures))

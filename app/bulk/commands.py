@@ -26,7 +26,8 @@ def import_command(
     tenant: Annotated[str, typer.Option(help="the tenant the rows belong to")] = DEFAULT_TENANT,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
-    """Import rows, upserting by ref: every row is checked first, and one problem means nothing is written."""
+    """Import rows, by id or ref (rows with neither are created): every row is checked first, and one problem
+    means nothing is written."""
     from app.bulk import service as bulk
     from app.core.cli import fail, load_matcher, load_settings, open_database
     from app.core.database import unit_of_work

@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.bulk.formats import FileFormat
+from app.bulk.workbooks import MAX_CELLS_PER_ROW, WorkbookLimits, open_workbook
 from app.core.errors import AppError, BadRequest, PayloadTooLarge
 
 MEDIA_TYPES: dict[FileFormat, str] = {
@@ -31,9 +32,12 @@ _ESCAPED = (*FORMULA_PREFIXES, "\n", "'")
 LIST_SEPARATOR = ";"
 # Our resources have at most a dozen columns; a wider sheet is not read past this.
 MAX_COLUMNS = 64
-# A workbook is a zip of XML; its parts may unpack to this many times the upload limit (XML of real
-# sheets compresses about ten to one), so that a small zip bomb is refused before it is parsed.
-MAX_UNPACK_RATIO = 20
+# Every row a parser reads counts, empty ones included, up to this many times the row limit (a few
+# empty rows between the data are fine; a million of them cost as much to read as real ones).
+ROWS_READ_RATIO = 2
+# A JSON Lines row: an object with a dozen fields, one nested object and a few lists.
+MAX_JSON_DEPTH = 16
+MAX_JSON_VALUES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +81,42 @@ def restore(value: str) -> str:
 
 
 def read_table(data: bytes, *, file_format: FileFormat, max_rows: int, max_bytes: int) -> RawTable:
-    """The rows of an uploaded file; 400 when it is not a file of that format, 413 past the limits."""
+    """The rows of an uploaded file; 400 when it is not a file of that format, 413 past the limits.
+
+    Every bound holds before the parser allocates for what it bounds: rows are counted as they are
+    read (empty ones too), cells per row and JSON nesting before a row is split or decoded, and a
+    workbook's parts, shared strings and cells before openpyxl reads them (app/bulk/workbooks.py).
+    """
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes; split it")
     if not data.strip():
         raise BadRequest("the file is empty")
+    counter = _RowCounter(max_rows)
     if file_format is FileFormat.csv:
-        return _read_csv(_text(data, "CSV"), max_rows=max_rows)
+        return _read_csv(_text(data, "CSV"), counter=counter)
     if file_format is FileFormat.xlsx:
-        _check_unpacked_size(data, limit=MAX_UNPACK_RATIO * max_bytes)
-        return _read_xlsx(data, max_rows=max_rows)
-    return _read_jsonl(_text(data, "JSON Lines"), max_rows=max_rows)
+        return _read_xlsx(data, counter=counter, max_bytes=max_bytes)
+    return _read_jsonl(_text(data, "JSON Lines"), counter=counter)
+
+
+class _RowCounter:
+    """Counts rows as they are read: data rows up to `max_rows`, all rows up to ROWS_READ_RATIO times that."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.max_read = ROWS_READ_RATIO * max_rows
+        self.read = 0
+
+    def row_read(self) -> None:
+        self.read += 1
+        if self.read > self.max_read:
+            raise PayloadTooLarge(
+                f"more than {self.max_read} rows, counting empty ones; delete the empty rows or split the file"
+            )
+
+    def data_row(self, table: RawTable) -> None:
+        if len(table.rows) >= self.max_rows:
+            raise PayloadTooLarge(f"more than {self.max_rows} rows; split the file")
 
 
 def _text(data: bytes, kind: str) -> str:
@@ -102,23 +131,45 @@ def _text(data: bytes, kind: str) -> str:
         ) from exc
 
 
-def _too_many(max_rows: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"more than {max_rows} rows; split the file")
+# What splits CSV records into cells outside quotes: a quoted cell (it may hold delimiters and line
+# breaks; a quote only opens one at the start of a cell), a delimiter, or a line break.
+_CSV_TOKENS = {
+    delimiter: re.compile(rf'(?:(?<=[{delimiter}\r\n])|^)"[^"]*+(?:""[^"]*+)*+(?:"|\Z)|{delimiter}|\r\n|\n|\r')
+    for delimiter in (",", ";")
+}
 
 
-def _read_csv(text: str, *, max_rows: int) -> RawTable:
+def _check_csv_cells(text: str, delimiter: str) -> None:
+    """Refuses a record with more than MAX_CELLS_PER_ROW cells before the csv module splits it."""
+    if text.count(delimiter) <= MAX_CELLS_PER_ROW:
+        return  # the common case: no record can have more
+    cells, line = 1, 1
+    for token in _CSV_TOKENS[delimiter].finditer(text):
+        kind = token.group()
+        if kind == delimiter:
+            cells += 1
+            if cells > MAX_CELLS_PER_ROW:
+                raise PayloadTooLarge(f"line {line} has more than {MAX_CELLS_PER_ROW} cells")
+        elif kind in ("\r\n", "\n", "\r"):
+            cells, line = 1, line + 1
+        else:
+            line += kind.count("\n")
+
+
+def _read_csv(text: str, *, counter: _RowCounter) -> RawTable:
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in Danish (and other comma-decimal) locales save CSV with semicolons.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    _check_csv_cells(text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header_cells = next(reader)
         table = RawTable(header=[cell.strip().lower() for cell in header_cells])
         for number, cells in enumerate(reader, start=2):
+            counter.row_read()
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(table.rows) >= max_rows:
-                raise _too_many(max_rows)
+            counter.data_row(table)
             table.rows.append(RawRow(number, _by_header(table, number, cells)))
     except csv.Error as exc:
         raise BadRequest(f"not a readable CSV file (line {reader.line_num}): {exc}") from exc
@@ -136,36 +187,25 @@ def _by_header(table: RawTable, number: int, cells: Sequence[Any]) -> dict[str, 
     return {name: cell for name, cell in zip(header, cells, strict=False) if name}
 
 
-def _check_unpacked_size(data: bytes, *, limit: int) -> None:
+def _read_xlsx(data: bytes, *, counter: _RowCounter, max_bytes: int) -> RawTable:
+    limits = WorkbookLimits(
+        max_bytes=max_bytes,
+        max_rows_read=counter.max_read + 1,
+        max_columns=MAX_COLUMNS,
+        max_data_rows=counter.max_rows,
+    )
+    workbook, first_sheet_rows = open_workbook(data, limits)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # Declared sizes bound what zipfile will inflate, so they can be trusted here.
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise BadRequest(f"not a readable XLSX file: {type(exc).__name__}") from exc
-    if unpacked > limit:
-        raise PayloadTooLarge(f"the workbook unpacks to {unpacked} bytes, more than {limit}; split it")
-
-
-def _read_xlsx(data: bytes, *, max_rows: int) -> RawTable:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # zip, XML and openpyxl errors alike: the upload is not a workbook
-        raise BadRequest(f"not a readable XLSX file: {type(exc).__name__}") from exc
-    try:
-        if not workbook.worksheets:
-            raise BadRequest("the workbook has no sheet")
-        rows = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS)
         table = RawTable(header=None)
-        for number, cells in enumerate(rows, start=1):
+        for number, cells in enumerate(first_sheet_rows(), start=1):
             values = [_cell_value(table, number, index, cell) for index, cell in enumerate(cells)]
             if table.header is None:
                 table.header = [str(v).strip().lower() if v is not None else "" for v in values]
                 continue
+            counter.row_read()
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            if len(table.rows) >= max_rows:
-                raise _too_many(max_rows)
+            counter.data_row(table)
             table.rows.append(RawRow(number, _by_header(table, number, values)))
     except AppError:
         raise
@@ -196,13 +236,43 @@ def _cell_value(table: RawTable, number: int, index: int, cell: Any) -> Any:
     return value
 
 
-def _read_jsonl(text: str, *, max_rows: int) -> RawTable:
+# A JSON string (to the end of the line if it is not closed), an opening or closing bracket, a comma.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\Z)|[\[{]|[\]}]|,')
+
+
+def _json_shape_problem(line: str) -> str | None:
+    """Why a line is too deep or too wide to decode (None when it is not), found before decoding it."""
+    if line.count("[") + line.count("{") <= MAX_JSON_DEPTH and line.count(",") < MAX_JSON_VALUES:
+        return None  # the common case: neither bound can be reached
+    depth = values = 0
+    for token in _JSON_TOKENS.finditer(line):
+        kind = token.group()
+        if kind in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return f"nested more than {MAX_JSON_DEPTH} levels deep"
+        elif kind in ("]", "}"):
+            depth -= 1
+        elif kind == ",":
+            values += 1
+            if values >= MAX_JSON_VALUES:
+                return f"more than {MAX_JSON_VALUES} values in one row"
+    return None
+
+
+def _read_jsonl(text: str, *, counter: _RowCounter) -> RawTable:
     table = RawTable(header=None)
-    for number, line in enumerate(text.split("\n"), start=1):
+    # Lines one at a time: a file of empty lines is refused by the count, not split in full first.
+    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
+        line = line.removesuffix("\n")
+        counter.row_read()
         if not line.strip():
             continue
-        if len(table.rows) >= max_rows:
-            raise _too_many(max_rows)
+        counter.data_row(table)
+        shape = _json_shape_problem(line)
+        if shape is not None:
+            table.problems.append(Problem(number, None, f"not a row: {shape}"))
+            continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:

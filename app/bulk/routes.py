@@ -14,6 +14,7 @@ from app.bulk.formats import FORMATS_BY_SUFFIX, FileFormat, Resource
 from app.core.auth import AnyKeyDep, CatalogueWriteDep, NeedsWriteDep, ProfileReadDep
 from app.core.deps import SessionDep, SettingsDep, get_matcher
 from app.core.errors import PayloadTooLarge, UnsupportedMediaType
+from app.core.work import BlockingWorkDep
 
 router = APIRouter(tags=["bulk"])
 
@@ -44,16 +45,20 @@ def _file_format(upload: UploadFile, given: FileFormat | None) -> FileFormat:
     )
 
 
-async def _read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
-    data = await upload.read(max_bytes + 1)
+def _read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
+    # A worker thread reads the spooled upload; the body's size was capped while it streamed in.
+    data = upload.file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes; split it")
     return data
 
 
 def _import_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
-    async def import_resource(
+    # A plain def: parsing, validating, writing and encoding run in a worker thread, one of at most
+    # `blocking_work_threads` (app/core/work.py), never on the event loop.
+    def import_resource(
         principal: scope_dep,  # type: ignore[valid-type]
+        _turn: BlockingWorkDep,
         request: Request,
         session: SessionDep,
         settings: SettingsDep,
@@ -62,7 +67,7 @@ def _import_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
         dry_run: Annotated[bool, Query(description="validate only; write nothing")] = False,
     ) -> bulk.ImportReport:
         chosen = _file_format(file, file_format)
-        data = await _read_upload(file, max_bytes=settings.import_max_bytes)
+        data = _read_upload(file, max_bytes=settings.import_max_bytes)
         # A dry run needs no index; a write answers 503 while the index is not loaded.
         matcher = None if dry_run else get_matcher(request)
         return bulk.import_file(
@@ -77,8 +82,10 @@ def _import_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
         )
 
     import_resource.__doc__ = (
-        f"Import {resource.value} from CSV, XLSX or JSON Lines, upserting by ref. Every row is validated first; "
-        "any problem answers 422 with all of them as {row, column, problem} and nothing is written."
+        f"Import {resource.value} from CSV, XLSX or JSON Lines. A row with an id updates that row (exports name "
+        "rows without a ref by id); a row with a ref updates the row with that ref or creates it; a row with "
+        "neither is created, each time (counted in created_without_ref). Every row is validated first; any "
+        "problem answers 422 with all of them as {row, column, problem} and nothing is written."
     )
     import_resource.__name__ = f"import_{resource.value}"
     return import_resource
@@ -87,6 +94,7 @@ def _import_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
 def _export_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
     def export_resource(
         principal: scope_dep,  # type: ignore[valid-type]
+        _turn: BlockingWorkDep,
         session: SessionDep,
         file_format: Annotated[FileFormat, Query(alias="format", description="csv, xlsx or jsonl")] = FileFormat.csv,
     ) -> Response:
@@ -99,8 +107,8 @@ def _export_route(resource: Resource, scope_dep: Any) -> Callable[..., Any]:
         )
 
     export_resource.__doc__ = (
-        f"The tenant's {resource.value} as a file that imports back unchanged; spreadsheet cells that would "
-        "start a formula (= + - @ tab CR) are prefixed with an apostrophe."
+        f"The tenant's {resource.value} as a file that imports back unchanged: rows by ref, rows without a ref "
+        "by id; spreadsheet cells that would start a formula (= + - @ tab CR) are prefixed with an apostrophe."
     )
     export_resource.__name__ = f"export_{resource.value}"
     return export_resource

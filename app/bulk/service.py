@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ CONSTRAINT_COLUMNS = ("budget_eur_max", "min_trl", "region", "languages")
 class _Spec:
     model: type[Provider] | type[Technology] | type[Company] | type[Need]
     create: type[BaseModel]
+    word: str
     # Spreadsheet columns, in export order.
     columns: tuple[str, ...]
     required: tuple[str, ...]
@@ -53,12 +54,14 @@ SPECS: dict[Resource, _Spec] = {
     Resource.providers: _Spec(
         model=Provider,
         create=ProviderCreate,
-        columns=("ref", "name", "country", "region", "description", "website"),
+        word="provider",
+        columns=("ref", "name", "country", "region", "description", "website", "id"),
         required=("name",),
     ),
     Resource.technologies: _Spec(
         model=Technology,
         create=TechnologyCreate,
+        word="technology",
         columns=(
             "ref",
             "provider_ref",
@@ -72,22 +75,25 @@ SPECS: dict[Resource, _Spec] = {
             "price_max_eur",
             "languages",
             "regions_served",
+            "id",
         ),
         required=("title",),
         lists=frozenset({"categories", "sectors", "languages", "regions_served"}),
-        integers=frozenset({"provider_id", "trl", "price_min_eur", "price_max_eur"}),
+        integers=frozenset({"provider_id", "trl", "price_min_eur", "price_max_eur", "id"}),
         parent=("provider_ref", "provider_id", Provider, "provider"),
     ),
     Resource.companies: _Spec(
         model=Company,
         create=CompanyCreate,
-        columns=("ref", "name", "sector", "employees", "region", "description"),
+        word="company",
+        columns=("ref", "name", "sector", "employees", "region", "description", "id"),
         required=("name",),
-        integers=frozenset({"employees"}),
+        integers=frozenset({"employees", "id"}),
     ),
     Resource.needs: _Spec(
         model=Need,
         create=NeedCreate,
+        word="need",
         columns=(
             "ref",
             "company_ref",
@@ -99,10 +105,11 @@ SPECS: dict[Resource, _Spec] = {
             "min_trl",
             "region",
             "languages",
+            "id",
         ),
         required=("title",),
         lists=frozenset({"languages"}),
-        integers=frozenset({"company_id", "budget_eur_max", "min_trl"}),
+        integers=frozenset({"company_id", "budget_eur_max", "min_trl", "id"}),
         parent=("company_ref", "company_id", Company, "company"),
     ),
 }
@@ -116,6 +123,9 @@ class ImportReport(BaseModel):
     created: int
     updated: int
     unchanged: int
+    created_without_ref: int = Field(
+        description="rows with neither ref nor id: each is created anew, so importing them twice makes two rows"
+    )
 
 
 @dataclass(slots=True)
@@ -124,6 +134,8 @@ class _Row:
 
     row: int
     ref: str | None
+    # The database id a row names (exports carry it for rows without a ref): it updates that row.
+    id: int | None
     columns: dict[str, Any]
     given: set[str]
     target: Any = None
@@ -166,7 +178,9 @@ def _canonical_from_jsonl(
         names[column] = source
 
     for key, value in raw.values.items():
-        if key == "id":
+        if key == "id" and isinstance(value, int) and not isinstance(value, bool):
+            put("id", value, key)  # an export's row without a ref, named by its database id
+        elif key == "id":
             put("ref", value, key)
         elif spec.parent is not None and key == spec.parent[1] and isinstance(value, str):
             put(spec.parent[0], value, key)  # the benchmark names a parent by its ref
@@ -216,7 +230,7 @@ def _header_problems(spec: _Spec, header: list[str]) -> list[Problem]:
 
 
 def _payload(resource: Resource, spec: _Spec, values: dict[str, Any]) -> dict[str, Any]:
-    payload = {k: v for k, v in values.items() if v is not None}
+    payload = {k: v for k, v in values.items() if v is not None and k != "id"}
     if spec.parent is not None:
         payload.pop(spec.parent[0], None)
         payload.pop(spec.parent[1], None)
@@ -266,6 +280,10 @@ def _validate_row(
                 values[id_column] = int(str(by_id))
             except ValueError:
                 problems.append(Problem(raw.row, names.get(id_column, id_column), "expected a whole number"))
+    row_id = values.get("id")
+    if row_id is not None and (isinstance(row_id, bool) or not isinstance(row_id, int) or row_id < 1):
+        problems.append(Problem(raw.row, names.get("id", "id"), "expected the id of an existing row (a whole number)"))
+        row_id = None
     if model is None or problems:
         return None, problems
     columns = model.model_dump(exclude={"constraints"})
@@ -277,11 +295,11 @@ def _validate_row(
             "region": constraints.region,
             "languages": list(constraints.languages) if constraints.languages else None,
         }
-    given = {name for name in values if name in spec.columns}
+    given = {name for name in values if name in spec.columns} - {"id"}
     if spec.parent is not None:
         given = (given - {spec.parent[0], spec.parent[1]}) | {f"{spec.parent[3]}_id"}
     ref = columns.get("ref")
-    return _Row(row=raw.row, ref=ref, columns=columns, given=given), []
+    return _Row(row=raw.row, ref=ref, id=row_id, columns=columns, given=given), []
 
 
 def _parse(
@@ -293,6 +311,7 @@ def _parse(
         problems += _header_problems(spec, table.header)
     valid: list[tuple[_Row, dict[str, Any]]] = []
     first_row: dict[str, int] = {}
+    first_id: dict[int, int] = {}
     for raw in table.rows:
         if table.header is not None:
             values = _canonical_from_sheet(spec, raw)
@@ -300,6 +319,13 @@ def _parse(
             found: list[Problem] = []
         else:
             values, names, found = _canonical_from_jsonl(resource, spec, raw)
+        row_id = values.get("id")
+        if isinstance(row_id, str) and row_id.isdigit():
+            row_id = values["id"] = int(row_id)  # from a CSV cell
+        if isinstance(row_id, int) and row_id in first_id:
+            problems.append(Problem(raw.row, names.get("id", "id"), f"id {row_id} is also on row {first_id[row_id]}"))
+        elif isinstance(row_id, int):
+            first_id[row_id] = raw.row
         ref = values.get("ref")
         if isinstance(ref, str) and ref in first_row:
             problems.append(Problem(raw.row, names.get("ref", "ref"), f"ref {ref!r} is also on row {first_row[ref]}"))
@@ -322,8 +348,21 @@ def _resolve(
     repository = BulkRepository(session)
     problems: list[Problem] = []
     existing = repository.by_refs(spec.model, tenant=tenant, refs={row.ref for row, _ in rows if row.ref})
+    by_id = repository.by_ids(spec.model, {row.id for row, _ in rows if row.id is not None})
     for row, _ in rows:
-        row.target = existing.get(row.ref) if row.ref is not None else None
+        if row.id is None:
+            row.target = existing.get(row.ref) if row.ref is not None else None
+            continue
+        target = by_id.get(row.id)
+        if target is None or target.tenant != tenant:  # another tenant's row is as good as missing
+            missing = f"no {spec.word} with id {row.id}; to create the row anew, leave its id empty"
+            problems.append(Problem(row.row, "id", missing))
+            continue
+        holder = existing.get(row.ref) if row.ref is not None else None
+        if holder is not None and holder.id != target.id:
+            problems.append(Problem(row.row, "ref", f"ref {row.ref!r} belongs to {spec.word} id {holder.id}"))
+            continue
+        row.target = target
     if spec.parent is None:
         return problems
     ref_column, id_column, parent_model, word = spec.parent
@@ -352,7 +391,10 @@ def _plan_changes(row: _Row) -> None:
     if row.target is None:
         return
     # Columns the file does not have are left as they are; a present but empty cell clears the value.
-    wanted = {name: value for name, value in row.columns.items() if name in row.given or name == "ref"}
+    # A row found by its ref keeps it; a row found by its id takes the ref the file gives it, if any.
+    wanted = {
+        name: value for name, value in row.columns.items() if name in row.given or (name == "ref" and row.id is None)
+    }
     row.changes = {name: value for name, value in wanted.items() if getattr(row.target, name) != value}
 
 
@@ -380,7 +422,11 @@ def import_file(
     matcher: Matcher | None,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Validate every row; on any problem raise 422 with all of them, else upsert all rows by ref.
+    """Validate every row; on any problem raise 422 with all of them, else upsert all rows.
+
+    A row with an id updates that row of the tenant (exports carry it for rows without a ref); a row
+    with a ref updates the tenant's row with that ref, or creates it; a row with neither is created,
+    every time it is imported (the report counts them in `created_without_ref`).
 
     Rows are written in the caller's transaction; the index follows after it commits.
     `matcher` may be None only for a dry run.
@@ -403,6 +449,7 @@ def import_file(
         created=sum(1 for row in rows if row.target is None),
         updated=sum(1 for row in rows if row.target is not None and row.changes),
         unchanged=sum(1 for row in rows if row.target is not None and not row.changes),
+        created_without_ref=sum(1 for row in rows if row.target is None and row.ref is None),
     )
     if dry_run or not (report.created or report.updated):
         return report
@@ -457,6 +504,8 @@ def export_rows(session: Session, *, resource: Resource, tenant: str) -> list[di
     out = []
     for row in rows:
         values = {name: getattr(row, name) for name in spec.columns if name not in _PARENT_COLUMNS}
+        # What a re-import matches the row by: its ref, or its id where it has none.
+        values["id"] = None if row.ref is not None else row.id
         if isinstance(row, Technology):
             values["provider_ref"] = row.provider.ref
             values["provider_id"] = None if row.provider.ref is not None else row.provider_id
@@ -476,20 +525,21 @@ def _plain(value: Any) -> Any:
 
 def _benchmark(resource: Resource, row: dict[str, Any]) -> dict[str, Any]:
     """A row in the benchmark format (FORMAT.md), so an export loads with `techmatch load` too."""
-    out: dict[str, Any] = {"id": row["ref"]}
+    # The benchmark's id is the ref; a row without one is named by its database id (a number).
+    out: dict[str, Any] = {"id": row["ref"] if row["ref"] is not None else row["id"]}
     if resource is Resource.technologies:
         out["provider_id"] = row["provider_ref"] if row["provider_ref"] is not None else row["provider_id"]
-        skip = {"ref", "provider_ref", "provider_id", "price_min_eur", "price_max_eur"}
+        skip = {"ref", "id", "provider_ref", "provider_id", "price_min_eur", "price_max_eur"}
         out |= {k: v for k, v in row.items() if k not in skip}
         both_absent = row["price_min_eur"] is None and row["price_max_eur"] is None
         out["price_eur"] = None if both_absent else {"min": row["price_min_eur"], "max": row["price_max_eur"]}
     elif resource is Resource.needs:
         out["company_id"] = row["company_ref"] if row["company_ref"] is not None else row["company_id"]
-        skip = {"ref", "company_ref", "company_id", *CONSTRAINT_COLUMNS}
+        skip = {"ref", "id", "company_ref", "company_id", *CONSTRAINT_COLUMNS}
         out |= {k: v for k, v in row.items() if k not in skip}
         out["constraints"] = {name: row[name] for name in CONSTRAINT_COLUMNS}
     else:
-        out |= {k: v for k, v in row.items() if k != "ref"}
+        out |= {k: v for k, v in row.items() if k not in ("ref", "id")}
     return out
 
 

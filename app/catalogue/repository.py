@@ -95,8 +95,11 @@ class CatalogueRepository(Generic[ModelT]):
     def all(self) -> list[ModelT]:
         return list(self.session.scalars(select(self.model).order_by(self.model.id)).all())
 
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(self.model)) or 0
+    def count(self, *, tenant: str | None = None) -> int:
+        query = select(func.count()).select_from(self.model)
+        if tenant is not None:
+            query = query.where(self.model.tenant == tenant)
+        return self.session.scalar(query) or 0
 
     def add(self, row: ModelT) -> ModelT:
         self.session.add(row)

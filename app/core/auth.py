@@ -20,11 +20,13 @@ from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.settings import Settings
 from app.keys.scopes import ADMIN_SCOPE, SCOPES
 from app.keys.service import authenticate
+from app.models.keys import ApiKey
 
 __all__ = [
     "ADMIN_SCOPE",
     "SCOPES",
     "AnyKeyDep",
+    "OptionalPrincipalDep",
     "Principal",
     "RateLimits",
     "require_key",
@@ -109,6 +111,18 @@ def _presented_key(
     return None
 
 
+def _principal(request: Request, response: Response, key: ApiKey) -> Principal:
+    """The principal of a verified key, its request counted against the key's rate limit (429 when spent)."""
+    limits: RateLimits = request.app.state.rate_limits
+    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
+    return Principal(
+        kind="api_key",
+        tenant=key.tenant,
+        scopes=frozenset(key.scopes),
+        name=key.name or f"key {key.prefix}",
+    )
+
+
 def get_principal(
     request: Request,
     response: Response,
@@ -122,14 +136,17 @@ def get_principal(
     key = authenticate(session, presented=presented)
     if key is None:
         raise Unauthorized("the API key is not valid or has been revoked")
-    limits: RateLimits = request.app.state.rate_limits
-    limits.check(key=key.prefix, limit=key.rate_limit, response=response)
-    return Principal(
-        kind="api_key",
-        tenant=key.tenant,
-        scopes=frozenset(key.scopes),
-        name=key.name or f"key {key.prefix}",
-    )
+    return _principal(request, response, key)
+
+
+def optional_principal(request: Request, response: Response, session: SessionDep) -> Principal | None:
+    """The principal of a valid key when the request carries one, else None (public routes that tell a
+    key's holder more, such as /readyz). Read from the headers directly: the route stays public in OpenAPI."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    presented = credentials.strip() if scheme.lower() == "bearer" else ""
+    presented = presented or request.headers.get("X-API-Key", "").strip()
+    key = authenticate(session, presented=presented) if presented else None
+    return None if key is None else _principal(request, response, key)
 
 
 def require_key(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -160,6 +177,7 @@ def require_scope(*scopes: str) -> Callable[..., Principal]:
 require_key.required_scopes = ()  # type: ignore[attr-defined]
 
 AnyKeyDep = Annotated[Principal, Depends(require_key)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 NeedsWriteDep = Annotated[Principal, Depends(require_scope("needs:write"))]
 # Reading SME profiles: the website that writes them, or one that shows their matches.
 ProfileReadDep = Annotated[Principal, Depends(require_scope("needs:write", "matches:read"))]

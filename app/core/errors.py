@@ -98,6 +98,7 @@ PROBLEM_TYPES: dict[int, str] = {
     415: "/problems/unsupported-media-type",
     422: "/problems/validation",
     429: "/problems/rate-limited",
+    431: "/problems/headers-too-large",
     500: "/problems/internal",
     503: "/problems/not-ready",
 }

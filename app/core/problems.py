@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, AppError, problem_type
+from app.core.schemas import NUL_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if isinstance(exc.__cause__, RecursionError):  # FastAPI's 400 for a body its JSON decoder gave up on
+        detail = "the JSON body is nested too deeply to read"
     return problem_response(
         status=exc.status_code,
         detail=detail,
@@ -110,6 +113,20 @@ def _retry_shortly(request: Request, detail: str) -> JSONResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL refuses a value SQLite stores. The edge refuses NUL before it gets here
+    # (app.core.schemas.refuse_nul); a NUL that slips past it is named rather than called a number.
+    if "0x00" in str(exc) or "\\u0000" in str(exc):
+        logger.warning("NUL reached the database on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            status=422,
+            detail=NUL_MESSAGE,
+            instance=request.url.path,
+            errors=[{"location": ["request"], "message": NUL_MESSAGE, "type": "value_error"}],
+        )
+    return await _overflow_error(request, exc)
+
+
 async def _overflow_error(request: Request, exc: Exception) -> JSONResponse:
     # An id or number past what the database stores (64-bit integers) cannot name a row or a sane
     # value; the schema allows any integer, so the driver is where it shows (SQLite: OverflowError,
@@ -129,7 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OverflowError, _overflow_error)
-    app.add_exception_handler(DataError, _overflow_error)  # PostgreSQL: numeric value out of range
+    app.add_exception_handler(DataError, _data_error)  # PostgreSQL: numeric value out of range, NUL in text
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    field_validator,
 )
 
 from app.core.settings import MAX_K
@@ -79,8 +80,37 @@ Euros = Annotated[int, Field(ge=0)]
 K = Annotated[int, Field(ge=1, le=MAX_K)]
 
 
+# NUL is refused in every text a request carries, by this one rule: in request bodies here (every body
+# is an Input), in URLs and form bodies by app.core.http_limits.RefuseNul. PostgreSQL cannot store it
+# in text or JSON while SQLite can, so without the rule the same request was a 201 on one and a 422
+# on the other.
+NUL = "\x00"
+NUL_MESSAGE = "the NUL character (U+0000) is not allowed in text"
+
+
+def refuse_nul(value: object) -> object:
+    """`value` unchanged, or ValueError when any string in it (keys included, at any depth) holds NUL."""
+    pending = [value]
+    while pending:  # a loop, not recursion: a body may nest as deep as the JSON decoder allowed
+        item = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                raise ValueError(NUL_MESSAGE)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+    return value
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return refuse_nul(value)
 
 
 class Output(BaseModel):

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     rate_limit: str = Field("120/minute", min_length=1, validate_default=False)
     rate_limit_storage: str = Field("memory://", min_length=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Request head limits, enforced by the server (h11's buffer) and again by the app (431 problem).
+    max_header_bytes: int = Field(16_384, ge=1024)
+    max_header_count: int = Field(100, ge=10)
+    # Imports, exports, plan solving, learning and rebuilds: how many run at once, how many may wait
+    # for a turn (503 with Retry-After past that); README "Reliability".
+    blocking_work_threads: int = Field(2, ge=1)
+    blocking_work_queue: int = Field(16, ge=0)
     # Browser origins allowed to call the API, comma-separated; empty means no CORS headers.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Providers and technologies are visible to every tenant (writes stay with their tenant).

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.auth import AdminDep
 from app.core.deps import MatcherDep, SettingsDep
-from app.indexing.service import IndexRebuilder
+from app.core.work import BlockingWorkDep
+from app.indexing.service import IndexRebuilder, tenant_counts_of
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 class IndexRebuildRead(BaseModel):
-    technologies: int
-    needs: int
+    technologies: int = Field(description="technologies your tenant can see, now in the index")
+    needs: int = Field(description="your tenant's needs, now in the index")
     catalogue_version: int
     rounds: int
     saved: bool
@@ -26,7 +27,7 @@ class IndexRebuildRead(BaseModel):
     responses={409: {"description": "a rebuild is already running"}},
 )
 def rebuild_index(
-    principal: AdminDep, request: Request, settings: SettingsDep, matcher: MatcherDep
+    principal: AdminDep, _turn: BlockingWorkDep, request: Request, settings: SettingsDep, matcher: MatcherDep
 ) -> IndexRebuildRead:
     """Rebuild the index from the stored embeddings and swap it in; queries keep answering meanwhile."""
     rebuilder: IndexRebuilder = request.app.state.index_rebuilder
@@ -36,9 +37,13 @@ def rebuild_index(
         index_dir=settings.index_dir,
         batch_size=settings.encode_batch_size,
     )
+    # The index holds every tenant's rows; the answer counts only the caller's.
+    counts = tenant_counts_of(
+        request.app.state.session_factory, tenant=principal.tenant, shared=settings.share_catalogue
+    )
     return IndexRebuildRead(
-        technologies=result.technologies,
-        needs=result.needs,
+        technologies=counts["technologies"],
+        needs=counts["needs"],
         catalogue_version=result.catalogue_version,
         rounds=result.rounds,
         saved=result.saved,

@@ -209,28 +209,36 @@ def reconcile_index(session: Session, *, matcher: Matcher, batch_size: int = 64)
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
+    # Each problem's message names no count and no tenant's data: /readyz shows it to anyone.
     problems: list[dict[str, Any]]
-    counts: dict[str, Any]
+    model: str | None
 
 
 def readiness(session: Session, *, matcher: Matcher | None, start_error: str | None = None) -> Readiness:
-    """What keeps the service from answering correctly: no model or index, or counts that differ."""
+    """What keeps the service from answering correctly: no model or index, or an index that disagrees
+    with the database (counted over every tenant: the index is one; the numbers go to the log)."""
     if matcher is None:
-        message = start_error or "the model and index are not loaded"
+        message = "start-up failed" if start_error else "the model and index are not loaded"
         problem = {"location": ["model"], "message": message}
-        return Readiness(problems=[problem], counts={})
-    counts: dict[str, Any] = {"model": matcher.encoder.name}
+        return Readiness(problems=[problem], model=None)
     problems: list[dict[str, Any]] = []
     for name, in_index, in_database in (
         ("technologies", matcher.catalogue.technology_count, TechnologyRepository(session).count()),
         ("needs", matcher.catalogue.need_count, NeedRepository(session).count()),
     ):
-        counts[name] = in_database
         if in_index != in_database:
-            problems.append(
-                {
-                    "location": ["index", name],
-                    "message": f"the index holds {in_index} {name}, the database {in_database}",
-                }
-            )
-    return Readiness(problems=problems, counts=counts)
+            logger.warning("not ready: the index holds %d %s, the database %d", in_index, name, in_database)
+            message = f"the index and the database disagree on {name}; POST /api/v1/admin/index/rebuild repairs it"
+            problems.append({"location": ["index", name], "message": message})
+    return Readiness(problems=problems, model=matcher.encoder.name)
+
+
+def tenant_counts(session: Session, *, tenant: str, shared: bool) -> dict[str, int]:
+    """What one tenant has in the catalogue: the technologies it can see, its own needs."""
+    technologies = TechnologyRepository(session).count(tenant=None if shared else tenant)
+    return {"technologies": technologies, "needs": NeedRepository(session).count(tenant=tenant)}
+
+
+def tenant_counts_of(factory: sessionmaker[Session], *, tenant: str, shared: bool) -> dict[str, int]:
+    with unit_of_work(factory) as session:
+        return tenant_counts(session, tenant=tenant, shared=shared)

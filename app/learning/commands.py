@@ -20,7 +20,7 @@ def learn_command(
     from app.core.cli import database_session, fail, load_matcher, load_settings
     from app.core.errors import AppError
     from app.indexing.service import sync_index
-    from app.learning.schemas import RankingModelRead
+    from app.learning.schemas import COMMAND_LINE, RankingModelRead
     from app.learning.service import learn
 
     settings = load_settings()
@@ -28,7 +28,7 @@ def learn_command(
     try:
         with database_session(settings) as session:
             sync_index(session, matcher=matcher, index_dir=settings.index_dir, batch_size=settings.encode_batch_size)
-            row = learn(session, matcher=matcher, trained_by="techmatch learn", labels_dir=settings.labels_dir)
+            row = learn(session, matcher=matcher, trained_by=COMMAND_LINE, labels_dir=settings.labels_dir)
             read = RankingModelRead.of(row)
     except AppError as exc:
         fail(exc.detail)

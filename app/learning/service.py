@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from app import models
 from app.catalogue.records import need_record
-from app.catalogue.repository import NeedRepository
-from app.core.errors import Conflict
+from app.catalogue.repository import NeedRepository, TechnologyRepository
+from app.core.errors import Conflict, NotFound
 from app.learning.repository import RankingRepository
+from app.learning.schemas import RankingModelRead
 from matching.encoders.names import GLOSSARY_MODEL
 from matching.errors import DatasetError
 from matching.evaluation.datasets import load_dataset
@@ -67,6 +68,7 @@ def learn(
     matcher: Matcher,
     trained_by: str,
     labels_dir: Path | None = None,
+    trained_by_tenant: str | None = None,
     parts: tuple[str, ...] = DEFAULT_PARTS,
 ) -> models.RankingModel:
     """Fit a model on every decided match, calibrate it, store it as the newest ranking model and rank with it.
@@ -91,6 +93,7 @@ def learn(
     row = RankingRepository(session).add(
         models.RankingModel(
             trained_by=trained_by,
+            trained_by_tenant=trained_by_tenant,
             format_version=model.version,
             decisions=model.decisions,
             approved=model.approved,
@@ -182,6 +185,20 @@ def default_calibration(*, matcher: Matcher, labels_dir: Path | None, cache_dir:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps({"key": key, "calibration": calibration.as_dict()}).encode("utf-8"))
         return calibration
+
+
+def model_as_seen_by(session: Session, row: models.RankingModel, *, tenant: str, shared: bool) -> RankingModelRead:
+    """The model without what it names of other tenants (their key's name; with an unshared catalogue,
+    the priors of their technologies)."""
+    hidden = set() if shared else TechnologyRepository(session).ids_of_other_tenants(tenant)
+    return RankingModelRead.of(row, tenant=tenant, hidden_technologies=hidden)
+
+
+def latest_model(session: Session) -> models.RankingModel:
+    row = RankingRepository(session).latest()
+    if row is None:
+        raise NotFound("no ranking model has been learned yet; the default weights are in use")
+    return row
 
 
 def current_model(session: Session) -> FeedbackModel | None:

@@ -25,6 +25,8 @@ class RankingModel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     trained_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     trained_by: Mapped[str] = mapped_column(String(300))
+    # The tenant of the key that learned it; None for `techmatch learn` (and rows from before it was kept).
+    trained_by_tenant: Mapped[str | None] = mapped_column(String(64), default=None)
     format_version: Mapped[int]
     decisions: Mapped[int]
     approved: Mapped[int]

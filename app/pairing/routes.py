@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from app.core.auth import PairingDep
 from app.core.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.core.schemas import Page
+from app.core.work import BlockingWorkDep
 from app.pairing import service as pairing
 from app.pairing.schemas import (
     PairingHistory,
@@ -31,6 +32,7 @@ def list_plans(principal: PairingDep, session: SessionDep, page: PageDep) -> Pag
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_plan(
     principal: PairingDep,
+    _turn: BlockingWorkDep,
     body: PairingPlanCreate,
     request: Request,
     response: Response,
@@ -51,7 +53,7 @@ def get_plan(principal: PairingDep, plan_id: int, session: SessionDep) -> Pairin
 
 @router.post("/{plan_id}/revisions", status_code=status.HTTP_201_CREATED)
 def revise_plan(
-    principal: PairingDep, plan_id: int, body: PairingRevisionCreate, session: SessionDep
+    principal: PairingDep, _turn: BlockingWorkDep, plan_id: int, body: PairingRevisionCreate, session: SessionDep
 ) -> PairingPlanRead:
     """Lock pairs (they stay) and remove pairs (never again), re-optimise the rest; returns the new plan."""
     plan = pairing.revise_plan(session, plan_id=plan_id, data=body, tenant=principal.tenant)
@@ -82,7 +84,7 @@ def export_html(principal: PairingDep, plan_id: int, session: SessionDep) -> HTM
 
 
 @router.get("/{plan_id}/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def heatmap(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
+def heatmap(principal: PairingDep, _turn: BlockingWorkDep, plan_id: int, session: SessionDep) -> Response:
     """The scores as a heat map, SMEs x providers, with the chosen pairs marked."""
     plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
     return Response(pairing.heatmap(session, plan), media_type="image/png")

@@ -7,6 +7,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -15,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,28 +54,43 @@ def sign(*, secret: str, timestamp: int, body: bytes) -> str:
 # --- which URLs may be called ---
 
 
-def _host_port(parts: SplitResult) -> tuple[str, int, str]:
-    """(host, port, "host:port" as the allowlist writes it; IPv6 in brackets)."""
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+_HOST_NAME = re.compile(r"^[a-z0-9._-]+$")
+
+
+def _parse(url: str) -> httpx.URL:
+    """The URL as the sender parses it (httpx: the same parser that makes the request), or InvalidURL.
+
+    Python's urlsplit silently drops tabs and line breaks (so "http://exa\tmple.org" reads as
+    example.org); httpx refuses them, so a URL is checked in the form it will be sent in.
+    """
+    return httpx.URL(url)
+
+
+def _host_port(parsed: httpx.URL) -> tuple[str, int, str]:
+    """(host as connected to: IDNA for names, port, "host:port" as the allowlist writes it; IPv6 in brackets)."""
+    host = parsed.raw_host.decode("ascii").lower()
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     shown = f"[{host}]" if ":" in host else host
     return host, port, f"{shown}:{port}"
 
 
 def url_refusal(url: str, allowed: Sequence[str]) -> str | None:
-    """Why `url` may not be registered or called (None when it may): scheme, credentials, allowlist."""
+    """Why `url` may not be registered or called (None when it may): syntax, scheme, host, credentials, allowlist."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  # raises ValueError on a port out of range
-    except ValueError as exc:
+        parsed = _parse(url)
+    except httpx.InvalidURL as exc:
         return f"not a valid URL: {exc}"
-    if parts.scheme not in ("http", "https"):
+    if parsed.scheme not in ("http", "https"):
         return "only http and https URLs can receive webhooks"
-    if not parts.hostname:
+    if not parsed.raw_host:
         return "the URL has no host"
-    if parts.username is not None or parts.password is not None:
+    host, port, host_port = _host_port(parsed)
+    if not (_is_address(host) or _HOST_NAME.match(host)):
+        return f"not a valid URL: {parsed.host!r} is not a host name"
+    if not 0 < port < 65536:
+        return f"not a valid URL: port {port} is out of range"
+    if parsed.userinfo:
         return "the URL may not carry credentials; deliveries are authenticated by their signature"
-    _, _, host_port = _host_port(parts)
     shown_host = host_port.rsplit(":", 1)[0]
     if shown_host not in allowed and host_port not in allowed:
         return (
@@ -83,6 +98,14 @@ def url_refusal(url: str, allowed: Sequence[str]) -> str | None:
             "an administrator has to add it"
         )
     return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def destination_refusal(
@@ -98,13 +121,8 @@ def destination_refusal(
     refusal = url_refusal(url, allowed)
     if refusal is not None:
         return refusal
-    parts = urlsplit(url)
-    host, port, _ = _host_port(parts)
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
+    host, port, _ = _host_port(_parse(url))
+    if _is_address(host):
         return None  # the address itself is on the allowlist
     try:
         answers = resolve(host, port, type=socket.SOCK_STREAM)
@@ -292,13 +310,21 @@ def backoff(*, attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=min(seconds, settings.webhook_backoff_max_seconds))
 
 
-def _claim(factory: sessionmaker[Session], *, now: datetime) -> Attempt | None:
+def _claim(factory: sessionmaker[Session], *, now: datetime, settings: Settings) -> Attempt | None:
     with unit_of_work(factory) as session:
         repository = WebhookRepository(session)
         delivery = repository.claim_due(now=now)
         if delivery is None:
             return None
         subscription = repository.subscription_by_id(delivery.subscription_id)
+        if delivery.attempts >= settings.webhook_max_attempts:
+            # Its attempts were claimed but never recorded (the sender died mid-send): it is over.
+            delivery.status = DeliveryStatus.failed
+            delivery.next_attempt_at = None
+            delivery.error = (delivery.error or "no outcome was recorded")[: _ERROR_CHARS - 60] + (
+                f"; gave up after {delivery.attempts} attempts"
+            )
+            return Attempt(delivery.id, delivery.event, url=None, secret="", body=b"", number=delivery.attempts)
         delivery.attempts += 1
         delivery.last_attempt_at = now
         if subscription is None or not subscription.active:
@@ -337,6 +363,9 @@ def send(attempt: Attempt, *, client: httpx.Client, settings: Settings) -> Outco
         response = client.post(attempt.url, content=attempt.body, headers=headers)
     except httpx.HTTPError as exc:
         return Outcome(succeeded=False, error=f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        # The request cannot even be made (a URL stored before it was checked as it is sent): final.
+        return Outcome(succeeded=False, error=f"cannot send: {type(exc).__name__}: {exc}"[:_ERROR_CHARS], final=True)
     if response.is_success:
         return Outcome(succeeded=True, response_code=response.status_code)
     return Outcome(
@@ -386,14 +415,18 @@ def deliver_due(
     """Sends the deliveries that are due, one at a time; returns how many attempts were made."""
     made = 0
     while made < limit:
-        attempt = _claim(factory, now=utcnow())
+        attempt = _claim(factory, now=utcnow(), settings=settings)
         if attempt is None:
             break
         made += 1
         if attempt.url is None:
             continue
         # No transaction is open while the receiver answers.
-        outcome = send(attempt, client=client, settings=settings)
+        try:
+            outcome = send(attempt, client=client, settings=settings)
+        except Exception as exc:  # a bug in sending ends this delivery with its reason, not the pass
+            logger.exception("webhook delivery %d could not be sent", attempt.delivery_id)
+            outcome = Outcome(succeeded=False, error=f"cannot send: {type(exc).__name__}"[:_ERROR_CHARS], final=True)
         _record(factory, attempt, outcome, settings=settings)
     return made
 

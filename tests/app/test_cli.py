@@ -129,14 +129,16 @@ def test_bad_option_value_is_an_error(runner: CliRunner) -> None:
 def test_serve_loads_the_demo_into_an_empty_database(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     served: dict = {}
 
-    def fake_run(app: object, *, host: str, port: int) -> None:
-        served.update(app=app, host=host, port=port)
+    def fake_run(app: object, *, host: str, port: int, **options: object) -> None:
+        served.update(app=app, host=host, port=port, options=options)
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     monkeypatch.setenv("TECHMATCH_DEMO_DIR", str(MINI))
     result = runner.invoke(cli, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    # h11 stops buffering a request head at twice the app's own 431 limit (httptools does not stop).
+    assert served["options"] == {"http": "h11", "h11_max_incomplete_event_size": 32_768}
     with TestClient(served["app"]) as client:
         authorize(client)
         assert client.get("/readyz").json()["technologies"] == 10

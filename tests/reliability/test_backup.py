@@ -85,7 +85,7 @@ def test_backup_while_serving_and_restore_round_trip(tmp_path: Path) -> None:
     server = LiveServer(fresh, fresh_env)
     server.start()
     try:
-        ready = server.wait_ready(timeout=120)
+        ready = server.wait_ready(timeout=120, key=key)
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
             # The API key came back with the data, and so did the needs and their matches.
             needs = client.get("/api/v1/needs", params={"limit": 100}).json()

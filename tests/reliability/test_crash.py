@@ -153,7 +153,7 @@ def test_sigkill_while_clients_write_loses_nothing_acknowledged(tmp_path: Path) 
 
     # One more start: the last kill is repaired too, and every acknowledged write is served.
     server.start()
-    ready = server.wait_ready(timeout=90)
+    ready = server.wait_ready(timeout=90, key=key)
     try:
         technologies, needs, _ = catalogue(database)
         assert ready["technologies"] == len(technologies) and ready["needs"] == len(needs)
@@ -177,7 +177,7 @@ def test_sigkill_during_load_leaves_all_or_nothing(tmp_path: Path) -> None:
     """`techmatch load` writes in one transaction: killed at any moment, the data set is all there or absent."""
     rng = random.Random(SEED + 1)
     env = server_env(tmp_path)
-    prepare(tmp_path, dataset=None, env=env)
+    key = prepare(tmp_path, dataset=None, env=env)
     database = tmp_path / "techmatch.db"
     total = len((DEMO / "technologies.jsonl").read_text(encoding="utf-8").splitlines())
     outcomes = []
@@ -208,7 +208,7 @@ def test_sigkill_during_load_leaves_all_or_nothing(tmp_path: Path) -> None:
     server = LiveServer(tmp_path, env)
     server.start()
     try:
-        ready = server.wait_ready(timeout=90)
+        ready = server.wait_ready(timeout=90, key=key)
     finally:
         server.stop()
     assert ready["technologies"] == total

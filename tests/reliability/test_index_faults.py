@@ -138,8 +138,18 @@ def test_failed_start_keeps_readyz_red_with_the_reason(
             threading.Event().wait(0.02)
         response = client.get("/readyz")
         assert response.status_code == 503
-        assert "not writable" in response.json()["detail"]
+        # Anyone learns that start-up failed; why (a path, an exception) only a key's holder.
+        assert response.json()["detail"] == "not ready: start-up failed"
+        authorize(client)
+        assert "not writable" in client.get("/readyz").json()["detail"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_rebuild_reports_only_the_callers_counts(loaded_client: TestClient) -> None:
+    authorize(loaded_client, tenant="other")
+    body = loaded_client.post("/api/v1/admin/index/rebuild").json()
+    # The shared catalogue, and none of the default tenant's 8 needs.
+    assert (body["technologies"], body["needs"]) == (10, 0)
 
 
 def _ids(app: FastAPI) -> tuple[set[int], set[int]]:

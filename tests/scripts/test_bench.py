@@ -50,6 +50,6 @@ def test_bench_quick_json_has_every_figure(tmp_path: Path) -> None:
         assert phase["p99_ms"] >= phase["p50_ms"] > 0
 
     cold = report["cold"]
-    assert cold["readyz"]["status"] == "ready"
-    assert cold["readyz"]["technologies"] == cold["technologies"]
+    # Green means the index holds what the database holds; without a key /readyz counts nothing.
+    assert cold["readyz"] == {"status": "ready"}
     assert cold["ready_saved_index_s"] > 0

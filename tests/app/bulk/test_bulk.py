@@ -68,6 +68,7 @@ def test_csv_import_creates_rows_and_updates_the_index(client: TestClient) -> No
         "created": 2,
         "updated": 0,
         "unchanged": 0,
+        "created_without_ref": 0,
     }
     technologies = _upload(client, "technologies", "technologies.csv", _fixture("technologies.csv"))
     assert technologies.status_code == 200, technologies.text
@@ -379,3 +380,50 @@ def test_a_json_line_without_its_required_fields_names_each_once(client: TestCli
         (1, "company_id", "the company is missing (company_ref or company_id)"),
         (1, "title", "Field required"),
     ]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "jsonl"])
+def test_rows_without_a_ref_round_trip_by_their_id(client: TestClient, file_format: str) -> None:
+    # Rows without ref, as the API allows: an export names them by id, so importing it back matches them.
+    company = client.post("/api/v1/companies", json={"name": "Vejle Støberi"}).json()
+    client.post("/api/v1/needs", json={"company_id": company["id"], "title": "Sorting castings"}).raise_for_status()
+    for resource in ("companies", "needs"):
+        data = _export(client, resource, file_format)
+        report = _upload(client, resource, f"{resource}.{file_format}", data).json()
+        assert (report["rows"], report["created"], report["unchanged"]) == (1, 0, 1), report
+    assert [c["id"] for c in _items(client, "companies")] == [company["id"]]
+    assert len(_items(client, "needs")) == 1
+
+    # An edited export updates the row it names; a ref given there becomes the row's ref.
+    edited = f"id,ref,name\n{company['id']},vejle,Vejle Støberi A/S\n".encode()
+    report = _upload(client, "companies", "c.csv", edited).json()
+    assert (report["updated"], report["created"]) == (1, 0)
+    assert [(c["id"], c["ref"], c["name"]) for c in _items(client, "companies")] == [
+        (company["id"], "vejle", "Vejle Støberi A/S")
+    ]
+
+
+def test_an_id_names_only_a_row_of_the_tenant_and_rows_without_either_are_created(client: TestClient) -> None:
+    company = client.post("/api/v1/companies", json={"name": "Vejle Støberi", "ref": "vejle"}).json()
+    taken = client.post("/api/v1/companies", json={"name": "Hobro Træ", "ref": "hobro"}).json()
+    refused = _upload(
+        client, "companies", "c.csv", f"id,ref,name\n999999,,Ghost\n{company['id']},hobro,Clash\n".encode()
+    )
+    assert refused.status_code == 422
+    problems = {(e["row"], e["column"]): e["problem"] for e in refused.json()["errors"]}
+    assert problems == {
+        (2, "id"): "no company with id 999999; to create the row anew, leave its id empty",
+        (3, "ref"): f"ref 'hobro' belongs to company id {taken['id']}",
+    }
+    twice = _upload(client, "companies", "c.csv", f"id,name\n{company['id']},A\n{company['id']},B\n".encode())
+    assert twice.json()["errors"] == [{"row": 3, "column": "id", "problem": f"id {company['id']} is also on row 2"}]
+    authorize(client, tenant="other")
+    other = _upload(client, "companies", "c.csv", f"id,name\n{company['id']},Taken over\n".encode())
+    assert other.status_code == 422 and "no company with id" in other.text
+
+    # Neither ref nor id: created, each time; the report says so.
+    plain = b"name\nNew A/S\n"
+    for _ in range(2):
+        report = _upload(client, "companies", "c.csv", plain).json()
+        assert (report["created"], report["created_without_ref"]) == (1, 1)
+    assert [c["name"] for c in _items(client, "companies")] == ["New A/S", "New A/S"]

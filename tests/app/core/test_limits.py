@@ -76,6 +76,36 @@ def test_body_over_the_cap_is_413(limited: tuple[TestClient, FastAPI]) -> None:
     assert client.post("/api/v1/providers", json={"name": "small"}).status_code == 201
 
 
+def test_request_heads_over_the_caps_are_431(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"max_header_bytes": 4096, "max_header_count": 20}))
+    with TestClient(app) as client:
+        assert client.get("/healthz", headers={"X-Filler": "x" * 3000}).status_code == 200
+        for headers in ({"X-Filler": "x" * 5000}, {f"X-Header-{n}": "1" for n in range(30)}):
+            refused = client.get("/healthz", headers=headers)
+            assert refused.status_code == 431, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["type"] == "/problems/headers-too-large"
+        long_url = client.get("/healthz", params={"q": "x" * 5000})
+        assert long_url.status_code == 431
+
+
+def test_nul_in_a_url_or_form_body_is_422(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        for response in (
+            client.get("/healthz", params={"q": "a\x00b"}),
+            client.get("/review/needs/1%00"),
+            client.post("/review/login", data={"username": "curator\x00", "password": "x"}),
+            client.post(
+                "/review/login",
+                content=b"username=c%00&password=x",
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            ),
+        ):
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "U+0000" in response.json()["detail"]
+
+
 def test_cors_allows_only_configured_origins(limited: tuple[TestClient, FastAPI]) -> None:
     client, _ = limited
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}

@@ -41,7 +41,24 @@ def test_readyz_red_when_index_disagrees(loaded_client: TestClient, loaded_app: 
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["errors"][0]["location"] == ["index", "technologies"]
-    assert "9 technologies" in body["detail"]
+    assert "disagree on technologies" in body["detail"]
+    assert "9" not in body["detail"] and "10" not in body["detail"]
+
+
+def test_readyz_tells_counts_only_to_a_key_and_only_its_tenants(loaded_client: TestClient) -> None:
+    anonymous = loaded_client.get("/readyz", headers={"Authorization": ""})
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "ready"}
+    invalid = loaded_client.get("/readyz", headers={"Authorization": "Bearer tm_not_a_key"})
+    assert invalid.json() == {"status": "ready"}
+    authorize(loaded_client, tenant="other", scopes=("matches:read",))
+    # The shared catalogue's technologies, and none of the default tenant's needs.
+    assert loaded_client.get("/readyz").json() == {
+        "status": "ready",
+        "model": "hashing",
+        "technologies": 10,
+        "needs": 0,
+    }
 
 
 def test_readyz_red_without_matcher(client: TestClient, app: FastAPI) -> None:

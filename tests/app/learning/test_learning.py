@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.database import unit_of_work
 from app.core.settings import Settings
+from app.learning import service as learning
 from app.main import create_app
 from app.models import Match, MatchStatus, RankingModel
 from matching.ranking.fusion import RankingWeights
@@ -126,6 +127,33 @@ def test_learn_stores_applies_and_reloads_the_model(
     # A restarted server ranks with the stored model.
     with TestClient(create_app(loaded_settings)) as restarted:
         assert restarted.app.state.matcher.weights == RankingWeights(**second["weights"])  # type: ignore[attr-defined]
+
+
+def test_another_tenant_sees_the_model_without_what_it_names_of_the_learner(
+    loaded_settings: Settings,
+) -> None:
+    # An unshared catalogue: the priors of one tenant's technologies are not another's to see.
+    app = create_app(loaded_settings.model_copy(update={"share_catalogue": False}))
+    with TestClient(app) as client:
+        authorize(client)
+        _decide_mini(client, app)
+        with unit_of_work(app.state.session_factory) as session:
+            row = learning.learn(
+                session,
+                matcher=app.state.matcher,
+                trained_by="north admin key",
+                trained_by_tenant="default",
+                parts=("weights", "priors"),
+            )
+            row_id = row.id
+        own = client.get("/api/v1/admin/ranking-model").json()
+        assert own["id"] == row_id and own["trained_by"] == "north admin key" and own["priors"]
+        authorize(client, tenant="other")
+        seen = client.get("/api/v1/admin/ranking-model").json()
+    assert seen["id"] == row_id
+    assert seen["trained_by"] is None
+    assert seen["priors"] == {}
+    assert seen["weights"] == own["weights"]  # the model itself is the same for everyone
 
 
 def test_an_unreadable_stored_model_falls_back_to_the_defaults(loaded_settings: Settings) -> None:

@@ -383,3 +383,61 @@ def test_the_worker_can_be_switched_off(hook_settings: Settings) -> None:
     app = create_app(hook_settings)
     with TestClient(app):
         assert app.state.webhook_worker is None
+
+
+def test_urls_are_checked_by_the_parser_that_sends_them(hook_client: TestClient, receiver: Receiver) -> None:
+    # urlsplit drops tabs and line breaks ("exa<TAB>mple.org" reads as example.org); httpx refuses them.
+    for url in (
+        receiver.url.replace("/hooks", "/ho\tok"),
+        receiver.url.replace("/hooks", "/ho\nok"),
+        f"http://127.0.0.1\t:{receiver.host_port.split(':')[1]}/x",
+        "http://exa mple.org/x",
+        "http://127.0.0.1:99999/x",
+        "http:///x",
+    ):
+        response = hook_client.post("/api/v1/webhooks", json={"url": url, "events": ["need.matched"]})
+        assert response.status_code == 422, (url, response.text)
+        assert "not a valid URL" in response.json()["detail"] or "no host" in response.json()["detail"]
+    assert hook_client.get("/api/v1/webhooks").json()["total"] == 0
+
+
+def test_a_delivery_that_cannot_be_sent_fails_once_with_its_reason(
+    hook_client: TestClient, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook = _register(hook_client, receiver.url)
+    app = hook_client.app
+    assert isinstance(app, FastAPI)
+    # A URL stored before URLs were checked as they are sent.
+    with unit_of_work(app.state.session_factory) as session:
+        subscription = session.get(WebhookSubscription, hook["id"])
+        assert subscription is not None
+        subscription.url = receiver.url.replace("/hooks", "/ho\tok")
+    hook_client.post(f"/api/v1/needs/{_first_need_id(hook_client)}/matches")
+
+    _deliver(hook_client)
+
+    assert receiver.received == []
+    entry = hook_client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"][0]
+    assert (entry["status"], entry["attempts"], entry["next_attempt_at"]) == ("failed", 1, None)
+    assert "not a valid URL" in entry["error"]
+    assert not [record for record in caplog.records if record.exc_info], "no traceback for a refused URL"
+
+
+def test_a_delivery_whose_attempts_were_never_recorded_stops_at_the_maximum(
+    hook_client: TestClient, receiver: Receiver
+) -> None:
+    hook = _register(hook_client, receiver.url)
+    hook_client.post(f"/api/v1/needs/{_first_need_id(hook_client)}/matches")
+    app = hook_client.app
+    assert isinstance(app, FastAPI)
+    # Three claims whose sender died before recording an outcome: the lease ran out each time.
+    with unit_of_work(app.state.session_factory) as session:
+        delivery = session.scalars(select(WebhookDelivery)).one()
+        delivery.attempts = 3  # webhook_max_attempts
+
+    _deliver(hook_client)
+
+    assert receiver.received == []
+    entry = hook_client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"][0]
+    assert (entry["status"], entry["attempts"], entry["next_attempt_at"]) == ("failed", 3, None)
+    assert "gave up after 3 attempts" in entry["error"]
