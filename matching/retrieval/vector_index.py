@@ -240,6 +240,9 @@ class VectorIndex:
                 f"{index_path.name} holds {index.ntotal} vectors of dimension {index.d}, "
                 f"its metadata says {meta.count} of dimension {meta.dimension}"
             )
+        if not isinstance(index, faiss.IndexIVF | faiss.IndexIDMap2):
+            # Any other kind has no id map: its searches would answer row numbers, not ids.
+            raise IndexMismatchError(f"{index_path.name} holds a {type(index).__name__}, not an index techmatch writes")
         found_kind = IVF_KIND if isinstance(index, faiss.IndexIVF) else FLAT_KIND
         if found_kind != meta.kind:
             raise IndexMismatchError(f"{index_path.name} holds a {found_kind} index, its metadata says {meta.kind}")
