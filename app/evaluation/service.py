@@ -53,8 +53,8 @@ def evaluate_dataset(
     by_language: dict[str, dict[str, float]] = {}
     if dataset.format == "benchmark":
         groups: dict[str, list[str]] = defaultdict(list)
-        for need in dataset.needs:
-            groups[need.lang].append(need.ref)
+        for listed in dataset.needs:
+            groups[listed.lang].append(listed.ref)
         for lang, refs in sorted(groups.items()):
             qrels = {ref: dataset.qrels[ref] for ref in refs if ref in dataset.qrels}
             by_language[lang] = evaluate(rankings, qrels, k=k)

@@ -207,7 +207,17 @@ class FeedbackModel:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def ranking_weights(self, base: RankingWeights | None = None) -> RankingWeights:
-        return replace(base or RankingWeights(), **self.weights)
+        base = base or RankingWeights()
+        # Only the fusion fields (FUSION_FIELDS) are learned; the rest of `base` stands.
+        learned = self.weights
+        return replace(
+            base,
+            dense=learned.get("dense", base.dense),
+            lexical=learned.get("lexical", base.lexical),
+            taxonomy=learned.get("taxonomy", base.taxonomy),
+            sector=learned.get("sector", base.sector),
+            constraint_penalty=learned.get("constraint_penalty", base.constraint_penalty),
+        )
 
     def prior_scores(self) -> dict[int, float]:
         """Technology id -> additive term of the fused score."""
@@ -294,6 +304,15 @@ def _pairs(
     if not diffs:
         return np.zeros((0, len(FEATURES))), np.zeros(0)
     return np.concatenate(diffs), np.concatenate(weights)
+
+
+def _fusion_excess(params: np.ndarray) -> float:
+    """How far the four fusion weights' sum is from 1 (SLSQP holds it at zero)."""
+    return float(params[:4].sum()) - 1.0
+
+
+def _fusion_excess_gradient(params: np.ndarray) -> np.ndarray:
+    return _SUM_OF_FUSION
 
 
 def _objective(
@@ -383,7 +402,7 @@ def fit(
             jac=True,
             method="SLSQP",
             bounds=bounds,
-            constraints=[{"type": "eq", "fun": lambda p: p[:4].sum() - 1.0, "jac": lambda p: _SUM_OF_FUSION}],
+            constraints=[{"type": "eq", "fun": _fusion_excess, "jac": _fusion_excess_gradient}],
         )
         if result.success:
             theta = np.clip(result.x[:-1], 0.0, None)
