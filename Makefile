@@ -25,8 +25,14 @@ venv: $(STAMP)
 serve: venv
 	$(BIN)/techmatch serve --host $(HOST) --port $(PORT)
 
+# Style, types and import rules; any finding fails. mypy reads its modes from pyproject.toml: strict for
+# matching/, standard for app/. lint-imports: the engine imports nothing of the service; the test: no
+# module of app/ or matching/ imports itself through others.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q tests/test_architecture.py
 
 # Debian packages the tests need (PostgreSQL, chromium), installed only when missing.
 system-deps:
@@ -43,4 +49,4 @@ eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
