@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv serve test lint eval clean system-deps
+.PHONY: venv serve test check lint eval clean system-deps
 
 # torch is pinned and installed first: 2.13.0 resolves to the local CPU build instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -33,6 +33,11 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests/test_architecture.py
+
+# The quick loop: lint, then, on every core, the tests that load no real model and start no browser,
+# server or other process (`make test` runs those too, one at a time).
+check: venv lint
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser and not server"
 
 # Debian packages the tests need (PostgreSQL, chromium), installed only when missing.
 system-deps:
