@@ -9,7 +9,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv serve test lint docs eval clean system-deps
+.PHONY: venv serve test check lint docs eval clean system-deps
 
 # torch is pinned and installed first: 2.13.0 resolves to the local CPU build instead of
 # pulling several GB of CUDA packages through sentence-transformers' dependency on torch.
@@ -25,8 +25,19 @@ venv: $(STAMP)
 serve: venv
 	$(BIN)/techmatch serve --host $(HOST) --port $(PORT)
 
+# Style, types and import rules; any finding fails. mypy reads its modes from pyproject.toml: strict for
+# matching/, standard for app/. lint-imports: the engine imports nothing of the service; the test: no
+# module of app/ or matching/ imports itself through others.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q tests/test_architecture.py
+
+# The quick loop: lint, then, on every core, the tests that load no real model and start no browser,
+# server or other process (`make test` runs those too, one at a time).
+check: venv lint
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser and not server"
 
 # The documentation site, docs/*.md into site/ (git-ignored). --strict: a warning (a link to a missing
 # page or heading, a page left out of the nav) fails the build; never add --quiet, which hides the
@@ -52,4 +63,4 @@ eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
 
 clean:
-	rm -rf $(VENV) var site .pytest_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

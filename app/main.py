@@ -31,7 +31,7 @@ from app.matches import routes as matches
 from app.pairing import routes as pairing
 from app.privacy import routes as privacy
 from app.review import routes as review
-from app.web import install_web
+from app.web.install import install_web
 from app.webhooks import routes as webhooks
 from app.webhooks.service import WebhookWorker
 from matching.encoders.base import Encoder

@@ -89,8 +89,10 @@ class Matcher:
         with self.catalogue.lock:
             # The text comparison first: an ad-hoc text is never stored, and needs no language check.
             if side.texts.get(ident) == text and reuses_passage_vector(self.encoder, text):
-                return side.vectors.vectors([ident])[0]
-        return self.encoder.encode([text], kind="query")[0]
+                stored: np.ndarray = side.vectors.vectors([ident])[0]
+                return stored
+        encoded: np.ndarray = self.encoder.encode([text], kind="query")[0]
+        return encoded
 
     def _candidates(
         self,

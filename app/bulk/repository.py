@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from app.catalogue.repository import needs_of, rows_by_ids, rows_by_refs, technologies_of
 from app.models import Company, Need, Provider, Technology
 
-CatalogueRow = TypeVar("CatalogueRow", Provider, Technology, Company, Need)
+# Bound, not constrained: the import specs hold a model class typed as the union of the four.
+CatalogueRow = TypeVar("CatalogueRow", bound=Provider | Technology | Company | Need)
 
 
 class BulkRepository:

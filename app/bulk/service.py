@@ -366,18 +366,18 @@ def _resolve(
     if spec.parent is None:
         return problems
     ref_column, id_column, parent_model, word = spec.parent
-    by_ref = repository.by_refs(
+    parents_by_ref = repository.by_refs(
         parent_model, tenant=tenant, refs={v[ref_column] for _, v in rows if v.get(ref_column) is not None}
     )
-    by_id = repository.by_ids(parent_model, {v[id_column] for _, v in rows if v.get(id_column) is not None})
+    parents_by_id = repository.by_ids(parent_model, {v[id_column] for _, v in rows if v.get(id_column) is not None})
     for row, values in rows:
         if values.get(ref_column) is not None:
-            parent = by_ref.get(values[ref_column])
+            parent = parents_by_ref.get(values[ref_column])
             if parent is None:
                 problems.append(Problem(row.row, ref_column, f"no {word} with ref {values[ref_column]!r}"))
                 continue
         else:
-            parent = by_id.get(values[id_column])
+            parent = parents_by_id.get(values[id_column])
             # Writes stay within the tenant: another tenant's parent is as good as missing.
             if parent is None or parent.tenant != tenant:
                 problems.append(Problem(row.row, id_column, f"no {word} with id {values[id_column]}"))

@@ -18,7 +18,7 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -220,7 +220,9 @@ def read_shared_strings(source: IO[bytes], *, part: str, limits: WorkbookLimits)
         if _local(element.tag) == "si":
             if len(strings) >= limits.max_shared_strings:
                 raise _too_large(f"it holds more than {limits.max_shared_strings} shared strings")
-            text = Text.from_tree(element).content.replace("x005F_", "")
+            # openpyxl's stubs name their own element protocol; an ElementTree element is what it reads.
+            shared = Text.from_tree(cast(Any, element))
+            text = (shared.content or "" if shared is not None else "").replace("x005F_", "")
             chars += len(text)
             if chars > limits.max_shared_chars:
                 raise _too_large(f"its shared strings hold more than {limits.max_shared_chars} characters")

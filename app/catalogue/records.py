@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Cast, Text, cast, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import models
 from matching import types
@@ -53,7 +54,7 @@ def need_record(row: models.Need) -> types.Need:
 # category, sector, language and region lists, and decoding each row's JSON was most of the read.
 
 
-def _json_list(column: object) -> object:
+def _json_list(column: InstrumentedAttribute[Any]) -> Cast[str]:
     return cast(column, Text)
 
 

@@ -16,7 +16,7 @@ from app.models import (
     Technology,
 )
 
-ModelT = TypeVar("ModelT", Provider, Technology, Company, Need)
+ModelT = TypeVar("ModelT", bound=Provider | Technology | Company | Need)
 
 
 def rows_by_ids(session: Session, model: type[ModelT], ids: Collection[int]) -> dict[int, ModelT]:

@@ -71,7 +71,7 @@ def declared_heads() -> tuple[str, ...]:
                 target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
                 name = getattr(target, "id", None)
                 value = ast.literal_eval(node.value) if name in ("revision", "down_revision") else None
-                if name == "revision":
+                if name == "revision" and isinstance(value, str):
                     revisions.add(value)
                 elif name == "down_revision" and value is not None:
                     parents.update([value] if isinstance(value, str) else value)

@@ -127,11 +127,12 @@ def operation_scopes(app: FastAPI) -> dict[tuple[str, str], tuple[str, ...]]:
     """(method, path) -> the scopes its auth dependency accepts (empty: any valid key), for /api/v1 routes."""
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or not context.path.startswith(API_PREFIX):
+        path = context.path
+        if not isinstance(context.original_route, APIRoute) or path is None or not path.startswith(API_PREFIX):
             continue
         scopes = [s for call in _calls(context.dependant) for s in getattr(call, "required_scopes", ())]
         for method in context.methods or ():
-            found[(method, context.path)] = tuple(dict.fromkeys(scopes))
+            found[(method, path)] = tuple(dict.fromkeys(scopes))
     return found
 
 

@@ -71,15 +71,15 @@ def evaluate_dataset(
         verdicts[ref] = fit_of([m.score for m in results], threshold=threshold)
         for m in results:
             probabilities.append(m.score)
-            outcomes.append(labels.get(refs_by_id.get(m.technology_id, ""), 0) >= SOLVES)
+            outcomes.append(labels.get(refs_by_id.get(m.technology_id) or "", 0) >= SOLVES)
     metrics = evaluate(rankings, dataset.qrels, k=k)
     by_language: dict[str, dict[str, float]] = {}
     by_length: dict[str, dict[str, float]] = {}
     scores: dict[str, float] = {}
     if dataset.format == "benchmark":
         groups: dict[str, list[str]] = defaultdict(list)
-        for need in dataset.needs:
-            groups[need.lang].append(need.ref)
+        for listed in dataset.needs:
+            groups[listed.lang].append(listed.ref)
         for lang, refs in sorted(groups.items()):
             qrels = {ref: dataset.qrels[ref] for ref in refs if ref in dataset.qrels}
             by_language[lang] = evaluate(rankings, qrels, k=k)

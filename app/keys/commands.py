@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 
 from app.keys.scopes import SCOPES
+
+
+class _KeyRow(TypedDict):
+    prefix: str
+    tenant: str
+    name: str | None
+    scopes: list[str]
+    rate_limit: str | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
 
 keys_cli = typer.Typer(
     help="API keys for cluster websites: each has a tenant and scopes; only a hash is stored.",
@@ -54,7 +66,7 @@ def list_(
     from app.keys.service import list_keys
 
     with database_session() as session:
-        rows = [
+        rows: list[_KeyRow] = [
             {
                 "prefix": key.prefix,
                 "tenant": key.tenant,

@@ -10,8 +10,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -154,4 +155,5 @@ def record_use(session: Session, *, key_id: int, now: datetime) -> bool:
     except OperationalError as exc:
         logger.info("last_used_at of key %d not stamped, the database is busy: %s", key_id, exc.orig)
         return False
-    return bool(written.rowcount)
+    # An UPDATE's result is a CursorResult (it has a rowcount); Session.execute is typed for any statement.
+    return bool(cast(CursorResult[Any], written).rowcount)

@@ -25,6 +25,7 @@ def match(
     from rich.console import Console
     from rich.table import Table
 
+    from app.catalogue.schemas import ConstraintsIn
     from app.core.cli import fail, load_matcher, load_settings, one_line, open_database
     from app.core.database import unit_of_work
     from app.core.errors import AppError
@@ -38,7 +39,7 @@ def match(
         request = AdHocMatchRequest(
             text=text,
             k=k,
-            constraints={"budget_eur_max": budget, "min_trl": min_trl, "region": region, "languages": lang or None},
+            constraints=ConstraintsIn(budget_eur_max=budget, min_trl=min_trl, region=region, languages=lang or None),
         )
     except ValidationError as exc:
         fail(one_line(exc))

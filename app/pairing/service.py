@@ -238,8 +238,8 @@ def _problem(
             scores=scores,
             capacity={int(k): v for k, v in plan.capacity.items()},
             max_per_company=plan.max_per_company,
-            must_pairs={(int(c), int(p)) for c, p in must},
-            never_pairs={(int(c), int(p)) for c, p in never},
+            must_pairs=frozenset((int(c), int(p)) for c, p in must),
+            never_pairs=frozenset((int(c), int(p)) for c, p in never),
             min_score=plan.min_score,
             fairness=plan.fairness,  # type: ignore[arg-type]
             rounds=plan.rounds,

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
+
+
+class _CuratorRow(TypedDict):
+    username: str
+    tenant: str
+    active: bool
+    created_at: str
+    last_login_at: str | None
+
 
 curators_cli = typer.Typer(
     help="Curator accounts (cluster staff) for the review pages at /review; passwords are stored as argon2 hashes.",
@@ -73,7 +82,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="one JSON object 
     from app.people import service as curators
 
     with database_session() as session:
-        rows = [
+        rows: list[_CuratorRow] = [
             {
                 "username": c.username,
                 "tenant": c.tenant,

@@ -6,8 +6,9 @@ import enum
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, String, cast, func, select, update
+from sqlalchemy import Select, String, UnaryExpression, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Company, Match, MatchStatus, Need, Provider, ReviewDecision, Technology
@@ -37,7 +38,7 @@ class ReviewRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _queue_query(self, *, tenant: str, filters: QueueFilters) -> Select[tuple[Match]]:
+    def _queue_query(self, *, tenant: str, filters: QueueFilters) -> Select[Match]:
         query = (
             select(Match)
             .join(Need, Need.id == Match.need_id)
@@ -62,19 +63,19 @@ class ReviewRepository:
         return query
 
     @staticmethod
-    def _ordered(query: Select[tuple[Match]], sort: QueueSort) -> Select[tuple[Match]]:
+    def _ordered(query: Select[Match], sort: QueueSort) -> Select[Match]:
         if sort is QueueSort.company:
             query = query.join(Company, Company.id == Need.company_id)
-        order = {
+        orders: dict[QueueSort, tuple[UnaryExpression[Any], ...]] = {
             QueueSort.score_desc: (Match.score.desc(),),
             QueueSort.score_asc: (Match.score.asc(),),
             QueueSort.newest: (Match.created_at.desc(),),
             QueueSort.oldest: (Match.created_at.asc(),),
             QueueSort.need: (Match.need_id.asc(), Match.rank.asc()),
             QueueSort.company: (Company.name.asc(), Match.need_id.asc(), Match.rank.asc()),
-        }[sort]
+        }
         # The id breaks ties, so paging and "next" never skip or repeat a match.
-        return query.order_by(*order, Match.id.asc())
+        return query.order_by(*orders[sort], Match.id.asc())
 
     def queue(
         self, *, tenant: str, filters: QueueFilters, sort: QueueSort, limit: int, offset: int
@@ -169,6 +170,6 @@ class ReviewRepository:
         return sorted(found)
 
     @staticmethod
-    def _matched_technologies(tenant: str) -> Select[tuple[Technology]]:
+    def _matched_technologies(tenant: str) -> Select[Technology]:
         matched = select(Match.technology_id).join(Need, Need.id == Match.need_id).where(Need.tenant == tenant)
         return select(Technology).where(Technology.id.in_(matched))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from matching.encoders.base import E5_MODEL, TextKind, normalise
 from matching.errors import EncoderError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class E5Encoder:
@@ -52,7 +56,7 @@ class E5Encoder:
         return normalise(np.concatenate(chunks))
 
 
-def _progress(total: int):
+def _progress(total: int) -> tqdm[Any]:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=f"encoding ({E5_MODEL})", unit="text")

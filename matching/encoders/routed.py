@@ -123,7 +123,7 @@ class RoutedEncoder:
         rows = np.flatnonzero(needed)
         if len(rows):
             out[rows] = encoder.encode(
-                [texts[i] for i in rows], kind=kind, batch_size=batch_size, show_progress=show_progress
+                [texts[i] for i in rows.tolist()], kind=kind, batch_size=batch_size, show_progress=show_progress
             )
         return out
 

@@ -49,7 +49,11 @@ class SentenceTransformerEncoder:
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
-        self.dimension = int(get_dimension())
+        dimension = get_dimension()
+        if dimension is None:
+            # sentence-transformers says None where no module of the model states it; the index needs it.
+            raise EncoderError(f"sentence-transformers model {name!r} does not state its embedding dimension")
+        self.dimension = int(dimension)
         self._prefixes = {"query": query_prefix, "passage": passage_prefix}
         self.symmetric = query_prefix == passage_prefix
         # torch modules are not safe to call from several threads at once.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -82,7 +82,8 @@ def _quiet_transformers() -> Iterator[None]:
 def _features(model: Any, texts: list[str]) -> dict[str, Any]:
     """The model's own tokenisation (its truncation, casing and special tokens)."""
     tokenize = getattr(model, "preprocess", None) or model.tokenize
-    return tokenize(texts)
+    features: dict[str, Any] = tokenize(texts)
+    return features
 
 
 class TracedEncoder:
@@ -130,7 +131,7 @@ class TracedEncoder:
 
         order = np.argsort([-len(text) for text in texts], kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
+        starts: Iterable[int] = range(0, len(texts), batch_size)
         if show_progress:
             from tqdm import tqdm
 

@@ -64,7 +64,12 @@ def evaluate(
     return {**{name: round(total / n, 4) for name, total in totals.items()}, "queries": n}
 
 
-def reliability(probabilities: Sequence[float], outcomes: Sequence[bool], *, bins: int = 10) -> list[dict[str, float]]:
+Values = Sequence[float] | np.ndarray
+
+
+def reliability(
+    probabilities: Values, outcomes: Sequence[bool] | np.ndarray, *, bins: int = 10
+) -> list[dict[str, float]]:
     """Equal-width probability bins: each one's count, mean probability and observed share of outcomes."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(outcomes, dtype=np.float64)
@@ -86,14 +91,16 @@ def reliability(probabilities: Sequence[float], outcomes: Sequence[bool], *, bin
     return out
 
 
-def calibration_errors(probabilities: Sequence[float], outcomes: Sequence[bool], *, bins: int = 10) -> dict[str, float]:
+def calibration_errors(
+    probabilities: Values, outcomes: Sequence[bool] | np.ndarray, *, bins: int = 10
+) -> dict[str, float]:
     """Expected calibration error (the count-weighted gap between mean probability and observed share
     over equal-width bins) and the Brier score (mean squared error of the probabilities)."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(outcomes, dtype=np.float64)
     if not len(p):
         return {"ece": 0.0, "brier": 0.0, "pairs": 0}
-    ece = sum(b["count"] * abs(b["mean_probability"] - b["observed"]) for b in reliability(p, y, bins=bins))
+    ece = sum(b["count"] * abs(b["mean_probability"] - b["observed"]) for b in reliability(p, y > 0.5, bins=bins))
     return {"ece": round(ece / len(p), 4), "brier": round(float(np.mean((p - y) ** 2)), 4), "pairs": len(p)}
 
 

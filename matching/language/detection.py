@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
 
 # The languages of the programmes techmatch serves; a small candidate set makes short texts more reliable.
 SUPPORTED: tuple[str, ...] = ("en", "da", "de", "sv", "nb", "nl")
@@ -25,7 +29,7 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _detector():
+def _detector() -> LanguageDetector:
     from lingua import Language, LanguageDetectorBuilder
 
     languages = [getattr(Language, _LINGUA_NAMES[code]) for code in SUPPORTED]

@@ -198,12 +198,12 @@ def evaluate_feedback(
     for variant in VARIANTS:
         per_group = {}
         for group in groups:
-            before = [r["before"][group][metric] for r in rows if group in r["before"]]
-            after = [r["after"][variant][group][metric] for r in rows if group in r["after"][variant]]
-            gains = [a - b for a, b in zip(after, before, strict=True)]
+            scores_before = [r["before"][group][metric] for r in rows if group in r["before"]]
+            scores_after = [r["after"][variant][group][metric] for r in rows if group in r["after"][variant]]
+            gains = [a - b for a, b in zip(scores_after, scores_before, strict=True)]
             per_group[group] = {
-                "before": round(mean(before), 4),
-                "after": round(mean(after), 4),
+                "before": round(mean(scores_before), 4),
+                "after": round(mean(scores_after), 4),
                 "gain_mean": round(mean(gains), 4),
                 "gain_min": round(min(gains), 4),
                 "gain_max": round(max(gains), 4),

@@ -237,7 +237,18 @@ class FeedbackModel:
     calibration: Calibration | None = None
 
     def ranking_weights(self, base: RankingWeights | None = None) -> RankingWeights:
-        return replace(base or RankingWeights(), **self.weights)
+        base = base or RankingWeights()
+        # Only the fusion fields (FUSION_FIELDS) are learned; the rest of `base` stands.
+        learned = self.weights
+        return replace(
+            base,
+            dense=learned.get("dense", base.dense),
+            sentence=learned.get("sentence", base.sentence),
+            lexical=learned.get("lexical", base.lexical),
+            taxonomy=learned.get("taxonomy", base.taxonomy),
+            sector=learned.get("sector", base.sector),
+            constraint_penalty=learned.get("constraint_penalty", base.constraint_penalty),
+        )
 
     def prior_scores(self) -> dict[int, float]:
         """Technology id -> additive term of the fused score."""
@@ -345,6 +356,15 @@ def _pairs(
     return np.concatenate(diffs), np.concatenate(weights)
 
 
+def _fusion_excess(params: np.ndarray) -> float:
+    """How far the feature weights' sum is from 1 (SLSQP holds it at zero)."""
+    return float(params[:WEIGHTED].sum()) - 1.0
+
+
+def _fusion_excess_gradient(params: np.ndarray) -> np.ndarray:
+    return _SUM_OF_FUSION
+
+
 def _objective(
     params: np.ndarray, diffs: np.ndarray, weights: np.ndarray, theta0: np.ndarray, regularisation: float
 ) -> tuple[float, np.ndarray]:
@@ -432,7 +452,7 @@ def fit(
             jac=True,
             method="SLSQP",
             bounds=bounds,
-            constraints=[{"type": "eq", "fun": lambda p: p[:WEIGHTED].sum() - 1.0, "jac": lambda p: _SUM_OF_FUSION}],
+            constraints=[{"type": "eq", "fun": _fusion_excess, "jac": _fusion_excess_gradient}],
             options={"maxiter": 1000},
         )
         if result.success:

@@ -321,7 +321,8 @@ class _Model:
         )
 
     def _with_h(self, a_x: sparse.csr_array) -> sparse.csr_array:
-        return sparse.hstack([a_x, sparse.csr_array((a_x.shape[0], self.n_h))], format="csr")
+        widened: sparse.csr_array = sparse.hstack([a_x, sparse.csr_array((a_x.shape[0], self.n_h))], format="csr")
+        return widened
 
     def covering(self, threshold: float) -> LinearConstraint:
         """h[company] <= number of its pairs scoring at least `threshold` (so h = 1 means such a pair)."""
@@ -485,7 +486,7 @@ def greedy(problem: PairingProblem) -> PairingSolution:
     started = time.perf_counter()
     candidates = _candidates(problem)
     order = np.lexsort((candidates.cols, candidates.rows, -candidates.weights, ~candidates.fixed))
-    company_left = defaultdict(lambda: problem.company_limit())
+    company_left: defaultdict[int, int] = defaultdict(lambda: problem.company_limit())
     provider_left = {j: problem.provider_limit(p) for j, p in enumerate(problem.scores.providers)}
     chosen = np.zeros(len(candidates), dtype=bool)
     for edge in order:

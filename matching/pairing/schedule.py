@@ -110,7 +110,7 @@ def _fitting_subset(
     )
     result = milp(
         -value,
-        integrality=np.ones(len(pairs)),
+        integrality=np.ones(len(pairs), dtype=np.uint8),
         bounds=Bounds(0, 1),
         constraints=[
             LinearConstraint(a_company, -np.inf, rounds),

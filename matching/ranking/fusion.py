@@ -37,4 +37,4 @@ class RankingWeights:
 
 def lexical_term(coverage: np.ndarray, weights: RankingWeights) -> np.ndarray:
     """The lexical feature as the evidence uses it: coverage ** lexical_power."""
-    return np.power(np.clip(coverage, 0.0, 1.0), weights.lexical_power)
+    return np.asarray(np.power(np.clip(coverage, 0.0, 1.0), weights.lexical_power), dtype=np.float64)

@@ -45,7 +45,7 @@ class Evidence:
 
     @property
     def total(self) -> np.ndarray:
-        return np.sum(list(self.parts.values()), axis=0)
+        return np.asarray(np.sum(list(self.parts.values()), axis=0), dtype=np.float64)
 
 
 def evidence(

@@ -24,7 +24,8 @@ def category_affinity(similarities: np.ndarray, *, top: int = 3) -> np.ndarray:
     best = order[0]
     if best - floor < 1e-9:
         return np.zeros_like(similarities)
-    return np.clip((similarities - floor) / (best - floor), 0.0, 1.0).astype(np.float32)
+    affinity: np.ndarray = np.clip((similarities - floor) / (best - floor), 0.0, 1.0).astype(np.float32)
+    return affinity
 
 
 class Taxonomy:

@@ -62,7 +62,8 @@ def _stemmer() -> Stemmer.Stemmer:
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop words dropped, Snowball-stemmed tokens."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and not w.isdigit()]
-    return _stemmer().stemWords(words)
+    stems: list[str] = _stemmer().stemWords(words)
+    return stems
 
 
 def surface_forms(text: str) -> dict[str, str]:

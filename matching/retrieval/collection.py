@@ -30,7 +30,7 @@ class Side(Generic[Record]):
         self.texts: dict[int, str] = {}
         self.vectors = VectorIndex(dimension)
         self.lexical = LexicalIndex()
-        self.to_text = to_text
+        self.to_text: Callable[[Record], str] = to_text
 
     def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
         ids = [r.id for r in records]
@@ -82,7 +82,8 @@ class SavedCatalogue:
         vectors: bool = True,
     ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        for name, side in zip(SIDES, (technologies, needs), strict=True):
+        both: tuple[Side[Technology] | Side[Need], ...] = (technologies, needs)
+        for name, side in zip(SIDES, both, strict=True):
             if vectors:
                 side.vectors.save(directory, name=name, meta=self.meta(len(side.vectors), catalogue_version))
             side.lexical.save(directory / f"{name}.bm25.npz", catalogue_version=catalogue_version)

@@ -80,12 +80,14 @@ class VectorIndex:
         self,
         dimension: int,
         *,
-        index: faiss.Index | None = None,
+        index: faiss.IndexIDMap2 | faiss.IndexIVF | None = None,
         ann_threshold: int = ANN_THRESHOLD,
     ) -> None:
         self.dimension = dimension
         self.ann_threshold = ann_threshold
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._index: faiss.IndexIDMap2 | faiss.IndexIVF = (
+            index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        )
 
     @classmethod
     def build(
@@ -111,6 +113,7 @@ class VectorIndex:
     def ids(self) -> np.ndarray:
         if isinstance(self._index, faiss.IndexIVF):
             lists = self._index.invlists
+            assert lists is not None, "an IVF index owns its inverted lists"
             parts = [
                 faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
                 for i in range(lists.nlist)
@@ -240,6 +243,9 @@ class VectorIndex:
                 f"{index_path.name} holds {index.ntotal} vectors of dimension {index.d}, "
                 f"its metadata says {meta.count} of dimension {meta.dimension}"
             )
+        if not isinstance(index, faiss.IndexIVF | faiss.IndexIDMap2):
+            # Any other kind has no id map: its searches would answer row numbers, not ids.
+            raise IndexMismatchError(f"{index_path.name} holds a {type(index).__name__}, not an index techmatch writes")
         found_kind = IVF_KIND if isinstance(index, faiss.IndexIVF) else FLAT_KIND
         if found_kind != meta.kind:
             raise IndexMismatchError(f"{index_path.name} holds a {found_kind} index, its metadata says {meta.kind}")
@@ -255,7 +261,7 @@ def _trained_ivf(dimension: int, count: int, sample: np.ndarray) -> faiss.IndexI
     with _all_cores():
         index.train(np.ascontiguousarray(sample[: training_size(count)], dtype=np.float32))
     # id -> (list, offset): what remove_ids, reconstruct and so updates need with arbitrary ids.
-    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # not in faiss's stubs
     index.nprobe = ivf_probes(nlist)
     return index
 

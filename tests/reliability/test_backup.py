@@ -28,6 +28,7 @@ def _dump(database: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
+@pytest.mark.server
 def test_backup_while_serving_and_restore_round_trip(tmp_path: Path) -> None:
     live = tmp_path / "live"
     env = server_env(live)

@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from scripts.liveserver import ROOT, TECHMATCH, LiveServer, prepare, server_env
 from tests.reliability.invariants import Ledger, catalogue, check_database, check_index
+
+pytestmark = pytest.mark.server
 
 SEED = 20261122
 ROUNDS = 10

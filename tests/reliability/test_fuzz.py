@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -18,6 +19,8 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import FailureGroup
 
 from scripts.liveserver import ROOT, LiveServer, prepare, server_env
+
+pytestmark = pytest.mark.server
 
 # Examples per operation and generation mode: bounded so the whole run stays within a few minutes.
 EXAMPLES = 12

@@ -8,7 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from scripts.soak import run_soak
+
+pytestmark = pytest.mark.server
 
 # Factors, not absolute times: the CI machine's speed is unknown, its stability is what is tested.
 P99_FACTOR = 3.0

@@ -69,6 +69,7 @@ def test_every_example_has_an_expected_status() -> None:
     assert commands == len(_expected(blocks)) >= 12
 
 
+@pytest.mark.server
 def test_the_guide_runs_as_written(server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     url, env = server
     blocks = _blocks()

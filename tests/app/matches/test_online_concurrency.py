@@ -71,6 +71,7 @@ def live_url(loaded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iter
         thread.join(30)
 
 
+@pytest.mark.server
 def test_concurrent_ad_hoc_matches_all_succeed(live_url: tuple[str, FastAPI]) -> None:
     url, app = live_url
     statuses: list[int] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sentence_transformers import SentenceTransformer
 
 from matching.encoders.base import DEFAULT_MODEL
 from matching.encoders.factory import default_model_path, load_encoder
@@ -24,6 +23,9 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def reference() -> np.ndarray:
+    # Imported where used: it takes seconds, and `make check` collects this module without running it.
+    from sentence_transformers import SentenceTransformer
+
     model = SentenceTransformer(str(default_model_path()), device="cpu")
     model.max_seq_length = 256
     return model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
@@ -36,6 +38,7 @@ def traced_float32() -> SentenceTransformerEncoder:
     return encoder
 
 
+@pytest.mark.slow
 def test_traced_float32_encoder_gives_the_models_own_vectors(traced_float32, reference):
     assert traced_float32._traced is not None  # the packaged model's pipeline is traceable
     vectors = traced_float32.encode(TEXTS, kind="query")
@@ -44,6 +47,7 @@ def test_traced_float32_encoder_gives_the_models_own_vectors(traced_float32, ref
     assert float((vectors * reference).sum(axis=1).min()) > 0.9999
 
 
+@pytest.mark.slow
 def test_traced_encoder_rows_do_not_depend_on_batch_size_or_order(traced_float32):
     together = traced_float32.encode(TEXTS, batch_size=64)
     alone = np.vstack([traced_float32.encode([text], batch_size=1) for text in TEXTS])
@@ -52,6 +56,7 @@ def test_traced_encoder_rows_do_not_depend_on_batch_size_or_order(traced_float32
     assert float((together * pairs).sum(axis=1).min()) > 0.9999
 
 
+@pytest.mark.slow
 def test_bfloat16_vectors_stay_within_cosine_0_999_of_float32(reference):
     encoder = load_encoder(DEFAULT_MODEL, precision="bfloat16")
     assert encoder.precision == "bfloat16"
@@ -59,12 +64,16 @@ def test_bfloat16_vectors_stay_within_cosine_0_999_of_float32(reference):
     assert float((vectors * reference).sum(axis=1).min()) > 0.999
 
 
+@pytest.mark.slow
 def test_untraceable_pipeline_falls_back_to_the_models_encode():
+    from sentence_transformers import SentenceTransformer
+
     model = SentenceTransformer(str(default_model_path()), device="cpu")
     model[1].pooling_mode = "cls"  # a pooling the traced module does not reproduce
     assert TracedEncoder.trace(model, dimension=384) is None
 
 
+@pytest.mark.slow
 def test_traced_forward_is_one_torchscript_call(traced_float32):
     """One C++ call per batch is what lets it run without the GIL (the speed is measured by scripts/bench.py)."""
     import torch

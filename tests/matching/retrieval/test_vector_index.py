@@ -1,3 +1,4 @@
+import faiss
 import numpy as np
 import pytest
 
@@ -77,4 +78,17 @@ def test_load_detects_missing_and_corrupt_files(tmp_path):
     path = tmp_path / "technologies.faiss"
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(IndexMismatchError, match="corrupt"):
+        VectorIndex.load(tmp_path, name="technologies", expected=meta(2))
+
+
+def test_load_refuses_an_index_of_a_kind_techmatch_does_not_write(tmp_path):
+    # A flat index without the id map passes every count and dimension check, but it would answer
+    # row numbers as ids (and has no id map to list).
+    index = VectorIndex(8)
+    index.upsert([10, 20], vectors(2))
+    index.save(tmp_path, name="technologies", meta=meta(2))
+    plain = faiss.IndexFlatIP(8)
+    plain.add(vectors(2))
+    (tmp_path / "technologies.faiss").write_bytes(faiss.serialize_index(plain).tobytes())
+    with pytest.raises(IndexMismatchError, match="IndexFlatIP"):
         VectorIndex.load(tmp_path, name="technologies", expected=meta(2))
