@@ -17,7 +17,7 @@ from app.core.auth import RateLimits, require_key
 from app.core.database import create_db_engine, create_session_factory, unit_of_work
 from app.core.http_limits import install_http_limits
 from app.core.migrations import SchemaNotCurrent, check_schema
-from app.core.openapi import install_openapi
+from app.core.openapi import install_docs, install_openapi, operation_id
 from app.core.problems import install_error_handlers
 from app.core.settings import Settings
 from app.core.work import BlockingWork
@@ -159,6 +159,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         version=_version(),
         summary="Matches manufacturing SMEs' needs with technology providers' offerings.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        # The interactive documentation comes from the package's own files (install_docs), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -173,6 +177,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     install_error_handlers(app)
     install_http_limits(app, settings)
     install_openapi(app)
+    install_docs(app)
     app.include_router(api_router())
     app.include_router(health.router)
     install_web(app, settings)

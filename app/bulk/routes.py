@@ -128,6 +128,11 @@ for _resource, (_write, _read) in _SCOPES.items():
         methods=["POST"],
         response_model=bulk.ImportReport,
         summary=f"Import {_resource.value}",
+        responses={
+            400: {"description": "the file is not what it claims (binary as CSV, not UTF-8, a broken workbook)"},
+            413: {"description": "the file, its rows or a workbook's parts are over the import limits"},
+            415: {"description": "the file's format is not CSV, XLSX or JSON Lines"},
+        },
     )
     router.add_api_route(
         f"/exports/{_resource.value}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -27,6 +27,9 @@ from app.core.paging import CursorDep, page_of
 from app.core.schemas import Page
 from app.privacy import service as privacy
 
+# Refs are unique per tenant: a second row with the same ref is refused (a retried form creates no duplicate).
+DUPLICATE_REF: dict[int | str, dict[str, Any]] = {409: {"description": "the ref is already used by another row"}}
+
 providers = APIRouter(prefix="/providers", tags=["providers"])
 
 
@@ -45,7 +48,7 @@ def list_providers(
     return page_of(ProviderRead, rows, total, page)
 
 
-@providers.post("", status_code=status.HTTP_201_CREATED)
+@providers.post("", status_code=status.HTTP_201_CREATED, responses=DUPLICATE_REF)
 def create_provider(
     principal: CatalogueWriteDep,
     body: ProviderCreate,
@@ -67,7 +70,7 @@ def get_provider(principal: AnyKeyDep, provider_id: int, session: SessionDep, se
     return ProviderRead.model_validate(provider)
 
 
-@providers.patch("/{provider_id}")
+@providers.patch("/{provider_id}", responses=DUPLICATE_REF)
 def update_provider(
     principal: CatalogueWriteDep,
     provider_id: int,
@@ -82,7 +85,11 @@ def update_provider(
     return ProviderRead.model_validate(provider)
 
 
-@providers.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
+@providers.delete(
+    "/{provider_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "the provider still has technologies; delete them first"}},
+)
 def delete_provider(principal: CatalogueWriteDep, provider_id: int, session: SessionDep, settings: SettingsDep) -> None:
     catalogue.delete_provider(
         session, provider_id=provider_id, tenant=principal.tenant, shared=settings.share_catalogue
@@ -112,7 +119,7 @@ def list_technologies(
     return page_of(TechnologyRead, rows, total, page)
 
 
-@technologies.post("", status_code=status.HTTP_201_CREATED)
+@technologies.post("", status_code=status.HTTP_201_CREATED, responses=DUPLICATE_REF)
 def create_technology(
     principal: CatalogueWriteDep,
     body: TechnologyCreate,
@@ -139,7 +146,7 @@ def get_technology(
     return TechnologyRead.model_validate(technology)
 
 
-@technologies.patch("/{technology_id}")
+@technologies.patch("/{technology_id}", responses=DUPLICATE_REF)
 def update_technology(
     principal: CatalogueWriteDep,
     technology_id: int,
@@ -183,7 +190,7 @@ def list_companies(principal: ProfileReadDep, session: SessionDep, page: CursorD
     return page_of(CompanyRead, rows, total, page)
 
 
-@companies.post("", status_code=status.HTTP_201_CREATED)
+@companies.post("", status_code=status.HTTP_201_CREATED, responses=DUPLICATE_REF)
 def create_company(
     principal: NeedsWriteDep,
     body: CompanyCreate,
@@ -202,7 +209,7 @@ def get_company(principal: ProfileReadDep, company_id: int, session: SessionDep)
     return CompanyRead.model_validate(catalogue.get_company(session, company_id=company_id, tenant=principal.tenant))
 
 
-@companies.patch("/{company_id}")
+@companies.patch("/{company_id}", responses=DUPLICATE_REF)
 def update_company(
     principal: NeedsWriteDep,
     company_id: int,
@@ -249,7 +256,7 @@ def list_needs(
     return page_of(NeedRead, rows, total, page)
 
 
-@needs.post("", status_code=status.HTTP_201_CREATED)
+@needs.post("", status_code=status.HTTP_201_CREATED, responses=DUPLICATE_REF)
 def create_need(
     principal: NeedsWriteDep,
     body: NeedCreate,
@@ -269,7 +276,7 @@ def get_need(principal: ProfileReadDep, need_id: int, session: SessionDep) -> Ne
     return NeedRead.model_validate(catalogue.get_need(session, need_id=need_id, tenant=principal.tenant))
 
 
-@needs.patch("/{need_id}")
+@needs.patch("/{need_id}", responses=DUPLICATE_REF)
 def update_need(
     principal: NeedsWriteDep,
     need_id: int,

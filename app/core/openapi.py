@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
@@ -81,12 +82,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _ERROR_DESCRIPTIONS = {
+    400: "the body cannot be read (not UTF-8, not JSON, nested too deep)",
     401: "no API key, or one that is unknown or revoked",
     403: "the key lacks the scope this operation needs (or the row belongs to another tenant's catalogue)",
     404: "no such id for this key's tenant",
+    409: "conflicts with what is stored",
     413: "the request body is over the size cap",
+    415: "the body's media type is not one this operation reads",
     422: "invalid input; `errors` names each field",
     429: "rate limit of the key reached; retry after `Retry-After` seconds",
+    431: "the request line and headers are over the size or count limit",
+    503: "not ready (starting, or the index is behind), or the database is busy; retry after `Retry-After` seconds",
 }
 
 # Request examples an integrator can paste; they are valid bodies (a test posts them).
@@ -117,6 +123,34 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+# An operation's id is its route function's name (what a generated client calls it), renamed here where
+# that name reads badly out of its module: `queue` is `list_review_queue` in a client.
+OPERATION_IDS: dict[str, str] = {
+    "technology_leads": "list_leads",
+    "read_matches": "list_matches",
+    "plan_history": "list_plan_revisions",
+    "export_csv": "export_plan_csv",
+    "export_html": "export_plan_html",
+    "heatmap": "get_plan_heatmap",
+    "learn": "learn_ranking",
+    "ranking_model": "get_ranking_model",
+    "queue": "list_review_queue",
+    "get_match": "get_review_match",
+    "match_history": "list_match_decisions",
+    "decide": "decide_match",
+    "decide_many": "decide_matches",
+    "recent_decisions": "list_decisions",
+    "redeliver": "redeliver_delivery",
+    "healthz": "get_health",
+    "readyz": "get_readiness",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operationId of a route (FastAPI's default appends the path and method)."""
+    return OPERATION_IDS.get(route.name, route.name)
+
+
 def _calls(dependant: object) -> Iterator[object]:
     for dependency in getattr(dependant, "dependencies", []):
         yield dependency.call
@@ -136,9 +170,9 @@ def operation_scopes(app: FastAPI) -> dict[tuple[str, str], tuple[str, ...]]:
     return found
 
 
-def _problem_response(status: int) -> dict[str, Any]:
+def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
     return {
-        "description": _ERROR_DESCRIPTIONS[status],
+        "description": description or _ERROR_DESCRIPTIONS[status],
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
@@ -166,15 +200,20 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         needs = " or ".join(f"`{s}`" for s in scopes) if scopes else "any valid key"
         operation["description"] = f"{operation.get('description', '').strip()}\n\nScope: {needs}.".strip()
         responses = operation.setdefault("responses", {})
-        statuses = [401, 429] + ([403] if scopes else [])
+        # What any operation can answer, then what its kind can; an operation's own error responses
+        # (a 409 on a create, a 415 on an import) keep their description and get the problem body.
+        statuses = [401, 429, 431, 503] + ([403] if scopes else [])
         if "{" in path:
             statuses.append(404)
         if method in {"POST", "PATCH", "PUT"}:
-            statuses.append(413)
+            statuses += [400, 413]
         if "422" in responses or method in {"POST", "PATCH", "PUT"}:
             statuses.append(422)
         for status in statuses:
             responses[str(status)] = _problem_response(status)
+        for code, response in responses.items():
+            if code.isdigit() and int(code) >= 400 and int(code) not in statuses:
+                responses[code] = _problem_response(int(code), response.get("description"))
     # Validation errors are problems too; FastAPI's own shape is never sent.
     for operations in document["paths"].values():
         for operation in operations.values():
@@ -200,3 +239,37 @@ def install_openapi(app: FastAPI) -> None:
 def openapi_json(app: FastAPI) -> str:
     """The document as committed in docs/openapi.json: sorted keys, two-space indent, final newline."""
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc, with their scripts and styles served from an installed package
+    (fastapi-offline ships them), so the documentation works where there is no internet."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = resources.files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -18,6 +18,9 @@ from app.indexing.state import CatalogueStateRepository
 from app.matches.service import _stored_match_read
 from app.models import PairingPlan, utcnow
 from app.privacy.repository import PrivacyRepository
+from app.privacy.schemas import CachedVector, CompanyExport, PlanAssignment, PlanPlacement
+from app.review.schemas import DecisionRead
+from app.webhooks.schemas import DeliveryRead
 from matching.matcher import Matcher
 from matching.retrieval.texts import need_text, technology_text, text_hash
 
@@ -109,38 +112,36 @@ def _columns(row: Any) -> dict[str, Any]:
     return {column.key: _plain(getattr(row, column.key)) for column in row.__table__.columns}
 
 
-def company_data(session: Session, *, company_id: int, tenant: str) -> dict[str, Any]:
-    """Everything stored about the company, as JSON: profile, needs, matches with explanations,
-    curator decisions, webhook deliveries, its place in demonstration-day plans, cached vectors."""
+def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyExport:
+    """Everything stored about the company: profile, needs, matches with explanations, curator
+    decisions, webhook deliveries, its place in demonstration-day plans, cached vectors."""
     company = get_company(session, company_id=company_id, tenant=tenant)
     repository = PrivacyRepository(session)
     needs = NeedRepository(session).of_company(company.id)
     need_ids = [need.id for need in needs]
     hashes = {text_hash(need_text(need_record(need))) for need in needs}
-    plans = []
-    for plan in repository.plans_with(company.id):
-        current = plan.current
-        plans.append(
-            {
-                "plan_id": plan.id,
-                "name": plan.name,
-                "revision": plan.revision,
-                "assignments": [a for a in current.assignments if a["company_id"] == company.id],
-            }
+    plans = [
+        PlanPlacement(
+            plan_id=plan.id,
+            name=plan.name,
+            revision=plan.revision,
+            assignments=[
+                PlanAssignment.model_validate(a) for a in plan.current.assignments if a["company_id"] == company.id
+            ],
         )
-    return {
-        "generated_at": utcnow().isoformat(),
-        "company": CompanyRead.model_validate(company).model_dump(mode="json"),
-        "needs": [NeedRead.model_validate(need).model_dump(mode="json") for need in needs],
-        "matches": [_stored_match_read(match).model_dump(mode="json") for match in repository.matches_of(need_ids)],
-        "review_decisions": [_columns(row) for row in repository.decisions_of(need_ids)],
-        "webhook_deliveries": [
-            _columns(row)
-            for row in repository.deliveries_of(tenant=company.tenant, company_id=company.id, need_ids=need_ids)
-        ],
-        "pairing_plans": plans,
-        "embeddings": [
-            {"model": row.model, "text_hash": row.text_hash, "dimension": row.dimension}
+        for plan in repository.plans_with(company.id)
+    ]
+    deliveries = repository.deliveries_of(tenant=company.tenant, company_id=company.id, need_ids=need_ids)
+    return CompanyExport(
+        generated_at=utcnow(),
+        company=CompanyRead.model_validate(company),
+        needs=[NeedRead.model_validate(need) for need in needs],
+        matches=[_stored_match_read(match) for match in repository.matches_of(need_ids)],
+        review_decisions=[DecisionRead.of(row) for row in repository.decisions_of(need_ids)],
+        webhook_deliveries=[DeliveryRead.model_validate(row) for row in deliveries],
+        pairing_plans=plans,
+        embeddings=[
+            CachedVector(model=row.model, text_hash=row.text_hash, dimension=row.dimension)
             for row in repository.embeddings(hashes)
         ],
-    }
+    )

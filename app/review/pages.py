@@ -19,6 +19,7 @@ from app.models import MatchStatus, Need
 from app.people import service as curators
 from app.review import service as review
 from app.review.repository import QueueFilters, QueueSort, ReviewRepository
+from app.review.schemas import constraint_warnings
 from app.web.highlight import highlight, term_stems
 from app.web.rendering import render
 from app.web.security import CsrfDep, CuratorDep, curator_actor, sign_in, sign_out
@@ -153,6 +154,7 @@ def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Re
             "categories": repository.categories(tenant=tenant),
             "statuses": list(MatchStatus),
             "reasons": review.REASON_LABELS,
+            "warnings": constraint_warnings,
         },
     )
 
@@ -304,5 +306,5 @@ def decisions_page(request: Request, curator: CuratorDep, session: SessionDep) -
     return render(
         request,
         "review/decisions.html",
-        {"curator": curator, "decisions": ReviewRepository(session).recent_decisions(tenant=curator.tenant, limit=200)},
+        {"curator": curator, "decisions": review.recent_decisions(session, tenant=curator.tenant, limit=200)[0]},
     )

@@ -142,14 +142,28 @@ class ReviewRepository:
         )
         return list(self.session.scalars(query))
 
-    def recent_decisions(self, *, tenant: str, limit: int) -> list[ReviewDecision]:
-        query = (
-            select(ReviewDecision)
-            .where(ReviewDecision.tenant == tenant)
-            .order_by(ReviewDecision.at.desc(), ReviewDecision.id.desc())
-            .limit(limit)
-        )
-        return list(self.session.scalars(query))
+    def recent_decisions(
+        self, *, tenant: str, limit: int, offset: int = 0, before: int | None = None
+    ) -> tuple[list[ReviewDecision], int]:
+        """The tenant's decisions newest first (by id, the order they were taken in), from `offset` or
+        older than the id `before` (a cursor); and how many the tenant has."""
+        conditions = [ReviewDecision.tenant == tenant]
+        total = self.session.scalar(select(func.count()).select_from(ReviewDecision).where(*conditions)) or 0
+        if before is not None:
+            conditions.append(ReviewDecision.id < before)
+        query = select(ReviewDecision).where(*conditions).order_by(ReviewDecision.id.desc()).limit(limit)
+        if before is None:
+            query = query.offset(offset)
+        return list(self.session.scalars(query)), total
+
+    def titles(self, decisions: list[ReviewDecision]) -> tuple[dict[int, str], dict[int, str]]:
+        """Need id -> title and technology id -> title for the decisions (rows since deleted are absent)."""
+        need_ids = {d.need_id for d in decisions}
+        technology_ids = {d.technology_id for d in decisions}
+        needs = {i: t for i, t in self.session.execute(select(Need.id, Need.title).where(Need.id.in_(need_ids)))}
+        query = select(Technology.id, Technology.title).where(Technology.id.in_(technology_ids))
+        technologies = {i: t for i, t in self.session.execute(query)}
+        return needs, technologies
 
     def companies(self, *, tenant: str) -> list[Company]:
         return list(self.session.scalars(select(Company).where(Company.tenant == tenant).order_by(Company.name)))

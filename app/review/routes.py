@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from app.catalogue.repository import NeedRepository
 from app.core.auth import Principal, ReviewDep
 from app.core.deps import PageDep, SessionDep
+from app.core.paging import CursorDep, encode_cursor
 from app.core.schemas import Page
 from app.matches.schemas import ComponentsRead, ExplanationRead
 from app.models import MatchStatus, Need
@@ -90,7 +91,11 @@ def match_history(match_id: int, principal: ReviewDep, session: SessionDep) -> l
     return [DecisionRead.of(d) for d in review.history(session, tenant=principal.tenant, match_id=match_id)]
 
 
-@router.post("/matches/{match_id}/decisions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/matches/{match_id}/decisions",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "the match changed since `expected_version`, or the action does not apply to it"}},
+)
 def decide(match_id: int, body: DecisionCreate, principal: ReviewDep, session: SessionDep) -> DecisionRead:
     """Approve, approve with an edited explanation, reject with a reason, or reopen; 409 on a stale version."""
     decision = review.decide(
@@ -123,10 +128,19 @@ def decide_many(body: BulkDecisionCreate, principal: ReviewDep, session: Session
 
 
 @router.get("/decisions")
-def recent_decisions(
-    principal: ReviewDep,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DecisionRead]:
-    """The tenant's latest decisions, newest first (the audit log)."""
-    return [DecisionRead.of(d) for d in review.recent_decisions(session, tenant=principal.tenant, limit=limit)]
+def recent_decisions(principal: ReviewDep, session: SessionDep, page: CursorDep) -> Page[DecisionRead]:
+    """The tenant's decisions, newest first (the audit log); `next_cursor` continues with older ones."""
+    named, total = review.recent_decisions(
+        session, tenant=principal.tenant, limit=page.fetch, offset=page.offset, before=page.after
+    )
+    more = len(named) > page.limit
+    named = named[: page.limit]
+    return Page[DecisionRead](
+        items=[
+            DecisionRead.of(n.decision, need_title=n.need_title, technology_title=n.technology_title) for n in named
+        ],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=encode_cursor(named[-1].decision.id) if more and named else None,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,17 @@ class BulkDecisionCreate(Input):
     reason_text: Annotated[str, Field(max_length=MAX_REASON_CHARS)] | None = None
 
 
+class MatchState(BaseModel):
+    """The reviewable state of a match before or after a decision (every field is recorded by each
+    decision; None only where a row written by hand lacks it)."""
+
+    status: MatchStatus | None = None
+    summary: str | None = None
+    explanation_edited: bool | None = None
+    review_version: int | None = None
+    score: float | None = None
+
+
 class DecisionRead(BaseModel):
     id: int
     match_id: int
@@ -44,12 +55,16 @@ class DecisionRead(BaseModel):
     action: Action
     reason_code: ReasonCode | None
     reason_text: str | None
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: MatchState
+    after: MatchState
     at: datetime
+    need_title: str | None = Field(None, description="the need's title (None when it was deleted since)")
+    technology_title: str | None = Field(None, description="the technology's title (None when it was deleted)")
 
     @classmethod
-    def of(cls, row: ReviewDecision) -> DecisionRead:
+    def of(
+        cls, row: ReviewDecision, *, need_title: str | None = None, technology_title: str | None = None
+    ) -> DecisionRead:
         return cls(
             id=row.id,
             match_id=row.match_id,
@@ -60,9 +75,11 @@ class DecisionRead(BaseModel):
             action=Action(row.action),
             reason_code=None if row.reason_code is None else ReasonCode(row.reason_code),
             reason_text=row.reason_text,
-            before=row.before,
-            after=row.after,
+            before=MatchState.model_validate(row.before),
+            after=MatchState.model_validate(row.after),
             at=row.at,
+            need_title=need_title,
+            technology_title=technology_title,
         )
 
 
@@ -76,6 +93,12 @@ class BulkDecisionResult(BaseModel):
     done: int
     skipped: int
     items: list[BulkOutcomeRead]
+
+
+def constraint_warnings(match: Match) -> list[str]:
+    """The details of the constraints a match's offering breaks, from its stored explanation."""
+    verdicts = (match.explanation or {}).get("constraints") or []
+    return [str(v.get("detail", "")) for v in verdicts if isinstance(v, dict) and not v.get("satisfied", True)]
 
 
 class ReviewItemRead(BaseModel):
@@ -95,6 +118,9 @@ class ReviewItemRead(BaseModel):
     score: float
     status: MatchStatus
     summary: str | None
+    warnings: list[str] = Field(
+        default_factory=list, description="the constraints the offering breaks, as the explanation words them"
+    )
     explanation_edited: bool
     review_version: int
     reviewed_by: str | None
@@ -118,6 +144,7 @@ class ReviewItemRead(BaseModel):
             score=match.score,
             status=match.status,
             summary=(match.explanation or {}).get("summary"),
+            warnings=constraint_warnings(match),
             explanation_edited=match.explanation_edited,
             review_version=match.review_version,
             reviewed_by=match.reviewed_by,

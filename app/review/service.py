@@ -277,8 +277,23 @@ def neighbours(session: Session, *, tenant: str, match_id: int, filters: QueueFi
     )
 
 
-def recent_decisions(session: Session, *, tenant: str, limit: int) -> list[ReviewDecision]:
-    return ReviewRepository(session).recent_decisions(tenant=tenant, limit=limit)
+@dataclass(frozen=True, slots=True)
+class NamedDecision:
+    """A decision with the titles of its need and technology (None once that row was deleted)."""
+
+    decision: ReviewDecision
+    need_title: str | None
+    technology_title: str | None
+
+
+def recent_decisions(
+    session: Session, *, tenant: str, limit: int, offset: int = 0, before: int | None = None
+) -> tuple[list[NamedDecision], int]:
+    """The tenant's decisions newest first, with what they were about by name; and how many there are."""
+    repository = ReviewRepository(session)
+    rows, total = repository.recent_decisions(tenant=tenant, limit=limit, offset=offset, before=before)
+    needs, technologies = repository.titles(rows)
+    return [NamedDecision(row, needs.get(row.need_id), technologies.get(row.technology_id)) for row in rows], total
 
 
 # The audit trail is append-only: the ORM refuses to change or delete a decision.

@@ -66,7 +66,11 @@ def list_deliveries(principal: AdminDep, webhook_id: int, session: SessionDep, p
     return page_of(DeliveryRead, rows, total, page)
 
 
-@router.post("/{webhook_id}/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "the webhook is inactive"}},
+)
 def redeliver(
     principal: AdminDep,
     webhook_id: int,

@@ -38,7 +38,6 @@ REVIEWED_ROUTES: dict[tuple[str, str], set[int]] = {
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/review/login"): PUBLIC,
     # Signing in or out without a form (and its CSRF token) is refused.
@@ -52,7 +51,7 @@ REVIEWED_ROUTES: dict[tuple[str, str], set[int]] = {
     ("GET", "/review/decisions"): SIGN_IN,
 }
 # Mounted apps (static files): served to anyone, and they hold no data.
-REVIEWED_MOUNTS = {"/review/static"}
+REVIEWED_MOUNTS = {"/review/static", "/docs/assets"}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,62 @@ def test_request_examples_are_accepted(client: TestClient, app: FastAPI) -> None
     assert client.post("/api/v1/needs", json=need).status_code == 201
     matched = client.post("/api/v1/match", json=REQUEST_EXAMPLES["AdHocMatchRequest"])
     assert matched.status_code == 200, matched.text
+
+
+VERBS = (
+    "list_",
+    "get_",
+    "create_",
+    "update_",
+    "delete_",
+    "compute_",
+    "match_",
+    "import_",
+    "export_",
+    "decide_",
+    "revise_",
+    "rebuild_",
+    "learn_",
+    "redeliver_",
+)
+
+
+def test_operation_ids_are_readable_and_unique(app: FastAPI) -> None:
+    ids = [op["operationId"] for op in _operations(app.openapi()).values()]
+    assert len(ids) == len(set(ids))
+    unreadable = [i for i in ids if not re.fullmatch(r"[a-z]+(_[a-z]+)*", i) or not i.startswith(VERBS)]
+    assert unreadable == [], "name the route function as a verb phrase, or map it in OPERATION_IDS"
+
+
+def test_every_status_an_operation_answers_is_declared_as_a_problem(app: FastAPI) -> None:
+    operations = _operations(app.openapi())
+    for (method, path), operation in operations.items():
+        if not path.startswith("/api/v1"):
+            continue
+        responses = operation["responses"]
+        expected = {"401", "429", "431", "503"} | ({"400", "413", "422"} if method in {"POST", "PATCH"} else set())
+        assert expected <= set(responses), (method, path)
+        for code, response in responses.items():
+            if int(code) >= 400:
+                assert "application/problem+json" in response["content"], (method, path, code)
+    conflicts = {key for key, op in operations.items() if "409" in op["responses"]}
+    assert {
+        ("POST", "/api/v1/needs"),
+        ("POST", "/api/v1/companies"),
+        ("POST", "/api/v1/providers"),
+        ("POST", "/api/v1/technologies"),
+        ("POST", "/api/v1/review/matches/{match_id}/decisions"),
+    } <= conflicts
+    assert "415" in operations[("POST", "/api/v1/imports/needs")]["responses"]
+
+
+def test_the_interactive_docs_need_no_internet(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources and all(s.startswith(("/docs/assets/", "/openapi.json")) for s in sources), sources
+        assert "cdn" not in html.lower() and "fonts.googleapis" not in html
+        for asset in sources:
+            if asset.startswith("/docs/assets/"):
+                response = client.get(asset)
+                assert response.status_code == 200 and len(response.content) > 1000, asset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -308,3 +308,28 @@ def test_development_secret_is_generated_once_per_data_dir(tmp_path: Path) -> No
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere")  # type: ignore[call-arg]
     assert session_secret(other) != first
+
+
+def test_queue_shows_summaries_and_broken_constraints_and_decisions_show_names(
+    site: TestClient, loaded_app: FastAPI
+) -> None:
+    """Bulk approval is not blind: each queue row carries its summary and what it breaks; the audit log
+    names the need and technology of each decision."""
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        rows = session.scalars(select(Match).where(Match.status == MatchStatus.proposed)).all()
+        broken = next(m for m in rows if any(not v["satisfied"] for v in (m.explanation or {}).get("constraints", [])))
+        summary = broken.explanation["summary"]
+        warning = next(v["detail"] for v in broken.explanation["constraints"] if not v["satisfied"])
+        title = broken.technology.title
+    _sign_in(site)
+    queue = unescape(site.get("/review", params={"status": "all", "per_page": 100}).text)
+    assert summary in queue and warning in queue
+    token = _csrf(site, f"/review/matches/{broken.id}")
+    site.post(
+        f"/review/matches/{broken.id}/decision",
+        data={"action": "approve", "version": "0", "csrf_token": token},
+        follow_redirects=False,
+    )
+    decisions = unescape(site.get("/review/decisions").text)
+    assert title in decisions
+    assert f"need {broken.need_id} · technology" not in decisions

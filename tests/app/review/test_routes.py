@@ -189,12 +189,27 @@ def test_bulk_approve_and_reject(reviewed: TestClient, loaded_app: FastAPI) -> N
     assert [statuses[i] for i in ids] == ["approved"] * 3 + ["rejected"] * 2
 
 
-def test_recent_decisions_newest_first(reviewed: TestClient) -> None:
-    ids = [i["match_id"] for i in _queue(reviewed)["items"][:2]]
+def test_recent_decisions_newest_first_named_and_paged(reviewed: TestClient) -> None:
+    items = _queue(reviewed)["items"][:3]
+    ids = [i["match_id"] for i in items]
     _decide(reviewed, ids[0], action="approve")
     _decide(reviewed, ids[1], action="reject", reason_code="duplicate")
+    _decide(reviewed, ids[2], action="approve")
     log = reviewed.get("/api/v1/review/decisions").json()
-    assert [(d["match_id"], d["action"]) for d in log] == [(ids[1], "reject"), (ids[0], "approve")]
+    assert log["total"] == 3 and log["next_cursor"] is None
+    assert [(d["match_id"], d["action"]) for d in log["items"]] == [
+        (ids[2], "approve"),
+        (ids[1], "reject"),
+        (ids[0], "approve"),
+    ]
+    # Named, not just numbered: what a curator reads in the audit log.
+    assert log["items"][1]["need_title"] == items[1]["need_title"]
+    assert log["items"][1]["technology_title"] == items[1]["technology_title"]
+    # Pages like every other list: a cursor continues with older decisions.
+    first = reviewed.get("/api/v1/review/decisions", params={"limit": 2}).json()
+    assert [d["match_id"] for d in first["items"]] == [ids[2], ids[1]] and first["next_cursor"]
+    rest = reviewed.get("/api/v1/review/decisions", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [d["match_id"] for d in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
 
 
 def test_unknown_match_is_404(reviewed: TestClient) -> None:
