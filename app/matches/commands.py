@@ -57,9 +57,10 @@ def match(
         return
     console = Console(soft_wrap=False)
     if not result.items:
-        console.print("no technologies in the catalogue yet: run `techmatch load DIR` first")
+        # An empty answer is either an empty catalogue or an honest "nothing fits".
+        console.print(result.message or "no technologies in the catalogue yet: run `techmatch load DIR` first")
         return
-    table = Table(title=f"top {len(result.items)} technologies", show_lines=True)
+    table = Table(title=f"top {len(result.items)} technologies ({result.fit} fit)", show_lines=True)
     for column, justify in (
         ("#", "right"),
         ("score", "right"),

@@ -49,6 +49,16 @@ def test_match_on_empty_catalogue(runner: CliRunner) -> None:
     assert "techmatch load" in result.stdout
 
 
+def test_match_says_nothing_fits_on_a_loaded_catalogue(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(cli, ["load", str(MINI)]).exit_code == 0
+    # No hashing score reaches 0.99: the answer is the plain "nothing fits", not the empty-catalogue hint.
+    monkeypatch.setenv("TECHMATCH_MATCH_THRESHOLD", "0.99")
+    result = runner.invoke(cli, ["match", "Who bakes the cake for the summer party?"])
+    assert result.exit_code == 0, result.output
+    assert "techmatch load" not in result.stdout
+    assert "nothing" in result.stdout.lower()
+
+
 def test_eval_json(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["eval", str(MINI), "--mode", "dense", "--json"])
     assert result.exit_code == 0, result.output
