@@ -36,8 +36,8 @@ FEATURES: tuple[str, ...] = (
 # The evidence features proper (weights that sum to 1 in the fit), then the constraint penalty.
 WEIGHTED = 5
 PARTS: tuple[str, ...] = ("weights", "priors", "neighbours")
-# What is learned unless asked otherwise. Priors are left out: on the dev benchmark they gained
-# little and lost on some held-out halves (README, "Learning from decisions").
+# What is learned unless asked otherwise. Priors are left out: on the dev benchmark they lost on
+# most held-out halves (docs/learning.md, "Measured").
 DEFAULT_PARTS: tuple[str, ...] = ("weights", "neighbours")
 FUSION_FIELDS: tuple[str, ...] = ("dense", "sentence", "lexical", "taxonomy", "sector", "constraint_penalty")
 # Pseudo-decisions at the overall approve rate added to each technology: a technology needs several
