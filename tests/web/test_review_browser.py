@@ -147,7 +147,7 @@ def test_audit_trail_is_visible(signed_in: Page, site: LiveSite) -> None:
     page.click("#approve-form button[value=approve]")
     page.goto("/review/decisions")
     first = page.locator("table.history tbody tr").first
-    expect(first).to_contain_text(f"#{match_id}")
+    expect(first.locator(f"a[href='/review/matches/{match_id}']")).to_have_count(1)
     expect(first).to_contain_text("approve")
     expect(first).to_contain_text("proposed → approved")
 
