@@ -40,7 +40,7 @@ async def _role_forbidden(request: Request, exc: Exception) -> Response:
     from app.web.rendering import render  # the templates need the session, set up by then
 
     assert isinstance(exc, RoleForbidden)
-    context = {"message": NOT_FOR_YOUR_ROLE, "home": home_of(exc.person)}
+    context = {"message": NOT_FOR_YOUR_ROLE, "home": home_of(exc.viewer)}
     return render(request, "error.html", context, status_code=403)
 
 

@@ -96,7 +96,7 @@ def render(
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token(request),
             "flashes": flashes,
-            # The signed-in person, when the page's dependency looked them up (every page does).
+            # The signed-in person (a plain Viewer), when the page's dependency looked them up (every page does).
             "person": getattr(request.state, "person", None),
             "homes": {role.value: path for role, path in HOMES.items()},
             **context,

@@ -53,12 +53,42 @@ class SignInRequired(Exception):
     """Nobody signed in: pages answer with a redirect to the sign-in page."""
 
 
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in person as the templates and error pages see them: plain values, readable after the
+    request's transaction rolled back (which expires the database row)."""
+
+    id: int
+    username: str
+    email: str | None
+    role: Role
+    tenant: str
+    company_id: int | None
+    provider_id: int | None
+
+    @classmethod
+    def of(cls, person: Person) -> Viewer:
+        return cls(
+            id=person.id,
+            username=person.username,
+            email=person.email,
+            role=person.role,
+            tenant=person.tenant,
+            company_id=person.company_id,
+            provider_id=person.provider_id,
+        )
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
 class RoleForbidden(Exception):
     """Signed in, with a role the page is not for: the 403 page."""
 
-    def __init__(self, person: Person) -> None:
-        super().__init__(person.role)
-        self.person = person
+    def __init__(self, viewer: Viewer) -> None:
+        super().__init__(viewer.role)
+        self.viewer = viewer
 
 
 class CsrfFailed(Exception):
@@ -130,15 +160,20 @@ def session_token(request: Request) -> str | None:
 
 def signed_in_person(request: Request, session: SessionDep) -> Person | None:
     """The person of the request's session, checked against the database on every request."""
-    if hasattr(request.state, "person"):
-        person: Person | None = request.state.person
+    if hasattr(request.state, "person_row"):
+        person: Person | None = request.state.person_row
         return person
     token = session_token(request)
     person = people.session_person(session, token=token) if token else None
     if person is None and token is not None:
         request.session.pop(SESSION_TOKEN, None)  # ended, expired or disabled: forget it
-    request.state.person = person
+    _remember(request, person)
     return person
+
+
+def _remember(request: Request, person: Person | None) -> None:
+    request.state.person_row = person
+    request.state.person = Viewer.of(person) if person is not None else None
 
 
 def sign_in(request: Request, session: SessionDep, person: Person) -> None:
@@ -148,7 +183,7 @@ def sign_in(request: Request, session: SessionDep, person: Person) -> None:
     request.session.clear()
     request.session[SESSION_TOKEN] = token
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
-    request.state.person = person
+    _remember(request, person)
 
 
 def sign_out(request: Request, session: SessionDep) -> None:
@@ -156,7 +191,7 @@ def sign_out(request: Request, session: SessionDep) -> None:
     if token is not None:
         people.end_session(session, token=token)
     request.session.clear()
-    request.state.person = None
+    _remember(request, None)
 
 
 # Who may open a page.
@@ -180,7 +215,7 @@ def require_roles(*roles: Role) -> Callable[..., Person]:
         if person is None:
             raise SignInRequired()
         if person.role not in roles:
-            raise RoleForbidden(person)
+            raise RoleForbidden(request.state.person)
         return person
 
     _declare(dependency, frozenset(role.value for role in roles))
@@ -228,7 +263,7 @@ def page_routes(app: FastAPI, *, api_prefix: str = "/api/") -> list[PageRoute]:
     return found
 
 
-def may_open(app: FastAPI, path: str, person: Person) -> bool:
+def may_open(app: FastAPI, path: str, person: Person | Viewer) -> bool:
     """Whether `person` may open the page at `path` (a GET), by its route's declaration."""
     for route in page_routes(app):
         if route.method == "GET" and compile_path(route.path)[0].match(path):
@@ -236,7 +271,7 @@ def may_open(app: FastAPI, path: str, person: Person) -> bool:
     return False
 
 
-def home_of(person: Person) -> str:
+def home_of(person: Person | Viewer) -> str:
     return HOMES[person.role]
 
 
