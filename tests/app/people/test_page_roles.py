@@ -50,7 +50,9 @@ def _documented() -> dict[tuple[str, str], frozenset[str]]:
             break
         cells = [cell.strip() for cell in found.group(3).split("|")]
         assert set(cells) <= {"✓", "–"}, line
-        matrix[(found.group(1), found.group(2))] = frozenset(c for c, cell in zip(columns, cells, strict=True) if cell == "✓")
+        matrix[(found.group(1), found.group(2))] = frozenset(
+            c for c, cell in zip(columns, cells, strict=True) if cell == "✓"
+        )
     return matrix
 
 

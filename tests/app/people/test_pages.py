@@ -61,7 +61,9 @@ def test_sign_in_with_the_email_and_wrong_password(web: TestClient, loaded_app: 
 
 
 def test_next_is_followed_only_to_a_page_the_role_may_open(web: TestClient, cast: Cast) -> None:
-    assert web.get("/review/decisions", follow_redirects=False).headers["location"] == "/login?next=%2Freview%2Fdecisions"
+    assert (
+        web.get("/review/decisions", follow_redirects=False).headers["location"] == "/login?next=%2Freview%2Fdecisions"
+    )
     assert sign_in(web, "cora", next="/review/decisions").headers["location"] == "/review/decisions"
     web.post("/logout", data={"csrf_token": csrf(web, "/account")})
     assert sign_in(web, "sam", next="/review/decisions").headers["location"] == "/sme"
@@ -86,7 +88,13 @@ def test_an_sme_member_sees_only_its_company(web: TestClient, loaded_app: FastAP
     other = web.get(f"/sme/companies/{cast.other_company_id}")
     assert other.status_code == 403 and "another company" in other.text and "Hobro" not in other.text
     assert web.get(f"/sme/companies/{cast.north_company_id}").status_code == 404  # another tenant's
-    for page in ("/review", "/facilitator", "/provider", f"/provider/providers/{cast.provider_id}", "/people/invitations"):
+    for page in (
+        "/review",
+        "/facilitator",
+        "/provider",
+        f"/provider/providers/{cast.provider_id}",
+        "/people/invitations",
+    ):
         assert web.get(page).status_code == 403, page
 
 
@@ -160,7 +168,12 @@ def test_a_password_change_ends_the_other_sessions(web: TestClient, loaded_app: 
         token = csrf(second, "/account")
         differ = second.post(
             "/account/password",
-            data={"csrf_token": token, "current_password": PASSWORD, "new_password": "a new passphrase", "new_password_again": "x"},
+            data={
+                "csrf_token": token,
+                "current_password": PASSWORD,
+                "new_password": "a new passphrase",
+                "new_password_again": "x",
+            },
         )
         assert differ.status_code == 422 and "differ" in differ.text
         wrong = second.post(
@@ -249,7 +262,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -270,7 +283,12 @@ def smtp() -> Iterator[tuple[int, _Inbox]]:
 def mailing_web(loaded_settings: Settings, smtp: tuple[int, _Inbox]) -> Iterator[tuple[TestClient, FastAPI, Cast]]:
     port, _ = smtp
     settings = loaded_settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_from": "hub@cluster.example"}
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "smtp_from": "hub@cluster.example",
+        }
     )
     app = create_app(settings)
     cast = create_cast(app)
@@ -283,7 +301,9 @@ def _invite(client: TestClient, **fields: str) -> Any:
     return client.post("/people/invitations", data={"csrf_token": csrf(client, "/people/invitations"), **fields})
 
 
-def _accept(client: TestClient, path: str, *, username: str, password: str = "member passphrase", again: str | None = None) -> Any:
+def _accept(
+    client: TestClient, path: str, *, username: str, password: str = "member passphrase", again: str | None = None
+) -> Any:
     token = csrf(client, path) if client.get(path).status_code == 200 else csrf(client)
     return client.post(
         path,

@@ -170,7 +170,9 @@ def test_past_the_queue_a_hash_is_refused_not_queued() -> None:
 
 
 def test_the_server_hashes_sign_ins_within_its_bound(loaded_settings: Settings) -> None:
-    app = create_app(loaded_settings.model_copy(update={"password_hash_slots": 2, "signin_free_failures_per_address": 1000}))
+    app = create_app(
+        loaded_settings.model_copy(update={"password_hash_slots": 2, "signin_free_failures_per_address": 1000})
+    )
     create_cast(app)
     hasher = _SlowHasher()
     app.state.passwords = Passwords(slots=2, queue=100, hasher=hasher)
