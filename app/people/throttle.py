@@ -70,7 +70,7 @@ class SignInThrottle:
     def wait(self, *, account: str, address: str) -> int:
         """Seconds until the account and the address may try again (0: now)."""
         longest = 0
-        for subject, who in (("account", account), ("address", address)):
+        for subject, who in self._subjects(account, address):
             count = self.failures(subject, who)
             seconds = self.delay(subject, count)
             if not seconds:
@@ -89,13 +89,17 @@ class SignInThrottle:
 
     def failed(self, *, account: str, address: str) -> int:
         """Counts a failed attempt; returns how long the next attempt must wait (0: no lock yet)."""
-        for subject, who in (("account", account), ("address", address)):
+        for subject, who in self._subjects(account, address):
             self._limiter.hit(self._counter, NAMESPACE, subject, who)
             count = self.failures(subject, who)
             seconds = self.delay(subject, count)
             if seconds:
                 self._limiter.hit(_lock(seconds), NAMESPACE, "lock", subject, who, str(count))
         return self.wait(account=account, address=address)
+
+    @staticmethod
+    def _subjects(account: str, address: str) -> tuple[tuple[Subject, str], ...]:
+        return (("account", account), ("address", address))
 
     def succeeded(self, *, account: str) -> None:
         """The account's failures are forgotten (not the address's: one own account must not reset it)."""

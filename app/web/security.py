@@ -254,12 +254,13 @@ def page_audience(dependant: Any) -> frozenset[str] | None:
 
 def page_routes(app: FastAPI, *, api_prefix: str = "/api/") -> list[PageRoute]:
     """Every route of the app outside the API (FastAPI's own documentation routes included), per method."""
-    found = []
+    found: list[PageRoute] = []
     for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or context.path.startswith(api_prefix):
+        path = context.path
+        if not isinstance(context.original_route, APIRoute) or path is None or path.startswith(api_prefix):
             continue
         audience = page_audience(context.dependant)
-        found.extend(PageRoute(method, context.path, audience) for method in sorted(context.methods or ()))
+        found.extend(PageRoute(method, path, audience) for method in sorted(context.methods or ()))
     return found
 
 
