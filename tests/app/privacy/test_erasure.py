@@ -25,9 +25,9 @@ from app.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from app.people import service as people
 from matching.matcher import Matcher
 from matching.retrieval.vector_index import VectorIndex
-from app.people import service as people
 from tests.app.support import authorize
 
 MARKER = "Zyxqmarker"  # in the company's name and texts, and nowhere else
