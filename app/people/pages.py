@@ -202,9 +202,10 @@ def change_password(
             keeping_token=session_token(request),
             passwords=passwords,
         )
-    except AppError as exc:
+    except AppError as exc:  # a wrong current password, a short new one, or the hash queue full (503)
         session.rollback()
-        return render(request, "people/account.html", {**context, "error": exc.detail}, status_code=exc.status)
+        context = {**context, "error": exc.detail}
+        return render(request, "people/account.html", context, status_code=exc.status, headers=exc.headers)
     flash(request, "ok", PASSWORD_CHANGED)
     return _redirect("/account")
 
