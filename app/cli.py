@@ -21,7 +21,7 @@ from app.keys.commands import keys_cli
 from app.learning.commands import eval_feedback_command, learn_command
 from app.matches.commands import match
 from app.pairing.commands import pair
-from app.people.commands import curators_cli
+from app.people.commands import curators_cli, people_cli
 
 cli = typer.Typer(
     name="techmatch",
@@ -106,6 +106,7 @@ cli.command("backup")(backup_command)
 cli.command("restore")(restore_command)
 cli.command("openapi")(openapi)
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(people_cli, name="people")
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
 

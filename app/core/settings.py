@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -67,12 +67,40 @@ class Settings(BaseSettings):
     # Providers and technologies are visible to every tenant (writes stay with their tenant).
     share_catalogue: bool = True
 
-    # Curator sign-in (README "Curator review"). Without a secret key, a random one is generated
-    # once per data dir; production refuses to start without a real one.
+    # Sign-in to the web pages (docs "People, roles and sign-in"). Without a secret key, a random one is
+    # generated once per data dir; production refuses to start without a real one, or with cookies
+    # that would travel over plain HTTP.
     production: bool = False
     secret_key: SecretStr | None = None
     session_max_age: int = Field(8 * 3600, ge=60)
-    secure_cookies: bool = False
+    # None: follows `production` (Secure cookies there, plain ones on a development machine).
+    secure_cookies: bool | None = None
+    session_same_site: Literal["lax", "strict"] = "lax"
+    # Where the site is reached, for links sent by e-mail or printed by the CLI (invitations);
+    # the pages themselves use the address the browser asked for when this is unset.
+    public_url: str | None = None
+    invitation_days: int = Field(7, ge=1, le=90)
+    # Sign-in guessing (docs "People, roles and sign-in"): failures allowed per account and per
+    # client address before each further one locks the account or address for a time that doubles,
+    # from signin_backoff_seconds up to signin_backoff_max_seconds; failures are forgotten
+    # signin_failure_window_seconds after the first (and an account's at its next successful sign-in).
+    signin_free_failures: int = Field(5, ge=1)
+    signin_free_failures_per_address: int = Field(20, ge=1)
+    signin_backoff_seconds: int = Field(2, ge=1)
+    signin_backoff_max_seconds: int = Field(900, ge=1)
+    signin_failure_window_seconds: int = Field(86_400, ge=60)
+    # argon2id takes 64 MiB and a core for tens of milliseconds: at most this many at once, this many
+    # more may wait (503 with Retry-After past that).
+    password_hash_slots: int = Field(2, ge=1)
+    password_hash_queue: int = Field(32, ge=0)
+    # Invitation e-mails: sent only when smtp_host is set (smtplib; "starttls", "tls" or "none").
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field("techmatch@localhost", min_length=3)
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     # Webhooks (README "Webhooks"). Only URLs whose host[:port] is listed here are registered or
     # called, comma-separated, e.g. "hooks.example.org,127.0.0.1:9000"; empty allows none.
@@ -133,6 +161,25 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"production needs TECHMATCH_SECRET_KEY: a random value of at least {MIN_SECRET_CHARS} characters"
             )
+        return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the session cookie is sent only over HTTPS (and named with the __Host- prefix)."""
+        return self.production if self.secure_cookies is None else self.secure_cookies
+
+    @model_validator(mode="after")
+    def _secure_cookies_in_production(self) -> Self:
+        if self.production and self.secure_cookies is False:
+            raise ValueError(
+                "production serves its session cookie only over HTTPS: unset TECHMATCH_SECURE_COOKIES or set it true"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> Self:
+        if self.signin_backoff_max_seconds < self.signin_backoff_seconds:
+            raise ValueError("signin_backoff_max_seconds must be at least signin_backoff_seconds")
         return self
 
     @model_validator(mode="after")

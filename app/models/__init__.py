@@ -6,30 +6,34 @@ from app.models.keys import ApiKey
 from app.models.learning import RankingModel
 from app.models.matches import Match, MatchStatus
 from app.models.pairing import PairingPlan, PairingRevision
-from app.models.people import Curator
+from app.models.people import STAFF_ROLES, Invitation, Person, Role, WebSession
 from app.models.review import ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "DEFAULT_TENANT",
+    "STAFF_ROLES",
     "ApiKey",
     "Base",
     "CatalogueState",
     "Company",
-    "Curator",
     "DeliveryStatus",
     "Embedding",
+    "Invitation",
     "Match",
     "MatchStatus",
     "Need",
     "PairingPlan",
     "PairingRevision",
+    "Person",
     "Provider",
     "RankingModel",
     "ReviewDecision",
+    "Role",
     "Technology",
     "Timestamped",
     "UTCDateTime",
+    "WebSession",
     "WebhookDelivery",
     "WebhookSubscription",
     "utcnow",

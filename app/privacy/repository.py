@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from app.core.queries import chunks
 from app.models import (
     Embedding,
+    Invitation,
     Match,
     Need,
     PairingPlan,
+    Person,
     ReviewDecision,
     Technology,
     WebhookDelivery,
@@ -49,6 +51,13 @@ class PrivacyRepository:
     def plans_with(self, company_id: int) -> list[PairingPlan]:
         # Plans are few (one per demonstration day) and keep their companies in a JSON list.
         return [plan for plan in self.session.scalars(select(PairingPlan)) if company_id in plan.company_ids]
+
+    def people_of(self, company_id: int) -> list[Person]:
+        return list(self.session.scalars(select(Person).where(Person.company_id == company_id).order_by(Person.id)))
+
+    def invitations_of(self, company_id: int) -> list[Invitation]:
+        query = select(Invitation).where(Invitation.company_id == company_id).order_by(Invitation.id)
+        return list(self.session.scalars(query))
 
     def embeddings(self, text_hashes: Collection[str]) -> list[Embedding]:
         found: list[Embedding] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -47,3 +48,5 @@ class CompanyExport(BaseModel):
     webhook_deliveries: list[DeliveryRead] = Field(description="deliveries whose payload names the company")
     pairing_plans: list[PlanPlacement]
     embeddings: list[CachedVector]
+    people: list[dict[str, Any]] = Field(description="the company's members' accounts, without password hashes")
+    invitations: list[dict[str, Any]] = Field(description="invitations to join the company, without their tokens")

@@ -33,7 +33,8 @@ _PAIR_LISTS = ("locked", "removed", "must_pairs", "never_pairs", "added", "dropp
 def erase_company(
     session: Session, *, matcher: Matcher, company_id: int, tenant: str, index_dir: Path
 ) -> dict[str, int]:
-    """Deletes the company, its needs, their matches, decisions, webhook deliveries and vectors.
+    """Deletes the company, its needs, their matches, decisions, webhook deliveries and vectors, its members'
+    accounts and its invitations.
 
     Plans keep their history without the company. After commit the needs leave the in-memory index
     and the saved index files are rewritten, so no copy of the company's vectors stays on disk.
@@ -56,6 +57,12 @@ def erase_company(
     repository.delete_deliveries([delivery.id for delivery in deliveries])
     repository.delete_matches_of(need_ids)
     repository.delete_rows(needs)
+    # Its members' accounts (and their sessions) and its open invitations go too; the foreign keys would
+    # cascade, deleting them here counts them.
+    members = repository.people_of(company.id)
+    invitations = repository.invitations_of(company.id)
+    repository.delete_rows(invitations)
+    repository.delete_rows(members)
     repository.delete_rows([company])
 
     # A vector may be shared with a row that stays (the same text elsewhere): keep those.
@@ -83,6 +90,8 @@ def erase_company(
         "webhook_deliveries": len(deliveries),
         "embeddings": len(embeddings),
         "pairing_plans": len(plans),
+        "people": len(members),
+        "invitations": len(invitations),
     }
     logger.info("erased company %d: %s", company_id, counts)
     return counts
@@ -114,7 +123,8 @@ def _columns(row: Any) -> dict[str, Any]:
 
 def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyExport:
     """Everything stored about the company: profile, needs, matches with explanations, curator
-    decisions, webhook deliveries, its place in demonstration-day plans, cached vectors."""
+    decisions, webhook deliveries, its place in demonstration-day plans, cached vectors, its members'
+    accounts (without password hashes) and the invitations to join it."""
     company = get_company(session, company_id=company_id, tenant=tenant)
     repository = PrivacyRepository(session)
     needs = NeedRepository(session).of_company(company.id)
@@ -143,5 +153,14 @@ def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyEx
         embeddings=[
             CachedVector(model=row.model, text_hash=row.text_hash, dimension=row.dimension)
             for row in repository.embeddings(hashes)
+        ],
+        # Its members' accounts, without their password hashes, and the invitations to join it.
+        people=[
+            {key: value for key, value in _columns(row).items() if key != "password_hash"}
+            for row in repository.people_of(company.id)
+        ],
+        invitations=[
+            {key: value for key, value in _columns(row).items() if key != "token_hash"}
+            for row in repository.invitations_of(company.id)
         ],
     )

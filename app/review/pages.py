@@ -1,4 +1,4 @@
-"""Curator pages under /review: sign-in, the queue, a match, a need, decisions (server-rendered)."""
+"""Curator pages under /review: the queue, a match, a need, decisions (server-rendered; sign-in is app/people)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from app.catalogue.repository import NeedRepository
 from app.core.deps import SessionDep
 from app.core.errors import AppError
 from app.models import MatchStatus, Need
-from app.people import service as curators
 from app.review import service as review
 from app.review.repository import QueueFilters, QueueSort, ReviewRepository
 from app.review.schemas import constraint_warnings
 from app.web.highlight import highlight, term_stems
-from app.web.rendering import render
-from app.web.security import CsrfDep, CuratorDep, curator_actor, sign_in, sign_out
+from app.web.rendering import flash, render
+from app.web.security import CsrfDep, CuratorDep, curator_actor
 from matching.retrieval import texts as matching_text
 
 router = APIRouter(prefix="/review", include_in_schema=False)
@@ -74,46 +73,6 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _flash(request: Request, kind: str, message: str) -> None:
-    request.session.setdefault("flash", []).append([kind, message])
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
-
-
-@router.post("/login", response_class=HTMLResponse)
-def login(
-    request: Request,
-    _csrf: CsrfDep,
-    session: SessionDep,
-    username: Annotated[str, Form(max_length=100)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
-    next: Annotated[str | None, Form()] = None,
-) -> Response:
-    curator = curators.authenticate(session, username=username.strip(), password=password)
-    if curator is None:
-        context = {"next": _safe_next(next), "error": "Unknown username or wrong password.", "username": username}
-        return render(request, "login.html", context, status_code=401)
-    sign_in(request, curator)
-    return _redirect(_safe_next(next) or "/review")
-
-
-@router.post("/logout")
-def logout(request: Request, _csrf: CsrfDep) -> Response:
-    sign_out(request)
-    _flash(request, "info", "Signed out.")
-    return _redirect("/review/login")
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only paths of this site: an open redirect would make the sign-in page a phishing aid.
-    if target and target.startswith("/review") and not target.startswith("//"):
-        return target
-    return None
-
-
 @router.get("", response_class=HTMLResponse)
 def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Response:
     filters, sort, view = _view(request.query_params)
@@ -126,7 +85,7 @@ def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Re
             session, tenant=tenant, filters=filters, sort=sort, limit=per_page, offset=(page - 1) * per_page
         )
     except AppError as exc:
-        _flash(request, "error", exc.detail)
+        flash(request, "error", exc.detail)
         rows, total = [], 0
     repository = ReviewRepository(session)
     pages = max(math.ceil(total / per_page), 1)
@@ -227,13 +186,13 @@ def decide(
         following = review.neighbours(session, tenant=curator.tenant, match_id=match_id, filters=filters, sort=sort)
         review.decide(session, actor=curator_actor(curator), match_id=match_id, request=request_)
     except ValueError:
-        _flash(request, "error", "Unknown action or reason.")
+        flash(request, "error", "Unknown action or reason.")
         return _redirect(here)
     except AppError as exc:
         session.rollback()
-        _flash(request, "error", exc.detail)
+        flash(request, "error", exc.detail)
         return _redirect(here)
-    _flash(request, "ok", f"Match {match_id}: {_DONE[request_.action]}.")
+    flash(request, "ok", f"Match {match_id}: {_DONE[request_.action]}.")
     if request_.action is not review.Action.reopen and following.next_id is not None:
         return _redirect(f"/review/matches/{following.next_id}?{_query(kept)}")
     return _redirect(here)
@@ -272,11 +231,11 @@ def bulk(
             ),
         )
     except ValueError:
-        _flash(request, "error", "Unknown action or reason.")
+        flash(request, "error", "Unknown action or reason.")
         return _redirect(back)
     except AppError as exc:
         session.rollback()
-        _flash(request, "error", exc.detail)
+        flash(request, "error", exc.detail)
         return _redirect(back)
     done = sum(o.done for o in outcomes)
     skipped = [o for o in outcomes if not o.done]
@@ -284,7 +243,7 @@ def bulk(
     message = f"{done} match{'es' if done != 1 else ''} {verb}."
     if skipped:
         message += " Skipped: " + "; ".join(f"{o.match_id} ({o.detail})" for o in skipped[:10])
-    _flash(request, "ok" if not skipped else "info", message)
+    flash(request, "ok" if not skipped else "info", message)
     return _redirect(back)
 
 

@@ -1,4 +1,4 @@
-"""Puts the curator web pages on the app: session middleware, static files, routes and their error pages.
+"""Puts the web pages on the app: session middleware, static files, every feature's pages and their error pages.
 
 Not in the package's __init__, which runs whenever the pages import app.web's modules: this imports
 the pages, so there the two would import each other.
@@ -15,38 +15,66 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.settings import Settings
-from app.web.security import CsrfFailed, SignInRequired, session_secret
+from app.people.passwords import Passwords
+from app.people.throttle import SignInThrottle
+from app.web.security import CsrfFailed, RoleForbidden, SignInRequired, home_of, session_secret
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "techmatch_session"
+# Over HTTPS the cookie is bound to this host and path "/" by the browser itself (RFC 6265bis).
+SECURE_SESSION_COOKIE = "__Host-techmatch_session"
+
+CSRF_MESSAGE = "The form was missing its security token or it had expired. Reload the page and try again."
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET":
-        target = "/review"
-    return RedirectResponse(f"/review/login?{urlencode({'next': target})}", status_code=303)
+    query = ""
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        query = "?" + urlencode({"next": target})
+    return RedirectResponse(f"/login{query}", status_code=303)
+
+
+async def _role_forbidden(request: Request, exc: Exception) -> Response:
+    from app.people.access import NOT_FOR_YOUR_ROLE
+    from app.web.rendering import render  # the templates need the session, set up by then
+
+    assert isinstance(exc, RoleForbidden)
+    context = {"message": NOT_FOR_YOUR_ROLE, "home": home_of(exc.viewer)}
+    return render(request, "error.html", context, status_code=403)
 
 
 async def _csrf_failed(request: Request, exc: Exception) -> Response:
-    from app.web.rendering import render  # the templates need the session, set up by then
+    from app.web.rendering import render
 
-    message = "The form was missing its security token or it had expired. Reload the page and try again."
-    return render(request, "error.html", {"message": message}, status_code=403)
+    return render(request, "error.html", {"message": CSRF_MESSAGE}, status_code=403)
+
+
+def page_routers() -> list[object]:
+    """Every feature's pages, in the order they are matched."""
+    from app.facilitator.pages import router as facilitator
+    from app.people.pages import router as people
+    from app.provider.pages import router as provider
+    from app.review.pages import router as review
+    from app.sme.pages import router as sme
+
+    return [people, review, facilitator, sme, provider]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    from app.review.pages import router
-
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),
-        session_cookie=SESSION_COOKIE,
+        session_cookie=SECURE_SESSION_COOKIE if settings.cookies_secure else SESSION_COOKIE,
         max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.secure_cookies,
+        same_site=settings.session_same_site,
+        https_only=settings.cookies_secure,
     )
+    app.state.passwords = Passwords(slots=settings.password_hash_slots, queue=settings.password_hash_queue)
+    app.state.signin_throttle = SignInThrottle(settings)
     app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(RoleForbidden, _role_forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
-    app.mount("/review/static", StaticFiles(directory=STATIC), name="review-static")
-    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in page_routers():
+        app.include_router(router)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from app.web.security import CSRF_FIELD, csrf_token
+from app.web.security import CSRF_FIELD, HOMES, csrf_token
 from matching.language.wording import category_label
 
 APP = Path(__file__).resolve().parent.parent
@@ -76,7 +76,19 @@ def _environment() -> Environment:
 _ENVIRONMENT = _environment()
 
 
-def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+def flash(request: Request, kind: str, message: str) -> None:
+    """A message shown once, on the next page rendered for this browser."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     flashes = request.session.pop("flash", [])
     body = _ENVIRONMENT.get_template(template).render(
         {
@@ -84,8 +96,10 @@ def render(request: Request, template: str, context: dict[str, Any], *, status_c
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token(request),
             "flashes": flashes,
-            "curator": None,
+            # The signed-in person (a plain Viewer), when the page's dependency looked them up (every page does).
+            "person": getattr(request.state, "person", None),
+            "homes": {role.value: path for role, path in HOMES.items()},
             **context,
         }
     )
-    return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})

@@ -57,3 +57,14 @@ def test_bench_quick_json_has_every_figure(tmp_path: Path) -> None:
     # Green means the index holds what the database holds; without a key /readyz counts nothing.
     assert cold["readyz"] == {"status": "ready"}
     assert cold["ready_saved_index_s"] > 0
+
+
+def test_bench_signin_json_has_both_medians_and_the_guesses(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPTS / "bench_signin.py"), "--quiet-seconds", "2", "--guess-seconds", "4"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["guessers"] == 8 and report["quiet_median_ms"] > 0 and report["guessing_median_ms"] > 0
+    assert report["ratio"] == pytest.approx(report["guessing_median_ms"] / report["quiet_median_ms"], rel=0.05)
+    # Every guess was answered as a failed, throttled or busy sign-in: none got in, none broke the server.
+    assert report["guesses"] > 0 and set(report["guesses_by_status"]) <= {"401", "429", "503"}

@@ -24,7 +24,7 @@ def _status(site: LiveSite, match_id: int) -> str:
 
 def test_sign_in_page_comes_first(page: Page, site: LiveSite) -> None:
     page.goto("/review")
-    expect(page).to_have_url(re.compile(r"/review/login\?next="))
+    expect(page).to_have_url(re.compile(r"/login\?next="))
     page.fill("input[name=username]", site.username)
     page.fill("input[name=password]", "not the password")
     page.click("button[type=submit]")
@@ -32,9 +32,9 @@ def test_sign_in_page_comes_first(page: Page, site: LiveSite) -> None:
     sign_in(page, site)
     expect(page.locator("h1")).to_have_text("Review queue")
     page.click("text=Sign out")
-    expect(page).to_have_url(re.compile(r"/review/login"))
+    expect(page).to_have_url(re.compile(r"/login"))
     page.goto("/review")
-    expect(page).to_have_url(re.compile(r"/review/login"))
+    expect(page).to_have_url(re.compile(r"/login"))
 
 
 def test_filter_the_queue_and_open_a_match(signed_in: Page) -> None:
@@ -169,7 +169,7 @@ def test_integration_keys_cannot_reach_review(browser: Browser, site: LiveSite) 
     try:
         page = keyed.new_page()
         page.goto("/review")
-        expect(page).to_have_url(re.compile(r"/review/login"))
+        expect(page).to_have_url(re.compile(r"/login"))
     finally:
         keyed.close()
     headers = {"Authorization": f"Bearer {site.sme_key}"}

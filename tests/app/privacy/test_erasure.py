@@ -21,9 +21,11 @@ from app.models import (
     Need,
     PairingPlan,
     ReviewDecision,
+    Role,
     WebhookDelivery,
     WebhookSubscription,
 )
+from app.people import service as people
 from matching.matcher import Matcher
 from matching.retrieval.vector_index import VectorIndex
 from tests.app.support import authorize
@@ -143,6 +145,25 @@ def company(loaded_client: TestClient) -> dict[str, Any]:
                 payload={"need_id": need_ids[0], "company_id": created["id"], "need_ref": f"{MARKER}-ref"},
             )
         )
+        # A member of the company and an invitation to join it, as the people service writes them.
+        people.create_person(
+            session,
+            username=f"{MARKER}-member",
+            email=f"{MARKER}@member.example",
+            password="a long passphrase",
+            role=Role.sme,
+            tenant="default",
+            company_id=created["id"],
+        )
+        people.invite(
+            session,
+            tenant="default",
+            role=Role.sme,
+            company_id=created["id"],
+            email=f"{MARKER}@invited.example",
+            invited_by="curator",
+            days=7,
+        )
     return {"id": created["id"], "need_ids": need_ids, "shared_need_id": shared["id"]}
 
 
@@ -165,6 +186,9 @@ def test_access_export_holds_everything_stored_about_the_company(
     (plan,) = data["pairing_plans"]
     assert all(a["company_id"] == company["id"] for a in plan["assignments"])
     assert len(data["embeddings"]) == 3
+    assert [p["username"] for p in data["people"]] == [f"{MARKER}-member"]
+    assert all("password_hash" not in p for p in data["people"])
+    assert [i["email"] for i in data["invitations"]] == [f"{MARKER.lower()}@invited.example"]
 
     authorize(loaded_client, tenant="elsewhere", scopes=("needs:write",))
     assert loaded_client.get(f"/api/v1/companies/{company['id']}/export").status_code == 404

@@ -77,7 +77,7 @@ def test_pages_need_sign_in(site: TestClient) -> None:
     for path in ("/review", "/review/matches/1", "/review/needs/1", "/review/decisions"):
         response = site.get(path, follow_redirects=False)
         assert response.status_code == 303
-        assert response.headers["location"].startswith("/review/login?next=")
+        assert response.headers["location"].startswith("/login?next=")
 
 
 def test_sign_in_with_wrong_password_fails(site: TestClient) -> None:
@@ -145,7 +145,7 @@ def test_an_api_key_cannot_reach_the_review_pages(site: TestClient, loaded_app: 
         data={"action": "approve", "csrf_token": _csrf(site)},
         follow_redirects=False,
     )
-    assert response.status_code == 303 and response.headers["location"].startswith("/review/login")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
     assert _status(loaded_app, match_id) is MatchStatus.proposed
 
 

@@ -1,0 +1,1 @@
+"""The facilitator's pages: its home (demonstration days and engagements will join it)."""

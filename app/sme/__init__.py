@@ -1,0 +1,1 @@
+"""The SME member's pages: its home and its company (only its own)."""
