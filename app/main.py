@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
                 batch_size=settings.encode_batch_size,
             ).sync
             load_ranking(session, matcher=ready, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
+        # Sentence and query vectors encoded before the last stop: explanations and plans need not encode them again.
+        ready.load_vector_caches(settings.index_dir)
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome,

@@ -35,15 +35,12 @@ from matching.matcher import Matcher
 from matching.pairing import optimiser as pairing
 from matching.pairing.heatmap import heatmap_png
 from matching.pairing.schedule import Schedule, Slot
-from matching.retrieval.texts import need_text
 
 # One stored pair: company_id, provider_id, score, locked, round, table.
 Assigned = dict[str, Any]
 
 # A plan is solved inside a request: past this, the best plan found so far is stored, not proven optimal.
 TIME_LIMIT_SECONDS = 30.0
-# How deep each need is ranked for the score matrix; beyond it a pair counts as no match.
-MAX_RANKING_DEPTH = 1000
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -197,23 +194,14 @@ def _ordered(assignments: Iterable[Assigned]) -> list[Assigned]:
 
 
 def _score_matrix(
-    session: Session, *, matcher: Matcher, company_ids: Sequence[int], provider_ids: Sequence[int], settings: Settings
+    session: Session, *, matcher: Matcher, company_ids: Sequence[int], provider_ids: Sequence[int]
 ) -> pairing.ScoreMatrix:
+    """Every company's needs scored against the providers' technologies only (never the whole catalogue)."""
     repository = PairingRepository(session)
     needs = [need_record(row) for row in repository.needs_of(company_ids)]
     technologies = [technology_record(row) for row in repository.technologies_of(provider_ids)]
-    # One batched encode of all needs: per-need encoding costs far more on CPU.
-    vectors = matcher.encoder.encode(
-        [need_text(need) for need in needs], kind="query", batch_size=settings.encode_batch_size
-    )
     return pairing.company_provider_scores(
-        matcher,
-        needs=needs,
-        technologies=technologies,
-        companies=company_ids,
-        providers=provider_ids,
-        query_vectors=vectors,
-        k=max(1, min(matcher.catalogue.technology_count, MAX_RANKING_DEPTH)),
+        matcher, needs=needs, technologies=technologies, companies=company_ids, providers=provider_ids
     )
 
 
@@ -289,9 +277,7 @@ def create_plan(
         tenant=tenant,
         shared=settings.share_catalogue,
     )
-    scores = _score_matrix(
-        session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids, settings=settings
-    )
+    scores = _score_matrix(session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids)
     capacity = {p: data.capacities.get(p, data.default_capacity or 0) for p in data.provider_ids}
     plan = models.PairingPlan(
         tenant=tenant,

@@ -9,12 +9,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.app.support import MINI
+from app.core.settings import Settings
+from app.main import create_app
+from tests.app.support import MINI, authorize, counting_matcher
 from tests.factories import company_body, need_body
 
 PLANS = "/api/v1/pairing-plans"
@@ -241,3 +244,20 @@ def test_pair_without_pairing_json_is_a_one_line_error(runner: CliRunner, tmp_pa
     result = runner.invoke(cli, ["pair", str(bare), "--json"])
     assert result.exit_code == 2
     assert "pairing.json" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_a_plan_after_a_restart_encodes_nothing_again(loaded_settings: Settings) -> None:
+    """The sentence vectors a plan encoded are saved beside the index at stop and loaded at start."""
+    body: dict[str, Any] = {}
+    for restart in (False, True):
+        matcher, encoder = counting_matcher()
+        app = create_app(loaded_settings, matcher=matcher)
+        with TestClient(app) as client:
+            authorize(client)
+            body = body or plan_body(_ids_by_ref(client, "companies") | _ids_by_ref(client, "providers"))
+            matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # category descriptions, once
+            before = encoder.texts_encoded
+            assert client.post(PLANS, json=body).status_code == 201
+            encoded = encoder.texts_encoded - before
+        assert encoded == 0 if restart else encoded > 0
+    assert (loaded_settings.index_dir / "sentences.npz").is_file()
