@@ -221,12 +221,17 @@ class PairingSolution:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PairingPlan:
-    """A demo-day plan: the problem, the chosen pairs, their rounds and the greedy baseline's total."""
+    """A demo-day plan: the problem, the chosen pairs, their rounds and the greedy baseline's figures.
+
+    The greedy baseline (best pairs first while limits allow) ignores fairness, so under coverage or
+    maximin fairness its total may be above the plan's: it buys that total with SMEs left without a demo.
+    """
 
     problem: PairingProblem
     solution: PairingSolution
     schedule: Schedule
     greedy_total_score: float
+    greedy_covered_companies: int = 0
 
 
 # -- scores -----------------------------------------------------------------------------------
@@ -608,11 +613,13 @@ def plan_demo_day(
         keep=problem.must_pairs,
         previous=previous.schedule if previous is not None else None,
     )
+    baseline = greedy(problem)
     return PairingPlan(
         problem=problem,
         solution=solution,
         schedule=schedule,
-        greedy_total_score=greedy(problem).total_score,
+        greedy_total_score=baseline.total_score,
+        greedy_covered_companies=baseline.covered_companies,
     )
 
 
