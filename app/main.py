@@ -21,6 +21,7 @@ from app.core.openapi import install_openapi
 from app.core.problems import install_error_handlers
 from app.core.settings import Settings
 from app.core.work import BlockingWork
+from app.engagements import routes as engagements
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
@@ -43,7 +44,7 @@ from matching.matcher import Matcher
 logger = logging.getLogger(__name__)
 
 # The REST API, one router per feature, in the order the OpenAPI document lists them.
-API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy)
+API_FEATURES = (catalogue, matches, pairing, engagements, indexing, learning, review, webhooks, bulk, privacy)
 
 
 def api_router() -> APIRouter:

@@ -40,6 +40,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "privacy", "description": "Access to and erasure of an SME's data."},
     {"name": "review", "description": "Curators' queue and decisions on proposed matches."},
     {"name": "pairing", "description": "Demonstration-day pairing plans and their revisions."},
+    {
+        "name": "engagements",
+        "description": "Introductions and demonstrations followed to adoption or decline: the facilitators' board.",
+    },
+    {"name": "programme", "description": "The programme's picture for facilitators and its report for funders."},
     {"name": "webhooks", "description": "Subscriptions to events, signed deliveries and their log."},
     {"name": "admin", "description": "Operator actions on the running service."},
     {"name": "health", "description": "Liveness and readiness probes (no key needed)."},

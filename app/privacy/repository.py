@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.core.queries import chunks
 from app.models import (
     Embedding,
+    Engagement,
+    EngagementEvent,
     Match,
     Need,
     PairingPlan,
@@ -49,6 +51,24 @@ class PrivacyRepository:
     def plans_with(self, company_id: int) -> list[PairingPlan]:
         # Plans are few (one per demonstration day) and keep their companies in a JSON list.
         return [plan for plan in self.session.scalars(select(PairingPlan)) if company_id in plan.company_ids]
+
+    def engagements_of(self, company_id: int, *, tenant: str) -> list[Engagement]:
+        query = select(Engagement).where(Engagement.tenant == tenant, Engagement.company_id == company_id)
+        return list(self.session.scalars(query.order_by(Engagement.id)))
+
+    def engagement_events_of(self, company_id: int, *, tenant: str) -> list[EngagementEvent]:
+        query = select(EngagementEvent).where(
+            EngagementEvent.tenant == tenant, EngagementEvent.company_id == company_id
+        )
+        return list(self.session.scalars(query.order_by(EngagementEvent.id)))
+
+    def delete_engagements_of(self, company_id: int, *, tenant: str) -> None:
+        # Bulk DELETEs, as for review decisions: the ORM guard keeps the engagement history append-only
+        # against edits; erasure of the data subject's records is the one sanctioned removal.
+        self.session.execute(
+            delete(EngagementEvent).where(EngagementEvent.tenant == tenant, EngagementEvent.company_id == company_id)
+        )
+        self.session.execute(delete(Engagement).where(Engagement.tenant == tenant, Engagement.company_id == company_id))
 
     def embeddings(self, text_hashes: Collection[str]) -> list[Embedding]:
         found: list[Embedding] = []
