@@ -31,6 +31,7 @@ from app.learning.service import load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
 from app.privacy import routes as privacy
+from app.programme import routes as programme
 from app.review import routes as review
 from app.web.install import install_web
 from app.webhooks import routes as webhooks
@@ -44,7 +45,19 @@ from matching.matcher import Matcher
 logger = logging.getLogger(__name__)
 
 # The REST API, one router per feature, in the order the OpenAPI document lists them.
-API_FEATURES = (catalogue, matches, pairing, engagements, indexing, learning, review, webhooks, bulk, privacy)
+API_FEATURES = (
+    catalogue,
+    matches,
+    pairing,
+    engagements,
+    programme,
+    indexing,
+    learning,
+    review,
+    webhooks,
+    bulk,
+    privacy,
+)
 
 
 def api_router() -> APIRouter:
