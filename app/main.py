@@ -21,6 +21,7 @@ from app.core.openapi import install_docs, install_openapi, operation_id
 from app.core.problems import install_error_handlers
 from app.core.settings import Settings
 from app.core.work import BlockingWork
+from app.engagements import routes as engagements
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
@@ -30,6 +31,7 @@ from app.learning.service import load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
 from app.privacy import routes as privacy
+from app.programme import routes as programme
 from app.review import routes as review
 from app.web.install import install_web
 from app.webhooks import routes as webhooks
@@ -43,7 +45,19 @@ from matching.matcher import Matcher
 logger = logging.getLogger(__name__)
 
 # The REST API, one router per feature, in the order the OpenAPI document lists them.
-API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy)
+API_FEATURES = (
+    catalogue,
+    matches,
+    pairing,
+    engagements,
+    programme,
+    indexing,
+    learning,
+    review,
+    webhooks,
+    bulk,
+    privacy,
+)
 
 
 def api_router() -> APIRouter:
@@ -98,6 +112,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
                 batch_size=settings.encode_batch_size,
             ).sync
             load_ranking(session, matcher=ready, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
+        # Sentence and query vectors encoded before the last stop: explanations and plans need not encode them again.
+        ready.load_vector_caches(settings.index_dir)
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from matching.ranking.features import (
     Mode,
     PairFeatures,
     candidates,
+    candidates_among,
     pair_features,
     with_sentences,
 )
@@ -23,10 +25,17 @@ from matching.ranking.fusion import RankingWeights
 from matching.ranking.scoring import Scored, ranking_scores, rerank_rows, top_k
 from matching.ranking.taxonomy import Taxonomy
 from matching.retrieval.collection import CatalogueIndex, Side
+from matching.retrieval.sentence_cache import SentenceCache
 from matching.retrieval.texts import need_text, own_text, technology_text
 from matching.types import Match, Need, Technology
 
 NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
+
+# Query vectors of needs scored for demonstration days whose query vector is not their stored one
+# (a Danish need read through the glossary), kept by text: 8 MiB, about 5,000 of a 384-dimensional model.
+QUERY_CACHE_BYTES = 8 * 1024 * 1024
+SENTENCE_CACHE_FILE = "sentences.npz"
+QUERY_CACHE_FILE = "queries.npz"
 
 
 class Matcher:
@@ -50,10 +59,22 @@ class Matcher:
         self.catalogue = CatalogueIndex(model=encoder.name, dimension=encoder.dimension)
         self.taxonomy = Taxonomy(encoder)
         self.explainer = Explainer(encoder)
+        self.query_cache = SentenceCache(dimension=encoder.dimension, max_bytes=QUERY_CACHE_BYTES)
 
     @property
     def sentence_cache(self):  # type: ignore[no-untyped-def]
         return self.explainer.sentence_cache
+
+    def save_vector_caches(self, directory: Path) -> None:
+        """Save the cached sentence and query vectors beside the index, so a restart encodes none of them again."""
+        self.explainer.sentence_cache.save(directory / SENTENCE_CACHE_FILE, model=self.encoder.name)
+        self.query_cache.save(directory / QUERY_CACHE_FILE, model=self.encoder.name)
+
+    def load_vector_caches(self, directory: Path) -> int:
+        """Take back the vectors `save_vector_caches` saved with this model; returns how many."""
+        return self.explainer.sentence_cache.load(
+            directory / SENTENCE_CACHE_FILE, model=self.encoder.name
+        ) + self.query_cache.load(directory / QUERY_CACHE_FILE, model=self.encoder.name)
 
     def set_ranking(
         self,
@@ -93,6 +114,26 @@ class Matcher:
                 return stored
         encoded: np.ndarray = self.encoder.encode([text], kind="query")[0]
         return encoded
+
+    def query_vectors(self, needs: Sequence[Need]) -> np.ndarray:
+        """Each need's query vector, row-aligned: the stored vector where the encoder reuses it, the
+        others from the query cache or encoded together in one call."""
+        texts = [need_text(n) for n in needs]
+        out = np.zeros((len(needs), self.encoder.dimension), dtype=np.float32)
+        with self.catalogue.lock:
+            side = self.catalogue.needs
+            stored = [
+                row
+                for row, (need, text) in enumerate(zip(needs, texts, strict=True))
+                if side.texts.get(need.id) == text and reuses_passage_vector(self.encoder, text)
+            ]
+            if stored:
+                out[stored] = side.vectors.vectors([needs[row].id for row in stored])
+        missing = sorted(set(range(len(needs))) - set(stored))
+        if missing:
+            vectors = self.query_cache.vectors(self.encoder, [[texts[row]] for row in missing], kind="query")
+            out[missing] = np.stack([v[0] for v in vectors])
+        return out
 
     def _candidates(
         self,
@@ -163,6 +204,67 @@ class Matcher:
         return with_sentences(
             found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
         )
+
+    def scores_among(
+        self,
+        need: Need,
+        technology_ids: Collection[int],
+        *,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Match]:
+        """`need` scored against exactly `technology_ids` (those in the index), best first, unexplained.
+
+        A known set of pairs (a demonstration day's offerings) scored without searching the whole
+        catalogue. Each pair gets the score a search gives it, its best-sentence feature included for
+        every one of them (a search computes that for its `rerank_depth` best candidates only), so a
+        pair outside a need's 30 best may score a little differently here than in the need's list.
+        """
+        text = need_text(need)
+        if query_vector is None:
+            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
+        affinity, _ = self.need_categories(query_vector)
+        with self.catalogue.lock:
+            side = self.catalogue.technologies
+            found = candidates_among(
+                side,
+                ids=technology_ids,
+                query_vector=query_vector,
+                query_text=text,
+                features=lambda i: pair_features(need, side.records[i], affinity),
+            )
+            texts = (
+                {
+                    row: own_text(side.records[ident].title, side.records[ident].description)
+                    for row, ident in enumerate(found.ids)
+                }
+                if found is not None
+                else {}
+            )
+            priors, need_term = self.priors, self.need_term
+        if found is None:
+            return []
+        found = with_sentences(
+            found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
+        )
+        ranked = self._score(
+            found,
+            k=len(found.ids),
+            mode="hybrid",
+            priors=priors,
+            extra=None if need_term is None else partial(need_term, query_vector, need.id),
+        )
+        return [
+            Match(need_id=need.id, technology_id=r.id, rank=rank, score=r.score, components=r.components)
+            for rank, r in enumerate(ranked, start=1)
+        ]
+
+    def warm_sentences(self, technology_ids: Collection[int]) -> None:
+        """Encode, in one call, the sentences of these technologies that the cache lacks (before scoring many needs)."""
+        with self.catalogue.lock:
+            records = self.catalogue.technologies.records
+            texts = [own_text(records[i].title, records[i].description) for i in technology_ids if i in records]
+        if texts:
+            self.explainer.sentence_vectors(texts, kind="passage")
 
     def match(
         self,

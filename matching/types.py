@@ -60,6 +60,8 @@ class Technology:
     price_max_eur: int | None = None
     languages: tuple[str, ...] = ()
     regions_served: tuple[str, ...] = ()
+    # What its users must be able to do (skills, roles, training); explained, never scored.
+    competences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class Need:
     company_id: int | None = None
     company_name: str | None = None
     sector: str | None = None
+    # What the SME's people can already do (its company's skills); set against an offering's competences.
+    skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,9 @@ class Explanation:
     constraints: tuple[ConstraintVerdict, ...]
     strength: str = ""
     language: str = "en"
+    # The offering's stated competences, and those of them the SME does not list among its skills.
+    competences: tuple[str, ...] = ()
+    competence_gap: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,10 +75,11 @@ SPECS: dict[Resource, _Spec] = {
             "price_max_eur",
             "languages",
             "regions_served",
+            "competences",
             "id",
         ),
         required=("title",),
-        lists=frozenset({"categories", "sectors", "languages", "regions_served"}),
+        lists=frozenset({"categories", "sectors", "languages", "regions_served", "competences"}),
         integers=frozenset({"provider_id", "trl", "price_min_eur", "price_max_eur", "id"}),
         parent=("provider_ref", "provider_id", Provider, "provider"),
     ),
@@ -86,8 +87,9 @@ SPECS: dict[Resource, _Spec] = {
         model=Company,
         create=CompanyCreate,
         word="company",
-        columns=("ref", "name", "sector", "employees", "region", "description", "id"),
+        columns=("ref", "name", "sector", "employees", "region", "description", "skills", "id"),
         required=("name",),
+        lists=frozenset({"skills"}),
         integers=frozenset({"employees", "id"}),
     ),
     Resource.needs: _Spec(
@@ -473,8 +475,9 @@ def _write(
             session.add(target)
             written.append(target)
         elif row.changes:
-            # The engine shows provider and company names and scores needs by their company's sector.
-            if {"name", "sector"} & set(row.changes):
+            # The engine shows provider and company names, scores needs by their company's sector and
+            # explains the gap between an offering's competences and the company's skills.
+            if {"name", "sector", "skills"} & set(row.changes):
                 renamed.append(row.target.id)
             for name, value in row.changes.items():
                 setattr(row.target, name, value)

@@ -154,6 +154,7 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
                 "price_max_eur": t.price_max_eur,
                 "languages": list(t.languages),
                 "regions_served": list(t.regions_served),
+                "competences": list(t.competences),
             },
         )
         for t in dataset.technologies
@@ -177,6 +178,7 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
                 "employees": c.employees,
                 "region": c.region,
                 "description": c.description,
+                "skills": list(c.skills),
             },
         )
         for c in dataset.companies

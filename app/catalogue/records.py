@@ -27,6 +27,7 @@ def technology_record(row: models.Technology) -> types.Technology:
         price_max_eur=row.price_max_eur,
         languages=tuple(row.languages),
         regions_served=tuple(row.regions_served),
+        competences=tuple(row.competences or ()),
     )
 
 
@@ -45,6 +46,7 @@ def need_record(row: models.Need) -> types.Need:
         company_id=row.company_id,
         company_name=row.company.name,
         sector=row.company.sector,
+        skills=tuple(row.company.skills or ()),
     )
 
 
@@ -80,6 +82,7 @@ _TECHNOLOGY_COLUMNS = (
     models.Technology.price_max_eur,
     _json_list(models.Technology.languages),
     _json_list(models.Technology.regions_served),
+    _json_list(models.Technology.competences),
 )
 _NEED_COLUMNS = (
     models.Need.id,
@@ -93,6 +96,7 @@ _NEED_COLUMNS = (
     models.Need.company_id,
     models.Company.name,
     models.Company.sector,
+    _json_list(models.Company.skills),
 )
 
 
@@ -117,6 +121,7 @@ def all_technology_records(session: Session) -> list[types.Technology]:
             price_max_eur=price_max,
             languages=_decoded(languages),
             regions_served=_decoded(regions),
+            competences=_as_tuple(competences) or (),
         )
         for (
             ident,
@@ -131,6 +136,7 @@ def all_technology_records(session: Session) -> list[types.Technology]:
             price_max,
             languages,
             regions,
+            competences,
         ) in session.execute(query)
     ]
 
@@ -157,6 +163,7 @@ def all_need_records(session: Session) -> list[types.Need]:
             company_id=company_id,
             company_name=company_name,
             sector=sector,
+            skills=_as_tuple(skills) or (),
         )
         for (
             ident,
@@ -170,5 +177,6 @@ def all_need_records(session: Session) -> list[types.Need]:
             company_id,
             company_name,
             sector,
+            skills,
         ) in session.execute(query)
     ]

@@ -228,8 +228,8 @@ def update_company(
 def delete_company(
     principal: NeedsWriteDep, company_id: int, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
 ) -> None:
-    """Erase the company (GDPR): its needs, their matches, decisions, webhook deliveries, cached vectors and
-    index entries go with it, and the saved index is rewritten (README "Privacy: erasure and access")."""
+    """Erase the company (GDPR): its needs, their matches, decisions, engagements, webhook deliveries, cached
+    vectors and index entries go with it, and the saved index is rewritten (README "Privacy: erasure and access")."""
     privacy.erase_company(
         session, matcher=matcher, company_id=company_id, tenant=principal.tenant, index_dir=settings.index_dir
     )

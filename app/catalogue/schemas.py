@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Self
 
 from pydantic import (
+    AfterValidator,
     Field,
     field_validator,
     model_validator,
@@ -25,8 +26,13 @@ from app.core.schemas import (
     Title,
     Trl,
     _not_null,
+    _printable,
 )
 from matching.types import CATEGORIES, REGIONS, SECTORS
+
+# A competence or skill: a short phrase ("PLC programming", "svejsecertifikat"), as the party writes it.
+Competence = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable)]
+MAX_COMPETENCES = 30
 
 
 def _check_price_range(low: int | None, high: int | None) -> None:
@@ -81,6 +87,11 @@ class TechnologyCreate(Input):
     price_max_eur: Euros | None = None
     languages: list[Language] = Field(default_factory=list, max_length=30)
     regions_served: list[Region] = Field(default_factory=list, max_length=len(REGIONS))
+    competences: list[Competence] = Field(
+        default_factory=list,
+        max_length=MAX_COMPETENCES,
+        description="what the offering's users must be able to do: skills, roles, training it needs",
+    )
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:
@@ -100,6 +111,7 @@ class TechnologyUpdate(Input):
     price_max_eur: Euros | None = None
     languages: list[Language] | None = Field(None, max_length=30)
     regions_served: list[Region] | None = Field(None, max_length=len(REGIONS))
+    competences: list[Competence] | None = Field(None, max_length=MAX_COMPETENCES)
 
     _required = field_validator(
         "provider_id",
@@ -109,6 +121,7 @@ class TechnologyUpdate(Input):
         "sectors",
         "languages",
         "regions_served",
+        "competences",
     )(_not_null)
 
     @model_validator(mode="after")
@@ -131,6 +144,7 @@ class TechnologyRead(Output):
     price_max_eur: int | None
     languages: list[str]
     regions_served: list[str]
+    competences: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -142,6 +156,9 @@ class CompanyCreate(Input):
     employees: Annotated[int, Field(ge=0)] | None = None
     region: Region | None = None
     description: LongText = ""
+    skills: list[Competence] = Field(
+        default_factory=list, max_length=MAX_COMPETENCES, description="what the company's people can already do"
+    )
 
 
 class CompanyUpdate(Input):
@@ -151,8 +168,9 @@ class CompanyUpdate(Input):
     employees: Annotated[int, Field(ge=0)] | None = None
     region: Region | None = None
     description: LongText | None = None
+    skills: list[Competence] | None = Field(None, max_length=MAX_COMPETENCES)
 
-    _required = field_validator("name", "description")(_not_null)
+    _required = field_validator("name", "description", "skills")(_not_null)
 
 
 class CompanyRead(Output):
@@ -163,6 +181,7 @@ class CompanyRead(Output):
     employees: int | None
     region: str | None
     description: str
+    skills: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -317,8 +317,8 @@ def update_company(
     company = get_company(session, company_id=company_id, tenant=tenant)
     changes = data.model_dump(exclude_unset=True)
     _free_ref(repository, changes.get("ref"), tenant=company.tenant, own_id=company.id)
-    # The engine scores needs by their company's sector and shows its name.
-    relevant = any(name in changes and changes[name] != getattr(company, name) for name in ("name", "sector"))
+    # The engine scores needs by their company's sector, shows its name and explains gaps in its skills.
+    relevant = any(name in changes and changes[name] != getattr(company, name) for name in ("name", "sector", "skills"))
     _apply(company, changes)
     session.flush()
     if relevant:

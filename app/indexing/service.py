@@ -84,8 +84,10 @@ def sync_index(
 
 
 def save_index(session: Session, *, matcher: Matcher, index_dir: Path) -> None:
-    """Save the in-memory index stamped with the database's current catalogue version."""
+    """Save the in-memory index stamped with the database's current catalogue version, and the cached
+    sentence and query vectors beside it (so a restart does not encode them again)."""
     matcher.catalogue.save(index_dir, catalogue_version=CatalogueStateRepository(session).version())
+    matcher.save_vector_caches(index_dir)
 
 
 # An online rebuild catches up with writes committed while it ran by rebuilding again; past this

@@ -1,5 +1,15 @@
 """The scopes an API key may hold (light: the CLI imports it at start)."""
 
 # Every scope a key may hold; "admin" implies all the others.
-SCOPES: tuple[str, ...] = ("needs:write", "matches:read", "catalogue:write", "review", "pairing", "admin")
+# "programme": the follow-up after introductions and demo days (engagements) and the programme's figures
+# and funders' reports.
+SCOPES: tuple[str, ...] = (
+    "needs:write",
+    "matches:read",
+    "catalogue:write",
+    "review",
+    "pairing",
+    "programme",
+    "admin",
+)
 ADMIN_SCOPE = "admin"

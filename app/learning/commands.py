@@ -55,6 +55,15 @@ def eval_feedback_command(
     min_relevance: Annotated[
         int, typer.Option(min=1, max=3, help="a proposal labelled at least this is approved, else rejected")
     ] = 1,
+    outcome_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="share of approved proposals followed to an outcome (adopted when the label is 2 or 3, "
+            "else declined); above 0 also compares curator decisions with outcomes",
+        ),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
 ) -> None:
     """Learning from decisions, measured: half the needs' labels act as decisions, nDCG@10 on the other half."""
@@ -70,7 +79,14 @@ def eval_feedback_command(
     started = time.perf_counter()
     settings = load_settings()
     loaded = load_into(load_matcher(settings), dataset, batch_size=settings.encode_batch_size)
-    report = evaluate_feedback(loaded, seed=seed, splits=splits, propose_k=propose_k, min_relevance=min_relevance)
+    report = evaluate_feedback(
+        loaded,
+        seed=seed,
+        splits=splits,
+        propose_k=propose_k,
+        min_relevance=min_relevance,
+        outcome_share=outcome_share,
+    )
     summary = {
         "dataset": dataset.name,
         "model": loaded.matcher.encoder.name,
@@ -99,7 +115,30 @@ def eval_feedback_command(
                 f"{values['gain_mean']:+.4f}",
                 f"{values['gain_min']:+.4f}",
             )
-    Console(soft_wrap=False).print(table)
+    console = Console(soft_wrap=False)
+    console.print(table)
+    if not report["signals"]:
+        return
+    followed = sum(r["outcomes"]["followed"] for r in report["per_split"])
+    adopted = sum(r["outcomes"]["adopted"] for r in report["per_split"])
+    signals = Table(
+        title=f"What outcomes add: {report['default']} learned from each signal "
+        f"({followed} outcomes over the splits, {adopted} adopted; an outcome weighs {report['outcome_weight']:g})",
+        caption="gain: after - before, mean and min over the splits",
+    )
+    for column in ("signal", "needs", "before", "after", "gain mean", "gain min"):
+        signals.add_column(column, justify="left" if column in ("signal", "needs") else "right")
+    for signal, groups in report["signals"].items():
+        for group, values in groups.items():
+            signals.add_row(
+                signal,
+                group,
+                f"{values['before']:.4f}",
+                f"{values['after']:.4f}",
+                f"{values['gain_mean']:+.4f}",
+                f"{values['gain_min']:+.4f}",
+            )
+    console.print(signals)
 
 
 def register(cli: typer.Typer) -> None:

@@ -1,11 +1,13 @@
-"""Queries for learning from decisions: decided matches and the stored ranking models."""
+"""Queries for learning from decisions: decided matches, engagements' outcomes and the stored ranking models."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Match, MatchStatus, RankingModel
+from app.models import Engagement, EngagementStage, Match, MatchStatus, RankingModel
 
 
 class RankingRepository:
@@ -22,6 +24,26 @@ class RankingRepository:
         out: dict[int, dict[int, bool]] = {}
         for need_id, technology_id, status in self.session.execute(query):
             out.setdefault(need_id, {})[technology_id] = status == MatchStatus.approved
+        return out
+
+    def outcomes(self, *, declines: Collection[str]) -> dict[int, dict[int, bool]]:
+        """Need id -> technology id -> adopted, over every engagement that named its need and offering and
+        ended adopted, or declined for one of `declines` (a reason about the fit)."""
+        query = (
+            select(Engagement.need_id, Engagement.technology_id, Engagement.stage)
+            .where(
+                Engagement.need_id.is_not(None),
+                Engagement.technology_id.is_not(None),
+                (Engagement.stage == EngagementStage.adopted)
+                | ((Engagement.stage == EngagementStage.declined) & Engagement.end_reason.in_(list(declines))),
+            )
+            .order_by(Engagement.need_id, Engagement.technology_id, Engagement.id)
+        )
+        out: dict[int, dict[int, bool]] = {}
+        for need_id, technology_id, stage in self.session.execute(query):
+            if need_id is not None and technology_id is not None:
+                # The latest engagement of a pair speaks for it (ordered by id).
+                out.setdefault(need_id, {})[technology_id] = stage == EngagementStage.adopted
         return out
 
     def latest(self) -> RankingModel | None:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 @router.post(
     "/learn",
     status_code=201,
-    responses={409: {"description": "no curator decisions to learn from yet"}},
+    responses={409: {"description": "no curator decisions or engagement outcomes to learn from yet"}},
 )
 def learn(
     principal: AdminDep, _turn: BlockingWorkDep, session: SessionDep, settings: SettingsDep, matcher: MatcherDep

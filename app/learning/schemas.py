@@ -21,8 +21,16 @@ class RankingModelRead(BaseModel):
         description="the key (or `techmatch learn`) that learned it; null when another tenant's key did"
     )
     format_version: int
-    decisions: int = Field(description="approved and rejected matches learned from")
+    decisions: int = Field(
+        description="decisions learned from: approved and rejected matches, and engagements' outcomes"
+    )
     approved: int
+    outcomes: int = Field(
+        0,
+        description="of `decisions`, engagements adopted or declined for a reason about the fit: they override "
+        "a curator's verdict on the same pair and weigh more (OUTCOME_WEIGHT)",
+    )
+    adopted: int = Field(0, description="of `outcomes`, adoptions")
     needs: int
     parts: list[str] = Field(description="what was learned: fusion 'weights', technology 'priors', 'neighbours'")
     weights: dict[str, float] = Field(description="fusion weights (RankingWeights fields) now in use")
@@ -56,6 +64,8 @@ class RankingModelRead(BaseModel):
             format_version=row.format_version,
             decisions=row.decisions,
             approved=row.approved,
+            outcomes=model.outcomes,
+            adopted=model.adopted,
             needs=row.needs,
             parts=list(model.parts),
             weights=model.weights,

@@ -22,6 +22,7 @@ from app import models
 from app.catalogue.records import need_record
 from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.core.errors import Conflict, NotFound
+from app.engagements.schemas import LEARNING_DECLINES
 from app.learning.repository import RankingRepository
 from app.learning.schemas import RankingModelRead
 from matching.encoders.names import GLOSSARY_MODEL
@@ -38,13 +39,30 @@ from matching.retrieval.files import atomic_write
 logger = logging.getLogger(__name__)
 
 
+def decisions_and_weights(session: Session) -> tuple[dict[int, dict[int, bool]], dict[int, dict[int, float]]]:
+    """Need id -> technology id -> approved, from curators' decisions and engagements' outcomes, and the
+    weights of those that are outcomes.
+
+    An outcome (adopted, or declined for a reason about the fit) overrides a curator's verdict on the
+    same pair: it is what happened after the introduction, and it weighs OUTCOME_WEIGHT.
+    """
+    repository = RankingRepository(session)
+    decisions = repository.decisions()
+    weights: dict[int, dict[int, float]] = {}
+    for need_id, outcomes in repository.outcomes(declines=LEARNING_DECLINES).items():
+        for technology_id, adopted in outcomes.items():
+            decisions.setdefault(need_id, {})[technology_id] = adopted
+            weights.setdefault(need_id, {})[technology_id] = feedback.OUTCOME_WEIGHT
+    return decisions, weights
+
+
 def decided_examples(session: Session, *, matcher: Matcher) -> list[NeedExamples]:
     """Each decided need's approved and rejected technologies with their features on today's catalogue.
 
     Features are recomputed rather than read from the stored components: the catalogue, the model or
     the texts may have changed since the match was stored.
     """
-    decisions = RankingRepository(session).decisions()
+    decisions, weights = decisions_and_weights(session)
     needs = NeedRepository(session).by_ids(set(decisions))
     examples = []
     for need_id, decided in decisions.items():
@@ -55,7 +73,11 @@ def decided_examples(session: Session, *, matcher: Matcher) -> list[NeedExamples
         if candidates is None:
             continue
         example = feedback.need_examples(
-            need_id=need_id, candidates=candidates, decisions=decided, weights=matcher.weights
+            need_id=need_id,
+            candidates=candidates,
+            decisions=decided,
+            weights=matcher.weights,
+            decision_weights=weights.get(need_id),
         )
         if example is not None:
             examples.append(example)
@@ -79,7 +101,10 @@ def learn(
     """
     examples = decided_examples(session, matcher=matcher)
     if not examples:
-        raise Conflict("no curator decisions to learn from yet: approve or reject proposed matches first")
+        raise Conflict(
+            "no curator decisions or engagement outcomes to learn from yet: approve or reject proposed matches, "
+            "or follow engagements to adoption or decline"
+        )
     vectors = matcher.catalogue.need_vectors([e.need_id for e in examples])
     model = feedback.fit(examples, base=RankingWeights(), parts=parts, vectors=vectors)
     weights = model.ranking_weights()

@@ -59,6 +59,14 @@ class ExplanationRead(BaseModel):
     constraints: list[ConstraintVerdictRead]
     strength: str = Field("", description="strong (score >= 0.6), good (>= 0.4), possible (>= the match threshold)")
     language: str = Field("en", description="the language the summary and verdicts are written in")
+    competences: list[str] = Field(
+        default_factory=list, description="what the offering's users must be able to do, as its provider wrote it"
+    )
+    competence_gap: list[str] = Field(
+        default_factory=list,
+        description="those of `competences` the SME does not list among its skills: what its people would need "
+        "to learn; the summary names them in the reader's language",
+    )
 
 
 class MatchRead(BaseModel):

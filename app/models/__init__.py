@@ -2,6 +2,7 @@
 
 from app.models.base import DEFAULT_TENANT, Base, Timestamped, UTCDateTime, utcnow
 from app.models.catalogue import CatalogueState, Company, Embedding, Need, Provider, Technology
+from app.models.engagements import Engagement, EngagementEvent, EngagementStage
 from app.models.keys import ApiKey
 from app.models.learning import RankingModel
 from app.models.matches import Match, MatchStatus
@@ -19,6 +20,9 @@ __all__ = [
     "Company",
     "DeliveryStatus",
     "Embedding",
+    "Engagement",
+    "EngagementEvent",
+    "EngagementStage",
     "Invitation",
     "Match",
     "MatchStatus",

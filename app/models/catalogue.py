@@ -49,6 +49,8 @@ class Technology(Timestamped, Base):
     price_max_eur: Mapped[int | None]
     languages: Mapped[list[str]] = mapped_column(default=list)
     regions_served: Mapped[list[str]] = mapped_column(default=list)
+    # What the offering's users must be able to do (skills, roles, training); not part of the embedded text.
+    competences: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
     provider: Mapped[Provider] = relationship(lazy="joined", innerjoin=True)
 
@@ -69,6 +71,8 @@ class Company(Timestamped, Base):
     employees: Mapped[int | None]
     region: Mapped[str | None] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
+    # What its people can already do; set against an offering's competences in explanations.
+    skills: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
 
 class Need(Timestamped, Base):

@@ -41,7 +41,8 @@ class PairingPlan(Timestamped, Base):
     # JSON object keys are strings: provider id (as text) -> count.
     capacity: Mapped[dict[str, Any]]
     tables: Mapped[dict[str, Any]]
-    # Non-zero company-provider scores as [company_id, provider_id, score].
+    # Non-zero company-provider scores as [company_id, provider_id, score, need_id, technology_id]: the
+    # need and technology the score comes from (plans stored before they were recorded have three).
     scores: Mapped[list[list[float]]] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(default=1)
 
@@ -83,6 +84,8 @@ class PairingRevision(Base):
     rounds: Mapped[int]
     total_score: Mapped[float] = mapped_column(Float)
     greedy_total_score: Mapped[float] = mapped_column(Float)
+    # SMEs the greedy baseline gives a demo (None: revisions stored before it was recorded).
+    greedy_covered_companies: Mapped[int | None]
     optimal: Mapped[bool]
     bound: Mapped[float | None] = mapped_column(Float)
     gap: Mapped[float | None] = mapped_column(Float)

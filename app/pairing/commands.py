@@ -14,7 +14,7 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from app.pairing.schemas import PairingPlanCreate
+    from app.pairing.schemas import PairingAssignmentRead, PairingPlanCreate
     from matching.evaluation.datasets import Dataset
 
 
@@ -75,6 +75,51 @@ def _pairing_request(
         fail(f"pairing.json: {one_line(exc)}")
 
 
+# The pairs as `--json` and `--csv` give them, one per demo, by round.
+PAIR_FIELDS = (
+    "round",
+    "table",
+    "company_ref",
+    "company",
+    "provider_ref",
+    "provider",
+    "technology_ref",
+    "technology",
+    "need_ref",
+    "need",
+    "score",
+    "locked",
+)
+
+
+def _assignment(item: PairingAssignmentRead) -> dict[str, object]:
+    return {
+        "round": item.round,
+        "table": item.table,
+        "company_ref": item.company_ref,
+        "company": item.company_name,
+        "provider_ref": item.provider_ref,
+        "provider": item.provider_name,
+        "technology_ref": item.technology_ref,
+        "technology": item.technology_title,
+        "need_ref": item.need_ref,
+        "need": item.need_title,
+        "score": round(item.score, 4),
+        "locked": item.locked,
+    }
+
+
+def _write_csv(path: Path, assignments: list[dict[str, object]]) -> None:
+    from app.core.cli import fail
+    from app.core.spreadsheets import csv_text
+
+    text = csv_text(PAIR_FIELDS, [[row[name] for name in PAIR_FIELDS] for row in assignments])
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
+
+
 def pair(
     directory: Annotated[Path, typer.Argument(help="data set in the benchmark format, with pairing.json")],
     rounds: Annotated[
@@ -87,6 +132,10 @@ def pair(
         typer.Option(min=0.0, max=1.0, help="no pair below this probability (default: the match threshold)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on the last line")] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="also write the plan's pairs to this CSV file", dir_okay=False, writable=True),
+    ] = None,
 ) -> None:
     """Demo-day plan for a data set's pairing.json, in a throw-away database."""
     from rich.console import Console
@@ -119,6 +168,9 @@ def pair(
         finally:
             engine.dispose()
     totals = plan.totals
+    assignments = [_assignment(item) for item in plan.assignments]
+    if csv_file is not None:
+        _write_csv(csv_file, assignments)
     summary = {
         "dataset": dataset.name,
         "model": matcher.encoder.name,
@@ -140,24 +192,22 @@ def pair(
         "unscheduled": totals.unscheduled,
         "solve_seconds": totals.seconds,
         "seconds": round(time.perf_counter() - started, 2),
+        "summary": totals.summary,
+        "assignments": assignments,
     }
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
     table = Table(
         title=f"{dataset.name}: {totals.pairs} demos in {totals.rounds} rounds ({fairness.value} fairness)",
-        caption=(
-            f"{totals.expected_useful_demonstrations:.1f} useful demonstrations expected "
-            f"({'optimal' if totals.optimal else 'not proven optimal'}; greedy, ignoring fairness: "
-            f"{totals.greedy_total_score:.1f}); {totals.covered_companies} of {len(plan.company_ids)} "
-            f"SMEs with a demo; {totals.unscheduled} unscheduled"
-        ),
+        caption=f"{escape(totals.summary)} {totals.unscheduled} unscheduled.",
     )
     for column, justify in (
         ("round", "right"),
         ("provider", "left"),
         ("table", "right"),
         ("SME", "left"),
+        ("offering", "left"),
         ("score", "right"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
@@ -168,6 +218,7 @@ def pair(
             str(item.table or "-"),
             f"{escape(item.company_name)} [dim]({escape(item.company_ref or str(item.company_id))})[/]"
             + (" [bold]locked[/]" if item.locked else ""),
+            escape(item.technology_title or "-"),
             f"{item.score:.3f}",
         )
     Console(soft_wrap=False).print(table)

@@ -52,6 +52,12 @@ class PairingRepository:
     def providers(self, ids: Collection[int]) -> dict[int, Provider]:
         return self._by_ids(Provider, ids)
 
+    def technologies(self, ids: Collection[int]) -> dict[int, Technology]:
+        return self._by_ids(Technology, ids)
+
+    def needs(self, ids: Collection[int]) -> dict[int, Need]:
+        return self._by_ids(Need, ids)
+
     def needs_of(self, company_ids: Collection[int]) -> list[Need]:
         return needs_of(self.session, company_ids)
 

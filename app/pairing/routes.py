@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.auth import PairingDep
 from app.core.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.core.schemas import Page
 from app.core.work import BlockingWorkDep
+from app.pairing import exports
 from app.pairing import service as pairing
 from app.pairing.schemas import (
+    PairingComparison,
     PairingHistory,
     PairingPlanCreate,
     PairingPlanRead,
     PairingPlanSummary,
     PairingRevisionCreate,
+    PairingRevisionDetail,
 )
 
 router = APIRouter(prefix="/pairing-plans", tags=["pairing"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("")
@@ -66,25 +73,57 @@ def plan_history(principal: PairingDep, plan_id: int, session: SessionDep) -> Pa
     return pairing.history(pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant))
 
 
+@router.get("/{plan_id}/revisions/compare")
+def compare_revisions(
+    principal: PairingDep,
+    plan_id: int,
+    session: SessionDep,
+    from_revision: Annotated[int | None, Query(alias="from", ge=1, description="default: the one before `to`")] = None,
+    to_revision: Annotated[int | None, Query(alias="to", ge=1, description="default: the current revision")] = None,
+) -> PairingComparison:
+    """What changed between two revisions: pairs added, removed and moved, and the totals before and after."""
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return pairing.compare(session, plan, from_number=from_revision, to_number=to_revision)
+
+
+@router.get("/{plan_id}/revisions/{number}")
+def get_revision(principal: PairingDep, plan_id: int, number: int, session: SessionDep) -> PairingRevisionDetail:
+    """One revision as it was, with its pairs, rounds and tables."""
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return pairing.revision_detail(session, plan, number=number)
+
+
 @router.get("/{plan_id}/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_csv(principal: PairingDep, plan_id: int, session: SessionDep) -> Response:
+    """One row per demo (round, table, provider, SME, score, locked, offering, need)."""
     plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
     return Response(
-        pairing.export_csv(session, plan),
+        exports.export_csv(session, plan),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="pairing-plan-{plan.id}.csv"'},
     )
 
 
+@router.get("/{plan_id}/export.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def export_xlsx(principal: PairingDep, _turn: BlockingWorkDep, plan_id: int, session: SessionDep) -> Response:
+    """The demos as a workbook, as the CSV, with a second sheet of the totals and what each means."""
+    plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
+    return Response(
+        exports.export_xlsx(session, plan),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="pairing-plan-{plan.id}.xlsx"'},
+    )
+
+
 @router.get("/{plan_id}/export.html", response_class=HTMLResponse)
 def export_html(principal: PairingDep, plan_id: int, session: SessionDep) -> HTMLResponse:
-    """A printable page: per provider its SMEs and rounds, per SME its providers and rounds."""
+    """A printable page: per provider its SMEs and rounds, per SME its providers and rounds; its links are relative."""
     plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
-    return HTMLResponse(pairing.export_html(session, plan))
+    return HTMLResponse(exports.export_html(session, plan))
 
 
 @router.get("/{plan_id}/heatmap.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
 def heatmap(principal: PairingDep, _turn: BlockingWorkDep, plan_id: int, session: SessionDep) -> Response:
     """The scores as a heat map, SMEs x providers, with the chosen pairs marked."""
     plan = pairing.get_plan(session, plan_id=plan_id, tenant=principal.tenant)
-    return Response(pairing.heatmap(session, plan), media_type="image/png")
+    return Response(exports.heatmap(session, plan), media_type="image/png")

@@ -109,6 +109,14 @@ class PairingAssignmentRead(BaseModel):
     provider_id: int
     provider_ref: str | None
     provider_name: str
+    technology_id: int | None = Field(
+        description="the provider's offering the pair's score comes from (null for plans made before it was kept)"
+    )
+    technology_ref: str | None
+    technology_title: str | None
+    need_id: int | None = Field(description="the SME's need the pair's score comes from")
+    need_ref: str | None
+    need_title: str | None
     score: float
     locked: bool
     round: int | None
@@ -121,17 +129,25 @@ class PairingTotals(BaseModel):
         "solves one of the SME's needs, so this is the expected number of useful demonstrations"
     )
     expected_useful_demonstrations: float = Field(description="total_score, rounded: what the plan is worth")
-    greedy_total_score: float
-    optimal: bool
-    bound: float | None
-    gap: float | None
+    greedy_total_score: float = Field(
+        description="the greedy baseline's total, for comparison only: best pairs first while the limits allow, "
+        "ignoring fairness. Under coverage or maximin fairness it can be above total_score: it reaches that "
+        "total by leaving more SMEs without a demo (greedy_covered_companies)"
+    )
+    greedy_covered_companies: int | None = Field(
+        description="SMEs the greedy baseline gives a demo (null for revisions stored before it was recorded)"
+    )
+    optimal: bool = Field(description="the solver proved the plan optimal under its fairness mode")
+    bound: float | None = Field(description="the solver's proven upper bound on total_score under the fairness mode")
+    gap: float | None = Field(description="(bound - total_score) / total_score; 0 when optimal")
     pairs: int
-    covered_companies: int
-    unassigned_companies: int
-    worst_best_score: float | None
+    covered_companies: int = Field(description="SMEs with at least one demo")
+    unassigned_companies: int = Field(description="SMEs of the plan without a demo")
+    worst_best_score: float | None = Field(description="the worst-off covered SME's best demo score")
     rounds: int
-    unscheduled: int
-    seconds: float
+    unscheduled: int = Field(description="chosen pairs that did not fit the rounds")
+    seconds: float = Field(description="time the optimiser took")
+    summary: str = Field("", description="the totals in one plain sentence, saying what the greedy comparison means")
 
 
 class PairingRevisionRead(BaseModel):
@@ -183,3 +199,43 @@ class PairingPlanSummary(BaseModel):
 class PairingHistory(BaseModel):
     plan_id: int
     items: list[PairingRevisionRead]
+
+
+class PairingRevisionDetail(PairingRevisionRead):
+    """One revision as it was: its pairs with rounds and tables."""
+
+    plan_id: int
+    assignments: list[PairingAssignmentRead]
+    unscheduled_pairs: list[PairRead]
+
+
+class MovedPair(BaseModel):
+    company_id: int
+    provider_id: int
+    round_before: int | None
+    table_before: int | None
+    round_after: int | None
+    table_after: int | None
+
+
+class TotalsChange(BaseModel):
+    before: float | int | None
+    after: float | int | None
+    change: float | int | None
+
+
+class PairingComparison(BaseModel):
+    """What changed from one revision of a plan to another."""
+
+    plan_id: int
+    from_revision: int
+    to_revision: int
+    added: list[PairingAssignmentRead] = Field(description="pairs in the later revision only")
+    removed: list[PairingAssignmentRead] = Field(description="pairs in the earlier revision only")
+    moved: list[MovedPair] = Field(description="pairs in both, at another round or table")
+    unchanged: int = Field(description="pairs in both, at the same round and table")
+    totals: dict[str, TotalsChange] = Field(
+        description="total_score, pairs, covered_companies, worst_best_score, rounds and unscheduled, before and after"
+    )
+    totals_before: PairingTotals
+    totals_after: PairingTotals

@@ -1,14 +1,13 @@
-"""Demo-day pairing use cases: plan from match scores, revise by hand with history, export."""
+"""Demo-day pairing use cases: plan from match scores, revise by hand with history, compare revisions.
+
+The exports (CSV, XLSX, the printable page, the heat map) are in `app/pairing/exports.py`.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 import numpy as np
@@ -21,29 +20,30 @@ from app.core.settings import Settings
 from app.models import DEFAULT_TENANT
 from app.pairing.repository import PairingRepository
 from app.pairing.schemas import (
+    MovedPair,
     PairingAssignmentRead,
+    PairingComparison,
     PairingHistory,
     PairingPlanCreate,
     PairingPlanRead,
     PairingPlanSummary,
     PairingRevisionCreate,
+    PairingRevisionDetail,
     PairingRevisionRead,
     PairingTotals,
     PairRead,
+    TotalsChange,
 )
 from matching.matcher import Matcher
 from matching.pairing import optimiser as pairing
-from matching.pairing.heatmap import heatmap_png
 from matching.pairing.schedule import Schedule, Slot
-from matching.retrieval.texts import need_text
 
-# One stored pair: company_id, provider_id, score, locked, round, table.
+# One stored pair: company_id, provider_id, score, locked, round, table, and (plans made since they are
+# kept) need_id and technology_id, the need and offering its score comes from.
 Assigned = dict[str, Any]
 
 # A plan is solved inside a request: past this, the best plan found so far is stored, not proven optimal.
 TIME_LIMIT_SECONDS = 30.0
-# How deep each need is ranked for the score matrix; beyond it a pair counts as no match.
-MAX_RANKING_DEPTH = 1000
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -64,11 +64,13 @@ def list_plans(
 
 
 @dataclass(frozen=True, slots=True)
-class _Names:
-    """Display names and refs of a plan's companies and providers (deleted ones stay visible)."""
+class Names:
+    """Display names and refs of a plan's companies, providers, needs and offerings (deleted ones stay visible)."""
 
     companies: dict[int, models.Company]
     providers: dict[int, models.Provider]
+    technologies: dict[int, models.Technology]
+    needs: dict[int, models.Need]
 
     def company(self, ident: int) -> tuple[str | None, str]:
         row = self.companies.get(ident)
@@ -78,21 +80,75 @@ class _Names:
         row = self.providers.get(ident)
         return (row.ref, row.name) if row is not None else (None, f"provider {ident} (deleted)")
 
+    def technology(self, ident: int | None) -> str | None:
+        if ident is None:
+            return None
+        row = self.technologies.get(ident)
+        return row.title if row is not None else f"technology {ident} (deleted)"
 
-def _names(session: Session, plan: models.PairingPlan) -> _Names:
+    def need(self, ident: int | None) -> str | None:
+        if ident is None:
+            return None
+        row = self.needs.get(ident)
+        return row.title if row is not None else f"need {ident} (deleted)"
+
+    def technology_ref(self, ident: int | None) -> str | None:
+        row = self.technologies.get(ident) if ident is not None else None
+        return row.ref if row is not None else None
+
+    def need_ref(self, ident: int | None) -> str | None:
+        row = self.needs.get(ident) if ident is not None else None
+        return row.ref if row is not None else None
+
+
+def names(session: Session, plan: models.PairingPlan) -> Names:
     repository = PairingRepository(session)
-    return _Names(repository.companies(plan.company_ids), repository.providers(plan.provider_ids))
+    assigned = [a for revision in plan.revisions for a in revision.assignments]
+    return Names(
+        repository.companies(plan.company_ids),
+        repository.providers(plan.provider_ids),
+        repository.technologies({a["technology_id"] for a in assigned if a.get("technology_id") is not None}),
+        repository.needs({a["need_id"] for a in assigned if a.get("need_id") is not None}),
+    )
 
 
 def _pairs(values: Iterable[Sequence[int]]) -> list[PairRead]:
     return [PairRead(company_id=c, provider_id=p) for c, p in values]
 
 
-def _totals(revision: models.PairingRevision, plan: models.PairingPlan) -> PairingTotals:
-    return PairingTotals(
+FAIRNESS_WORDS = {
+    "none": "the most useful demonstrations in total",
+    "coverage": "as many SMEs as possible with a demo first, then the most useful demonstrations",
+    "maximin": "as many SMEs as possible with a demo, the worst-off SME's best demo as good as possible, "
+    "then the most useful demonstrations",
+}
+
+
+def totals_summary(totals: PairingTotals, *, fairness: str, companies: int) -> str:
+    """The totals in plain words, so that a greedy total above the plan's reads as what it is."""
+    proof = "proven optimal" if totals.optimal else "the best plan found in time, not proven optimal"
+    text = (
+        f"{totals.expected_useful_demonstrations:.1f} useful demonstrations expected from {totals.pairs} demos; "
+        f"{totals.covered_companies} of {companies} SMEs get a demo. Aim: {FAIRNESS_WORDS[fairness]} ({proof}). "
+        f"For comparison, greedy (best pairs first, ignoring fairness): {totals.greedy_total_score:.1f}"
+    )
+    if totals.greedy_covered_companies is not None:
+        text += f" with {totals.greedy_covered_companies} SMEs given a demo"
+        left_out = totals.covered_companies - totals.greedy_covered_companies
+        if totals.greedy_total_score > totals.total_score + 1e-9 and left_out > 0:
+            text += (
+                f"; its higher total leaves {left_out} more SME{'s' if left_out != 1 else ''} without a demo, "
+                "which this plan's fairness does not allow"
+            )
+    return text + "."
+
+
+def totals(revision: models.PairingRevision, plan: models.PairingPlan) -> PairingTotals:
+    figures = PairingTotals(
         total_score=revision.total_score,
         expected_useful_demonstrations=round(revision.total_score, 2),
         greedy_total_score=revision.greedy_total_score,
+        greedy_covered_companies=revision.greedy_covered_companies,
         optimal=revision.optimal,
         bound=revision.bound,
         gap=revision.gap,
@@ -104,29 +160,37 @@ def _totals(revision: models.PairingRevision, plan: models.PairingPlan) -> Pairi
         unscheduled=len(revision.unscheduled),
         seconds=revision.seconds,
     )
+    figures.summary = totals_summary(figures, fairness=plan.fairness, companies=len(plan.company_ids))
+    return figures
+
+
+def assignment_read(item: Assigned, names: Names) -> PairingAssignmentRead:
+    company_ref, company_name = names.company(item["company_id"])
+    provider_ref, provider_name = names.provider(item["provider_id"])
+    return PairingAssignmentRead(
+        company_id=item["company_id"],
+        company_ref=company_ref,
+        company_name=company_name,
+        provider_id=item["provider_id"],
+        provider_ref=provider_ref,
+        provider_name=provider_name,
+        technology_id=item.get("technology_id"),
+        technology_ref=names.technology_ref(item.get("technology_id")),
+        technology_title=names.technology(item.get("technology_id")),
+        need_id=item.get("need_id"),
+        need_ref=names.need_ref(item.get("need_id")),
+        need_title=names.need(item.get("need_id")),
+        score=item["score"],
+        locked=item["locked"],
+        round=item["round"],
+        table=item["table"],
+    )
 
 
 def plan_read(session: Session, plan: models.PairingPlan) -> PairingPlanRead:
     revision = plan.current
-    names = _names(session, plan)
-    assignments = []
-    for item in _ordered(revision.assignments):
-        company_ref, company_name = names.company(item["company_id"])
-        provider_ref, provider_name = names.provider(item["provider_id"])
-        assignments.append(
-            PairingAssignmentRead(
-                company_id=item["company_id"],
-                company_ref=company_ref,
-                company_name=company_name,
-                provider_id=item["provider_id"],
-                provider_ref=provider_ref,
-                provider_name=provider_name,
-                score=item["score"],
-                locked=item["locked"],
-                round=item["round"],
-                table=item["table"],
-            )
-        )
+    found = names(session, plan)
+    assignments = [assignment_read(item, found) for item in ordered(revision.assignments)]
     covered = {item["company_id"] for item in revision.assignments}
     return PairingPlanRead(
         id=plan.id,
@@ -144,7 +208,7 @@ def plan_read(session: Session, plan: models.PairingPlan) -> PairingPlanRead:
         revision=plan.revision,
         created_at=plan.created_at,
         updated_at=plan.updated_at,
-        totals=_totals(revision, plan),
+        totals=totals(revision, plan),
         assignments=assignments,
         unscheduled=_pairs(revision.unscheduled),
         unassigned_company_ids=[c for c in plan.company_ids if c not in covered],
@@ -161,7 +225,7 @@ def plan_summary(plan: models.PairingPlan) -> PairingPlanSummary:
         providers=len(plan.provider_ids),
         created_at=plan.created_at,
         updated_at=plan.updated_at,
-        totals=_totals(plan.current, plan),
+        totals=totals(plan.current, plan),
     )
 
 
@@ -178,14 +242,86 @@ def history(plan: models.PairingPlan) -> PairingHistory:
                 removed=_pairs(r.removed),
                 added=_pairs(r.added),
                 dropped=_pairs(r.dropped),
-                totals=_totals(r, plan),
+                totals=totals(r, plan),
             )
             for r in plan.revisions
         ],
     )
 
 
-def _ordered(assignments: Iterable[Assigned]) -> list[Assigned]:
+def revision_of(plan: models.PairingPlan, number: int) -> models.PairingRevision:
+    for revision in plan.revisions:
+        if revision.number == number:
+            return revision
+    raise NotFound(f"pairing plan {plan.id} has no revision {number}")
+
+
+def revision_detail(session: Session, plan: models.PairingPlan, *, number: int) -> PairingRevisionDetail:
+    revision = revision_of(plan, number)
+    found = names(session, plan)
+    return PairingRevisionDetail(
+        plan_id=plan.id,
+        number=revision.number,
+        created_at=revision.created_at,
+        author=revision.author,
+        note=revision.note,
+        locked=_pairs(revision.locked),
+        removed=_pairs(revision.removed),
+        added=_pairs(revision.added),
+        dropped=_pairs(revision.dropped),
+        totals=totals(revision, plan),
+        assignments=[assignment_read(item, found) for item in ordered(revision.assignments)],
+        unscheduled_pairs=_pairs(revision.unscheduled),
+    )
+
+
+_COMPARED = ("total_score", "pairs", "covered_companies", "worst_best_score", "rounds", "unscheduled")
+
+
+def compare(
+    session: Session, plan: models.PairingPlan, *, from_number: int | None = None, to_number: int | None = None
+) -> PairingComparison:
+    """What changed from one revision to another: pairs added, removed and moved (another round or table),
+    and the totals before and after. By default the current revision against the one before it."""
+    to_number = plan.revision if to_number is None else to_number
+    from_number = max(1, to_number - 1) if from_number is None else from_number
+    before, after = revision_of(plan, from_number), revision_of(plan, to_number)
+    found = names(session, plan)
+    old = {(a["company_id"], a["provider_id"]): a for a in before.assignments}
+    new = {(a["company_id"], a["provider_id"]): a for a in after.assignments}
+    moved = [
+        MovedPair(
+            company_id=pair[0],
+            provider_id=pair[1],
+            round_before=old[pair]["round"],
+            table_before=old[pair]["table"],
+            round_after=new[pair]["round"],
+            table_after=new[pair]["table"],
+        )
+        for pair in sorted(old.keys() & new.keys())
+        if (old[pair]["round"], old[pair]["table"]) != (new[pair]["round"], new[pair]["table"])
+    ]
+    totals_before, totals_after = totals(before, plan), totals(after, plan)
+    changes = {}
+    for name in _COMPARED:
+        first, last = getattr(totals_before, name), getattr(totals_after, name)
+        change = None if first is None or last is None else round(last - first, 6)
+        changes[name] = TotalsChange(before=first, after=last, change=change)
+    return PairingComparison(
+        plan_id=plan.id,
+        from_revision=from_number,
+        to_revision=to_number,
+        added=[assignment_read(new[p], found) for p in sorted(new.keys() - old.keys())],
+        removed=[assignment_read(old[p], found) for p in sorted(old.keys() - new.keys())],
+        moved=moved,
+        unchanged=len(old.keys() & new.keys()) - len(moved),
+        totals=changes,
+        totals_before=totals_before,
+        totals_after=totals_after,
+    )
+
+
+def ordered(assignments: Iterable[Assigned]) -> list[Assigned]:
     """Scheduled pairs by round, provider and table; unscheduled ones last."""
     return sorted(
         assignments,
@@ -197,23 +333,14 @@ def _ordered(assignments: Iterable[Assigned]) -> list[Assigned]:
 
 
 def _score_matrix(
-    session: Session, *, matcher: Matcher, company_ids: Sequence[int], provider_ids: Sequence[int], settings: Settings
+    session: Session, *, matcher: Matcher, company_ids: Sequence[int], provider_ids: Sequence[int]
 ) -> pairing.ScoreMatrix:
+    """Every company's needs scored against the providers' technologies only (never the whole catalogue)."""
     repository = PairingRepository(session)
     needs = [need_record(row) for row in repository.needs_of(company_ids)]
     technologies = [technology_record(row) for row in repository.technologies_of(provider_ids)]
-    # One batched encode of all needs: per-need encoding costs far more on CPU.
-    vectors = matcher.encoder.encode(
-        [need_text(need) for need in needs], kind="query", batch_size=settings.encode_batch_size
-    )
     return pairing.company_provider_scores(
-        matcher,
-        needs=needs,
-        technologies=technologies,
-        companies=company_ids,
-        providers=provider_ids,
-        query_vectors=vectors,
-        k=max(1, min(matcher.catalogue.technology_count, MAX_RANKING_DEPTH)),
+        matcher, needs=needs, technologies=technologies, companies=company_ids, providers=provider_ids
     )
 
 
@@ -221,9 +348,27 @@ def _stored_scores(plan: models.PairingPlan) -> pairing.ScoreMatrix:
     row = {c: i for i, c in enumerate(plan.company_ids)}
     col = {p: j for j, p in enumerate(plan.provider_ids)}
     values = np.zeros((len(row), len(col)))
-    for company, provider, score in plan.scores:
+    best = {}
+    for company, provider, score, *source in plan.scores:
         values[row[int(company)], col[int(provider)]] = score
-    return pairing.ScoreMatrix(companies=tuple(plan.company_ids), providers=tuple(plan.provider_ids), values=values)
+        if len(source) == 2:
+            best[(int(company), int(provider))] = pairing.BestPair(need_id=int(source[0]), technology_id=int(source[1]))
+    return pairing.ScoreMatrix(
+        companies=tuple(plan.company_ids), providers=tuple(plan.provider_ids), values=values, best=best
+    )
+
+
+def _stored_score_rows(scores: pairing.ScoreMatrix) -> list[list[float]]:
+    """Non-zero scores as [company, provider, score, need, technology] (the last two where known)."""
+    rows = []
+    for i, j in zip(*np.nonzero(scores.values), strict=True):
+        pair = (scores.companies[i], scores.providers[j])
+        source = scores.best.get(pair)
+        rows.append(
+            [*pair, round(float(scores.values[i, j]), 6)]
+            + ([source.need_id, source.technology_id] if source is not None else [])
+        )
+    return rows
 
 
 def _problem(
@@ -289,9 +434,7 @@ def create_plan(
         tenant=tenant,
         shared=settings.share_catalogue,
     )
-    scores = _score_matrix(
-        session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids, settings=settings
-    )
+    scores = _score_matrix(session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids)
     capacity = {p: data.capacities.get(p, data.default_capacity or 0) for p in data.provider_ids}
     plan = models.PairingPlan(
         tenant=tenant,
@@ -305,10 +448,7 @@ def create_plan(
         provider_ids=list(data.provider_ids),
         capacity={str(p): n for p, n in capacity.items()},
         tables={str(p): n for p, n in data.tables.items()},
-        scores=[
-            [scores.companies[i], scores.providers[j], round(float(scores.values[i, j]), 6)]
-            for i, j in zip(*np.nonzero(scores.values), strict=True)
-        ],
+        scores=_stored_score_rows(scores),
         revision=1,
     )
     must = [(p.company_id, p.provider_id) for p in data.must_pairs]
@@ -373,9 +513,11 @@ def _revision(
 ) -> models.PairingRevision:
     solution, schedule = result.solution, result.schedule
     slots = {(s.company, s.provider): s for s in schedule.slots}
+    best = result.problem.scores.best
     assignments = []
     for a in solution.assignments:
         slot = slots.get(a.pair)
+        source = best.get(a.pair)
         assignments.append(
             {
                 "company_id": a.company,
@@ -384,6 +526,8 @@ def _revision(
                 "locked": a.locked,
                 "round": slot.round if slot else None,
                 "table": slot.table if slot else None,
+                "need_id": source.need_id if source else None,
+                "technology_id": source.technology_id if source else None,
             }
         )
     return models.PairingRevision(
@@ -402,6 +546,7 @@ def _revision(
         rounds=schedule.rounds,
         total_score=solution.total_score,
         greedy_total_score=result.greedy_total_score,
+        greedy_covered_companies=result.greedy_covered_companies,
         optimal=solution.optimal,
         bound=solution.bound,
         gap=solution.gap,
@@ -445,153 +590,14 @@ def _engine_plan(plan: models.PairingPlan) -> pairing.PairingPlan:
         unscheduled=tuple((int(c), int(p)) for c, p in revision.unscheduled),
     )
     return pairing.PairingPlan(
-        problem=problem, solution=solution, schedule=schedule, greedy_total_score=revision.greedy_total_score
+        problem=problem,
+        solution=solution,
+        schedule=schedule,
+        greedy_total_score=revision.greedy_total_score,
+        greedy_covered_companies=revision.greedy_covered_companies or 0,
     )
 
 
-# -- exports ---------------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "round",
-    "table",
-    "provider_id",
-    "provider_ref",
-    "provider",
-    "company_id",
-    "company_ref",
-    "company",
-    "score",
-    "locked",
-)
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def export_csv(session: Session, plan: models.PairingPlan) -> str:
-    """One row per demo, by round, provider and table; text cells cannot run as formulas."""
-    names = _names(session, plan)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for a in _ordered(plan.current.assignments):
-        provider_ref, provider_name = names.provider(a["provider_id"])
-        company_ref, company_name = names.company(a["company_id"])
-        row = (
-            a["round"] if a["round"] is not None else "",
-            a["table"] if a["table"] is not None else "",
-            a["provider_id"],
-            provider_ref or "",
-            provider_name,
-            a["company_id"],
-            company_ref or "",
-            company_name,
-            f"{a['score']:.4f}",
-            "yes" if a["locked"] else "no",
-        )
-        writer.writerow([safe_cell(cell) for cell in row])
-    return buffer.getvalue()
-
-
-_PRINT_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; }
-h1 { margin-bottom: 0.2rem; }
-.meta { color: #555; margin-top: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: 1rem; }
-article { border: 1px solid #ccc; border-radius: 4px; padding: 0.5rem 0.8rem; }
-article h3 { margin: 0.2rem 0 0.4rem; font-size: 1.05rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 0.15rem 0.4rem; border-bottom: 1px solid #eee; }
-td.num, th.num { text-align: right; }
-.none { color: #777; font-style: italic; }
-.locked { font-weight: 600; }
-@page { size: A4; margin: 14mm; }
-@media print {
-  body { margin: 0; font-size: 10pt; }
-  .cards { display: block; }
-  article { break-inside: avoid; page-break-inside: avoid; margin-bottom: 0.6rem; }
-  section.companies { break-before: page; page-break-before: always; }
-}
-"""
-
-
-def _label(ref: str | None, name: str) -> str:
-    return f"{escape(name)} <small>({escape(ref)})</small>" if ref else escape(name)
-
-
-def export_html(session: Session, plan: models.PairingPlan) -> str:
-    """A printable page: per provider its SMEs by round, per SME its providers by round."""
-    names = _names(session, plan)
-    revision = plan.current
-    by_provider: dict[int, list[Assigned]] = defaultdict(list)
-    by_company: dict[int, list[Assigned]] = defaultdict(list)
-    for a in _ordered(revision.assignments):
-        by_provider[a["provider_id"]].append(a)
-        by_company[a["company_id"]].append(a)
-
-    def round_cell(a: Assigned) -> str:
-        return str(a["round"]) if a["round"] is not None else "not scheduled"
-
-    def card(title: str, other: str, rows: list[Assigned], describe: Callable[[Assigned], str]) -> str:
-        if not rows:
-            return f'<article><h3>{title}</h3><p class="none">no demonstrations</p></article>'
-        body = "".join(
-            f'<tr class="{"locked" if a["locked"] else ""}"><td class="num">{round_cell(a)}</td>'
-            f'<td class="num">{a["table"] or ""}</td><td>{describe(a)}</td>'
-            f'<td class="num">{a["score"]:.2f}</td></tr>'
-            for a in rows
-        )
-        return (
-            f"<article><h3>{title}</h3><table><thead><tr><th class=num>Round</th><th class=num>Table</th>"
-            f"<th>{other}</th><th class=num>Score</th></tr></thead><tbody>{body}</tbody></table></article>"
-        )
-
-    providers = sorted(plan.provider_ids, key=lambda p: names.provider(p)[1].lower())
-    companies = sorted(plan.company_ids, key=lambda c: names.company(c)[1].lower())
-    provider_cards = "".join(
-        card(_label(*names.provider(p)), "SME", by_provider[p], lambda a: _label(*names.company(a["company_id"])))
-        for p in providers
-    )
-    company_cards = "".join(
-        card(_label(*names.company(c)), "Provider", by_company[c], lambda a: _label(*names.provider(a["provider_id"])))
-        for c in companies
-    )
-    title = escape(plan.name or f"Demo-day plan {plan.id}")
-    totals = _totals(revision, plan)
-    meta = (
-        f"Revision {revision.number} of {revision.created_at:%Y-%m-%d %H:%M} UTC &middot; "
-        f"{totals.pairs} demonstrations in {totals.rounds} round(s) &middot; "
-        f"{totals.covered_companies} of {len(plan.company_ids)} SMEs with a demo &middot; locked pairs in bold"
-    )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_PRINT_CSS}</style></head><body>"
-        f'<header><h1>{title}</h1><p class="meta">{meta}</p>'
-        # Relative to .../export.html, so the page works wherever the API is mounted.
-        '<p class="picture"><a href="heatmap.png">Heat map of scores and chosen pairs</a></p>'
-        "</header>"
-        f'<section class="providers"><h2>Technology providers</h2><div class="cards">{provider_cards}</div></section>'
-        f'<section class="companies"><h2>SMEs</h2><div class="cards">{company_cards}</div></section>'
-        "</body></html>"
-    )
-
-
-def heatmap(session: Session, plan: models.PairingPlan) -> bytes:
-    names = _names(session, plan)
-    result = _engine_plan(plan)
-    return heatmap_png(
-        result.problem.scores,
-        assignments=result.solution.assignments,
-        company_labels={c: _short(*names.company(c)) for c in plan.company_ids},
-        provider_labels={p: _short(*names.provider(p)) for p in plan.provider_ids},
-        title=f"{plan.name or f'Demo-day plan {plan.id}'} (revision {plan.revision})",
-    )
-
-
-def _short(ref: str | None, name: str) -> str:
-    return ref or (name if len(name) <= 24 else name[:23] + "…")
+def engine_plan(plan: models.PairingPlan) -> pairing.PairingPlan:
+    """The plan's current revision as the engine's plan (for the heat map)."""
+    return _engine_plan(plan)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.core.queries import chunks
 from app.models import (
     Embedding,
+    Engagement,
+    EngagementEvent,
     Invitation,
     Match,
     Need,
@@ -58,6 +60,24 @@ class PrivacyRepository:
     def invitations_of(self, company_id: int) -> list[Invitation]:
         query = select(Invitation).where(Invitation.company_id == company_id).order_by(Invitation.id)
         return list(self.session.scalars(query))
+
+    def engagements_of(self, company_id: int, *, tenant: str) -> list[Engagement]:
+        query = select(Engagement).where(Engagement.tenant == tenant, Engagement.company_id == company_id)
+        return list(self.session.scalars(query.order_by(Engagement.id)))
+
+    def engagement_events_of(self, company_id: int, *, tenant: str) -> list[EngagementEvent]:
+        query = select(EngagementEvent).where(
+            EngagementEvent.tenant == tenant, EngagementEvent.company_id == company_id
+        )
+        return list(self.session.scalars(query.order_by(EngagementEvent.id)))
+
+    def delete_engagements_of(self, company_id: int, *, tenant: str) -> None:
+        # Bulk DELETEs, as for review decisions: the ORM guard keeps the engagement history append-only
+        # against edits; erasure of the data subject's records is the one sanctioned removal.
+        self.session.execute(
+            delete(EngagementEvent).where(EngagementEvent.tenant == tenant, EngagementEvent.company_id == company_id)
+        )
+        self.session.execute(delete(Engagement).where(Engagement.tenant == tenant, Engagement.company_id == company_id))
 
     def embeddings(self, text_hashes: Collection[str]) -> list[Embedding]:
         found: list[Embedding] = []

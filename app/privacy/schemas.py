@@ -47,6 +47,8 @@ class CompanyExport(BaseModel):
     review_decisions: list[DecisionRead] = Field(description="curator decisions on the company's matches")
     webhook_deliveries: list[DeliveryRead] = Field(description="deliveries whose payload names the company")
     pairing_plans: list[PlanPlacement]
+    engagements: list[dict[str, Any]] = Field(description="the company's engagements with providers")
+    engagement_events: list[dict[str, Any]] = Field(description="every step of those engagements, in order")
     embeddings: list[CachedVector]
     people: list[dict[str, Any]] = Field(description="the company's members' accounts, without password hashes")
     invitations: list[dict[str, Any]] = Field(description="invitations to join the company, without their tokens")

@@ -33,8 +33,8 @@ _PAIR_LISTS = ("locked", "removed", "must_pairs", "never_pairs", "added", "dropp
 def erase_company(
     session: Session, *, matcher: Matcher, company_id: int, tenant: str, index_dir: Path
 ) -> dict[str, int]:
-    """Deletes the company, its needs, their matches, decisions, webhook deliveries and vectors, its members'
-    accounts and its invitations.
+    """Deletes the company, its needs, their matches, decisions, engagements, webhook deliveries and vectors,
+    its members' accounts and its invitations.
 
     Plans keep their history without the company. After commit the needs leave the in-memory index
     and the saved index files are rewritten, so no copy of the company's vectors stays on disk.
@@ -51,8 +51,11 @@ def erase_company(
     deliveries = repository.deliveries_of(tenant=company.tenant, company_id=company.id, need_ids=need_ids)
     matches = repository.matches_of(need_ids)
     plans = repository.plans_with(company.id)
+    engagements = repository.engagements_of(company.id, tenant=company.tenant)
+    events = repository.engagement_events_of(company.id, tenant=company.tenant)
     for plan in plans:
         _drop_from_plan(plan, company.id)
+    repository.delete_engagements_of(company.id, tenant=company.tenant)
     repository.delete_decisions([decision.id for decision in decisions])
     repository.delete_deliveries([delivery.id for delivery in deliveries])
     repository.delete_matches_of(need_ids)
@@ -92,6 +95,8 @@ def erase_company(
         "pairing_plans": len(plans),
         "people": len(members),
         "invitations": len(invitations),
+        "engagements": len(engagements),
+        "engagement_events": len(events),
     }
     logger.info("erased company %d: %s", company_id, counts)
     return counts
@@ -150,6 +155,8 @@ def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyEx
         review_decisions=[DecisionRead.of(row) for row in repository.decisions_of(need_ids)],
         webhook_deliveries=[DeliveryRead.model_validate(row) for row in deliveries],
         pairing_plans=plans,
+        engagements=[_columns(row) for row in repository.engagements_of(company.id, tenant=company.tenant)],
+        engagement_events=[_columns(row) for row in repository.engagement_events_of(company.id, tenant=company.tenant)],
         embeddings=[
             CachedVector(model=row.model, text_hash=row.text_hash, dimension=row.dimension)
             for row in repository.embeddings(hashes)

@@ -38,6 +38,8 @@ class TechnologyRecord:
     price_max_eur: int | None = None
     languages: tuple[str, ...] = ()
     regions_served: tuple[str, ...] = ()
+    # Optional in the format (the shared benchmark sets have none): what the offering's users must be able to do.
+    competences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class CompanyRecord:
     employees: int | None = None
     region: str | None = None
     description: str = ""
+    # Optional in the format: what the company's people can already do.
+    skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,7 @@ def _load_benchmark(path: Path) -> Dataset:
                 price_max_eur=price["max"] if price else None,
                 languages=_strings(row, "languages", where),
                 regions_served=_strings(row, "regions_served", where),
+                competences=_strings(row, "competences", where),
             )
         )
     companies = []
@@ -192,6 +197,7 @@ def _load_benchmark(path: Path) -> Dataset:
                 employees=_optional(row, "employees", where, int),
                 region=_optional(row, "region", where, str),
                 description=_optional(row, "description", where, str) or "",
+                skills=_strings(row, "skills", where),
             )
         )
     needs = []
@@ -345,6 +351,7 @@ def engine_records(dataset: Dataset) -> EngineRecords:
             price_max_eur=t.price_max_eur,
             languages=t.languages,
             regions_served=t.regions_served,
+            competences=t.competences,
         )
         for i, t in enumerate(dataset.technologies, start=1)
     ]
@@ -361,6 +368,7 @@ def engine_records(dataset: Dataset) -> EngineRecords:
                 company_id=company_ids.get(n.company_ref or ""),
                 company_name=company.name if company else None,
                 sector=company.sector if company else None,
+                skills=company.skills if company else (),
             )
         )
     return EngineRecords(

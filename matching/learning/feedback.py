@@ -1,4 +1,9 @@
-"""Learning from curator decisions: re-weighted fusion and per-technology priors, fitted on approve/reject."""
+"""Learning from decisions: re-weighted fusion, votes of similar needs and per-technology priors.
+
+A decision is a curator's approve or reject, or an engagement's outcome (adopted, or declined for a
+reason about the fit), which weighs more (OUTCOME_WEIGHT): what happened after an introduction says
+more about a pair than what a curator expected of it.
+"""
 
 from __future__ import annotations
 
@@ -51,25 +56,40 @@ MAX_SCALE = 1000.0
 _SUM_OF_FUSION = np.array([1.0] * WEIGHTED + [0.0] * (len(FEATURES) - WEIGHTED + 1))
 # How many of the most similar decided needs vote on a need's candidates.
 NEIGHBOURS = 10
+# What one decision weighs in the fit: a curator's approve or reject 1, an engagement's outcome
+# (adopted; declined for a reason about the fit) this much. Measured with `techmatch eval-feedback
+# --outcome-share` (docs/learning.md); 3 gained more than 1 and about as much as 5 on the dev set.
+CURATOR_WEIGHT = 1.0
+OUTCOME_WEIGHT = 3.0
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A curator's verdict on one proposed (need, technology) pair."""
+    """A verdict on one (need, technology) pair: a curator's, or an engagement's outcome (`weight` above 1)."""
 
     need_id: int
     technology_id: int
     approved: bool
+    weight: float = CURATOR_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)
 class NeedExamples:
-    """One need's decided technologies with their fusion features (FEATURES without "prior")."""
+    """One need's decided technologies with their fusion features (FEATURES without "prior").
+
+    `weights` is what each decision weighs (None: every one CURATOR_WEIGHT).
+    """
 
     need_id: int
     technology_ids: tuple[int, ...]
     features: np.ndarray
     approved: np.ndarray
+    weights: np.ndarray | None = None
+
+    def decision_weights(self) -> np.ndarray:
+        if self.weights is None:
+            return np.full(len(self.technology_ids), CURATOR_WEIGHT)
+        return np.asarray(self.weights, dtype=np.float64)
 
 
 def need_examples(
@@ -78,8 +98,11 @@ def need_examples(
     candidates: CandidateFeatures,
     decisions: Mapping[int, bool],
     weights: RankingWeights | None = None,
+    decision_weights: Mapping[int, float] | None = None,
 ) -> NeedExamples | None:
-    """The decided technologies found in the need's candidate set; None when there are none."""
+    """The decided technologies found in the need's candidate set; None when there are none.
+
+    `decision_weights` gives a technology's decision a weight other than CURATOR_WEIGHT (an outcome)."""
     weights = weights or RankingWeights()
     rows = [row for row, ident in enumerate(candidates.ids) if ident in decisions]
     if not rows:
@@ -101,6 +124,9 @@ def need_examples(
         technology_ids=ids,
         features=features,
         approved=np.array([decisions[i] for i in ids], dtype=bool),
+        weights=None
+        if not decision_weights
+        else np.array([decision_weights.get(i, CURATOR_WEIGHT) for i in ids], dtype=np.float64),
     )
 
 
@@ -165,10 +191,11 @@ def _prior_table(counts: Counter[tuple[int, bool]], *, strength: float) -> tuple
 class NeighbourVotes:
     """Votes of similar decided needs: a technology approved for needs like this one scores up, rejected down.
 
-    The score of a candidate is the similarity-weighted mean vote (+1 approved, -1 rejected) of the
-    `top` decided needs most similar to the query (cosine of need vectors), the query need itself
-    left out. Needs written in the same words as each other bridge the gap between an SME's words
-    and an offering's. Exact search over the decided needs: fine for thousands of them.
+    The score of a candidate is the similarity-weighted mean vote (+1 approved, -1 rejected, times the
+    decision's weight: an outcome votes louder) of the `top` decided needs most similar to the query
+    (cosine of need vectors), the query need itself left out. Needs written in the same words as each
+    other bridge the gap between an SME's words and an offering's. Exact search over the decided needs:
+    fine for thousands of them.
     """
 
     def __init__(
@@ -178,12 +205,17 @@ class NeighbourVotes:
         decisions: Mapping[int, Mapping[int, bool]],
         top: int = NEIGHBOURS,
         weight: float = 1.0,
+        decision_weights: Mapping[int, Mapping[int, float]] | None = None,
     ) -> None:
         self.need_ids = [n for n in sorted(decisions) if n in vectors]
         self.matrix = (
             np.stack([np.asarray(vectors[n], dtype=np.float32) for n in self.need_ids]) if self.need_ids else None
         )
-        self.votes = [{t: 1.0 if a else -1.0 for t, a in decisions[n].items()} for n in self.need_ids]
+        strength = decision_weights or {}
+        self.votes = [
+            {t: (1.0 if a else -1.0) * strength.get(n, {}).get(t, CURATOR_WEIGHT) for t, a in decisions[n].items()}
+            for n in self.need_ids
+        ]
         self.top = top
         self.weight = weight
 
@@ -232,6 +264,12 @@ class FeedbackModel:
     neighbours: int = NEIGHBOURS
     # Need id -> technology id -> approved: the decisions that vote for similar needs.
     votes: dict[int, dict[int, bool]] = field(default_factory=dict)
+    # Need id -> technology id -> weight, for the votes that are not CURATOR_WEIGHT (outcomes).
+    vote_weights: dict[int, dict[int, float]] = field(default_factory=dict)
+    # Of `decisions`, how many weigh more than a curator's (engagements' outcomes), and of those how many
+    # are adoptions.
+    outcomes: int = 0
+    adopted: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
     # Evidence -> probability, refitted with these weights (None: the calibration in use stays).
     calibration: Calibration | None = None
@@ -273,6 +311,11 @@ class FeedbackModel:
             "neighbour_weight": self.neighbour_weight,
             "neighbours": self.neighbours,
             "votes": {str(n): {str(t): a for t, a in sorted(v.items())} for n, v in sorted(self.votes.items())},
+            "vote_weights": {
+                str(n): {str(t): w for t, w in sorted(v.items())} for n, v in sorted(self.vote_weights.items())
+            },
+            "outcomes": self.outcomes,
+            "adopted": self.adopted,
             "notes": self.notes,
             "calibration": None if self.calibration is None else self.calibration.as_dict(),
         }
@@ -299,6 +342,12 @@ class FeedbackModel:
             neighbour_weight=float(data.get("neighbour_weight", 0.0)),
             neighbours=int(data.get("neighbours", NEIGHBOURS)),
             votes={int(n): {int(t): bool(a) for t, a in v.items()} for n, v in data.get("votes", {}).items()},
+            # Absent in models learned before outcomes counted: every vote then weighs CURATOR_WEIGHT.
+            vote_weights={
+                int(n): {int(t): float(w) for t, w in v.items()} for n, v in data.get("vote_weights", {}).items()
+            },
+            outcomes=int(data.get("outcomes", 0)),
+            adopted=int(data.get("adopted", 0)),
             notes=dict(data.get("notes", {})),
             calibration=_calibration(data.get("calibration")),
         )
@@ -329,6 +378,7 @@ def apply(
             decisions=model.votes,
             top=model.neighbours,
             weight=model.neighbour_weight,
+            decision_weights=model.vote_weights,
         )
     matcher.set_ranking(
         weights=model.ranking_weights(base),
@@ -341,7 +391,12 @@ def apply(
 def _pairs(
     examples: Sequence[NeedExamples], priors_by_need: Sequence[np.ndarray], votes_by_need: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Approved-minus-rejected feature differences within each need, each need weighing 1 in total."""
+    """Approved-minus-rejected feature differences within each need.
+
+    A pair weighs as its stronger decision (an outcome more than a curator's verdict), divided by the
+    need's number of pairs: a need decided by curators alone weighs 1 in total, as it always did, and
+    a need with outcomes weighs more.
+    """
     diffs, weights = [], []
     for example, prior, votes in zip(examples, priors_by_need, votes_by_need, strict=True):
         x = np.column_stack([example.features, prior, votes])
@@ -349,8 +404,10 @@ def _pairs(
         if not len(good) or not len(bad):
             continue
         d = (good[:, None, :] - bad[None, :, :]).reshape(-1, x.shape[1])
+        strength = example.decision_weights()
+        pair_weights = np.maximum(strength[example.approved][:, None], strength[~example.approved][None, :]).ravel()
         diffs.append(d)
-        weights.append(np.full(len(d), 1.0 / len(d)))
+        weights.append(pair_weights / len(d))
     if not diffs:
         return np.zeros((0, len(FEATURES))), np.zeros(0)
     return np.concatenate(diffs), np.concatenate(weights)
@@ -408,7 +465,9 @@ def fit(
     if unknown:
         raise ValueError(f"unknown parts: {', '.join(sorted(unknown))}")
     decisions = [
-        Decision(e.need_id, t, bool(a)) for e in examples for t, a in zip(e.technology_ids, e.approved, strict=True)
+        Decision(e.need_id, t, bool(a), float(w))
+        for e in examples
+        for t, a, w in zip(e.technology_ids, e.approved, e.decision_weights(), strict=True)
     ]
     counts = _counts(decisions)
     priors, _ = _prior_table(counts, strength=prior_strength)
@@ -426,8 +485,14 @@ def fit(
             table, _ = _prior_table(counts - own, strength=prior_strength)
             held_out_priors.append(np.array([table.get(t, 0.0) for t in example.technology_ids]))
     by_need = {e.need_id: dict(zip(e.technology_ids, map(bool, e.approved), strict=True)) for e in examples}
+    strength = {
+        e.need_id: {t: float(w) for t, w in zip(e.technology_ids, e.weights, strict=True) if w != CURATOR_WEIGHT}
+        for e in examples
+        if e.weights is not None
+    }
+    strength = {n: v for n, v in strength.items() if v}
     vectors = vectors or {}
-    votes = NeighbourVotes(vectors=vectors, decisions=by_need, top=neighbours)
+    votes = NeighbourVotes(vectors=vectors, decisions=by_need, top=neighbours, decision_weights=strength)
     # A need's own decisions never vote for it (NeighbourVotes leaves the query need out).
     held_out_votes = unused
     if "neighbours" in parts:
@@ -478,5 +543,8 @@ def fit(
         neighbour_weight=round(float(theta[WEIGHTED + 2]) * total, 6) if "neighbours" in parts else 0.0,
         neighbours=neighbours,
         votes=by_need if "neighbours" in parts else {},
+        vote_weights=strength if "neighbours" in parts else {},
+        outcomes=sum(d.weight > CURATOR_WEIGHT for d in decisions),
+        adopted=sum(d.weight > CURATOR_WEIGHT and d.approved for d in decisions),
         notes=notes,
     )

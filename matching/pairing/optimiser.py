@@ -40,6 +40,7 @@ _STAGE_TOLERANCE = 1e-6
 __all__ = [
     "FAIRNESS_MODES",
     "Assignment",
+    "BestPair",
     "Fairness",
     "Pair",
     "PairingError",
@@ -61,13 +62,25 @@ class PairingError(MatchingError):
     """A pairing problem that cannot be solved as asked: bad input or must-pairs that do not fit."""
 
 
+@dataclass(frozen=True, slots=True)
+class BestPair:
+    """What a company-provider score comes from: the SME's need and the provider's technology that score it."""
+
+    need_id: int
+    technology_id: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ScoreMatrix:
-    """Scores of companies (rows) x providers (columns), in [0, 1]; 0 means no match."""
+    """Scores of companies (rows) x providers (columns), in [0, 1]; 0 means no match.
+
+    `best` names, for a scored pair, the need and technology its score comes from (when known).
+    """
 
     companies: tuple[int, ...]
     providers: tuple[int, ...]
     values: np.ndarray
+    best: Mapping[Pair, BestPair] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         values = np.array(self.values, dtype=np.float64)
@@ -81,6 +94,7 @@ class ScoreMatrix:
         if len(set(self.companies)) != len(self.companies) or len(set(self.providers)) != len(self.providers):
             raise PairingError("company and provider ids must be unique")
         values.setflags(write=False)
+        object.__setattr__(self, "best", dict(self.best))
         object.__setattr__(self, "companies", tuple(self.companies))
         object.__setattr__(self, "providers", tuple(self.providers))
         object.__setattr__(self, "values", values)
@@ -207,12 +221,17 @@ class PairingSolution:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PairingPlan:
-    """A demo-day plan: the problem, the chosen pairs, their rounds and the greedy baseline's total."""
+    """A demo-day plan: the problem, the chosen pairs, their rounds and the greedy baseline's figures.
+
+    The greedy baseline (best pairs first while limits allow) ignores fairness, so under coverage or
+    maximin fairness its total may be above the plan's: it buys that total with SMEs left without a demo.
+    """
 
     problem: PairingProblem
     solution: PairingSolution
     schedule: Schedule
     greedy_total_score: float
+    greedy_covered_companies: int = 0
 
 
 # -- scores -----------------------------------------------------------------------------------
@@ -226,12 +245,14 @@ def company_provider_scores(
     companies: Sequence[int] | None = None,
     providers: Sequence[int] | None = None,
     query_vectors: np.ndarray | None = None,
-    k: int | None = None,
 ) -> ScoreMatrix:
     """Best match score over each company's needs and each provider's technologies.
 
     `technologies` tell which provider offers what (their `provider_id`); the matcher must hold
-    them. `k` is how deep to rank per need (default: every technology, so no pair is missed).
+    them. Each need is scored against exactly the technologies of `providers` (never the whole
+    catalogue): the stored need vectors serve as queries where the encoder allows, the rest are
+    encoded in one call, and the technologies' sentences are encoded (when not cached) in one call
+    before the first need. `query_vectors`, row-aligned with `needs`, replace all that encoding.
     """
     provider_of = {t.id: t.provider_id for t in technologies if t.provider_id is not None}
     if companies is None:
@@ -241,17 +262,26 @@ def company_provider_scores(
     row = {c: i for i, c in enumerate(companies)}
     col = {p: j for j, p in enumerate(providers)}
     values = np.zeros((len(companies), len(providers)), dtype=np.float64)
-    depth = k if k is not None else max(1, matcher.catalogue.technology_count)
-    for index, need in enumerate(needs):
-        if need.company_id not in row:
+    best: dict[Pair, BestPair] = {}
+    offered = [t for t, p in provider_of.items() if p in col]
+    planned = [n for n in needs if n.company_id in row]
+    if query_vectors is None:
+        vectors = matcher.query_vectors(planned)
+    else:
+        vectors = np.asarray([v for n, v in zip(needs, query_vectors, strict=True) if n.company_id in row])
+    if offered and planned:
+        matcher.warm_sentences(offered)
+    for need, vector in zip(planned, vectors, strict=True):
+        company = need.company_id
+        if company is None:
             continue
-        vector = query_vectors[index] if query_vectors is not None else None
-        for match in matcher.match(need, k=depth, explain=False, query_vector=vector):
-            provider = provider_of.get(match.technology_id)
-            if provider in col:
-                i, j = row[need.company_id], col[provider]
-                values[i, j] = max(values[i, j], min(max(match.score, 0.0), 1.0))
-    return ScoreMatrix(companies=tuple(companies), providers=tuple(providers), values=values)
+        for match in matcher.scores_among(need, offered, query_vector=vector):
+            i, j = row[company], col[provider_of[match.technology_id]]
+            score = min(max(match.score, 0.0), 1.0)
+            if score > values[i, j]:
+                values[i, j] = score
+                best[(companies[i], providers[j])] = BestPair(need_id=need.id, technology_id=match.technology_id)
+    return ScoreMatrix(companies=tuple(companies), providers=tuple(providers), values=values, best=best)
 
 
 # -- the model ---------------------------------------------------------------------------------
@@ -583,11 +613,13 @@ def plan_demo_day(
         keep=problem.must_pairs,
         previous=previous.schedule if previous is not None else None,
     )
+    baseline = greedy(problem)
     return PairingPlan(
         problem=problem,
         solution=solution,
         schedule=schedule,
-        greedy_total_score=greedy(problem).total_score,
+        greedy_total_score=baseline.total_score,
+        greedy_covered_companies=baseline.covered_companies,
     )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from matching.encoders.base import Encoder, TextKind
 from matching.language.wording import category_label, wording_language
 from matching.ranking.bands import NOTHING_FITS_THRESHOLD, strength
+from matching.ranking.competences import competence_gap
 from matching.ranking.constraints import check_constraints
 from matching.ranking.scoring import Scored
 from matching.retrieval.bm25 import surface_forms
@@ -34,6 +35,8 @@ _MATCH: dict[str, dict[str, str]] = {
         "categories": "both about {categories}",
         "but": "but {failed}",
         "fits": "fits every stated constraint",
+        "gap": "your people would need to learn {gap}",
+        "no_gap": "your people have the skills it needs",
     },
     "da": {
         "strong": "Stærkt match",
@@ -45,6 +48,8 @@ _MATCH: dict[str, dict[str, str]] = {
         "categories": "begge handler om {categories}",
         "but": "men {failed}",
         "fits": "opfylder alle angivne krav",
+        "gap": "jeres medarbejdere skal lære {gap}",
+        "no_gap": "jeres medarbejdere har de kompetencer, den kræver",
     },
 }
 _LEAD: dict[str, str] = {
@@ -57,6 +62,8 @@ _LEAD: dict[str, str] = {
     "categories": "both about {categories}",
     "but": "but {failed}",
     "fits": "fits every constraint they stated",
+    "gap": "their people would need to learn {gap}",
+    "no_gap": "their people have the skills it needs",
 }
 
 
@@ -123,10 +130,13 @@ def summarise(
     threshold: float = NOTHING_FITS_THRESHOLD,
     lead_company: str | None = None,
     need_title: str = "",
+    competences: Sequence[str] = (),
+    competence_gap: Sequence[str] = (),
 ) -> str:
     """One line in plain words: how likely the offering solves the problem, which of the parties' own
-    sentences match, what the two share, what breaks a constraint. A lead (`lead_company` given) is
-    written to the provider about the SME; a match to the SME about the offering."""
+    sentences match, what the two share, what the SME's people would have to learn, what breaks a
+    constraint. A lead (`lead_company` given) is written to the provider about the SME; a match to the
+    SME about the offering. Competences are quoted as the provider wrote them."""
     lead = lead_company is not None
     language = "en" if lead else wording_language(language)
     words = _LEAD if lead else _MATCH[language]
@@ -146,6 +156,10 @@ def summarise(
     if shared_categories:
         labels = ", ".join(category_label(c, language) for c in shared_categories)
         parts.append(words["categories"].format(categories=labels))
+    if competence_gap:
+        parts.append(words["gap"].format(gap=", ".join(competence_gap)))
+    elif competences:
+        parts.append(words["no_gap"])
     failed = [v.detail for v in verdicts if not v.satisfied]
     if failed:
         parts.append(words["but"].format(failed="; ".join(failed)))
@@ -253,6 +267,7 @@ class Explainer:
         # Worded again for the reader: the ranking counted the verdicts, the reader reads them.
         verdicts = check_constraints(need.constraints, technology, language=language)
         shared_categories = tuple(c for c in need_categories if c in technology.categories)
+        gap = competence_gap(technology.competences, need.skills)
         summary = summarise(
             score=scored.score,
             technology_title=technology.title,
@@ -263,6 +278,8 @@ class Explainer:
             threshold=self.threshold,
             lead_company=(need.company_name or "an SME") if lead else None,
             need_title=need.title,
+            competences=technology.competences,
+            competence_gap=gap,
         )
         return Explanation(
             summary=summary,
@@ -277,4 +294,6 @@ class Explainer:
             constraints=verdicts,
             strength=strength(scored.score, threshold=self.threshold),
             language=language,
+            competences=technology.competences,
+            competence_gap=gap,
         )

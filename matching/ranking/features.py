@@ -82,11 +82,46 @@ def candidates(
     ids = [i for i in ids if i not in exclude and i in side.records]
     if not ids:
         return None
-    dense = side.vectors.vectors(ids) @ query_vector
     raw = dict(zip(dense_ids, dense_lexical.tolist(), strict=True))
     raw.update(zip(lexical_ids.tolist(), lexical_scores.tolist(), strict=True))
-    ceiling = side.lexical.ceiling(query_text)
     lexical = np.array([raw[i] for i in ids], dtype=np.float32)
+    return _features_of(side, ids, query_vector=query_vector, query_text=query_text, lexical=lexical, features=features)
+
+
+def candidates_among(
+    side: Side,  # type: ignore[type-arg]
+    *,
+    ids: Collection[int],
+    query_vector: np.ndarray,
+    query_text: str,
+    features: Callable[[int], PairFeatures],
+) -> CandidateFeatures | None:
+    """Exactly `ids` (those indexed) as candidates, with the same features `candidates` gives them.
+
+    For scoring a known set of pairs (a demonstration day's offerings) without searching the whole
+    catalogue: every column is a property of the pair, so a pair scores here as it does in a search.
+    """
+    chosen = [i for i in dict.fromkeys(ids) if i in side.records]
+    if not chosen:
+        return None
+    lexical = side.lexical.scores_of(query_text, chosen)
+    return _features_of(
+        side, chosen, query_vector=query_vector, query_text=query_text, lexical=lexical, features=features
+    )
+
+
+def _features_of(
+    side: Side,  # type: ignore[type-arg]
+    ids: list[int],
+    *,
+    query_vector: np.ndarray,
+    query_text: str,
+    lexical: np.ndarray,
+    features: Callable[[int], PairFeatures],
+) -> CandidateFeatures:
+    """The candidate set of `ids`, given their raw BM25 scores (`lexical`)."""
+    dense = side.vectors.vectors(ids) @ query_vector
+    ceiling = side.lexical.ceiling(query_text)
     coverage = np.clip(lexical / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros_like(lexical)
     pair = [features(i) for i in ids]
     return CandidateFeatures(

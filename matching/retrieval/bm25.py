@@ -298,15 +298,25 @@ class LexicalIndex:
         """`search`'s top-k, and the scores of `ids` too (0 for an id not indexed), from one scoring pass."""
         scores, indexed = self.scores(text)
         top_scores, top_ids = _top(scores, indexed, k)
-        wanted = np.zeros(len(ids), dtype=np.float32)
-        if len(ids) and len(indexed):
-            order = np.argsort(indexed, kind="stable")
-            asked = np.asarray(ids, dtype=np.int64)
-            place = np.clip(np.searchsorted(indexed, asked, sorter=order), 0, len(indexed) - 1)
-            rows = order[place]
-            found = indexed[rows] == asked
-            wanted[found] = scores[rows[found]]
-        return top_scores, top_ids, wanted
+        return top_scores, top_ids, _scores_of(scores, indexed, ids)
+
+    def scores_of(self, text: str, ids: Sequence[int]) -> np.ndarray:
+        """The scores of `ids` alone (0 for an id not indexed), from one scoring pass."""
+        scores, indexed = self.scores(text)
+        return _scores_of(scores, indexed, ids)
+
+
+def _scores_of(scores: np.ndarray, indexed: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """The scores of `ids` among the `indexed` documents' `scores` (0 for an id not indexed)."""
+    wanted = np.zeros(len(ids), dtype=np.float32)
+    if len(ids) and len(indexed):
+        order = np.argsort(indexed, kind="stable")
+        asked = np.asarray(ids, dtype=np.int64)
+        place = np.clip(np.searchsorted(indexed, asked, sorter=order), 0, len(indexed) - 1)
+        rows = order[place]
+        found = indexed[rows] == asked
+        wanted[found] = scores[rows[found]]
+    return wanted
 
 
 def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from matching.encoders.base import Encoder, TextKind, normalise
+from matching.retrieval.files import atomic_write
+
+logger = logging.getLogger(__name__)
 
 # 96 MiB of vectors: about 65,000 sentences of a 384-dimensional model, i.e. every sentence of a
 # 10,000-offer catalogue (about five each) stays cached once it has been explained.
 DEFAULT_MAX_BYTES = 96 * 1024 * 1024
 
 
+_DIGEST_BYTES = 16
+
+
 def _digest(kind: TextKind, sentence: str) -> bytes:
     # A digest, not the sentence, is the key: 16 bytes whatever the sentence's length.
-    return hashlib.blake2b(f"{kind}\x00{sentence}".encode(), digest_size=16).digest()
+    return hashlib.blake2b(f"{kind}\x00{sentence}".encode(), digest_size=_DIGEST_BYTES).digest()
 
 
 class SentenceCache:
@@ -67,3 +77,48 @@ class SentenceCache:
                     self._entries.popitem(last=False)
         empty = np.zeros((0, self.dimension), dtype=np.float32)
         return [np.stack([found[k] for k in group_keys]) if group_keys else empty for group_keys in keys]
+
+    def save(self, path: Path, *, model: str) -> int:
+        """Write every cached vector to `path` (atomically), stamped with the model; returns how many."""
+        with self._lock:
+            keys = list(self._entries)
+            vectors = np.stack(list(self._entries.values())) if keys else np.zeros((0, self.dimension), np.float32)
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            model=np.array(model),
+            keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), _DIGEST_BYTES),
+            vectors=vectors.astype(np.float32),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, buffer.getvalue())
+        return len(keys)
+
+    def load(self, path: Path, *, model: str) -> int:
+        """Add the vectors saved at `path` by the same model (least recently used first); returns how many.
+
+        A missing file, another model's or an unreadable one adds nothing: the cache only saves work.
+        """
+        if not path.is_file():
+            return 0
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                if str(saved["model"]) != model:
+                    return 0
+                keys, vectors = saved["keys"], saved["vectors"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            logger.info("ignoring the saved vectors in %s: %s", path, exc)
+            return 0
+        if (
+            vectors.ndim != 2
+            or vectors.shape[1] != self.dimension
+            or keys.shape != (len(vectors), _DIGEST_BYTES)
+            or keys.dtype != np.uint8
+        ):
+            return 0
+        with self._lock:
+            for key, vector in zip(keys, vectors.astype(np.float32), strict=True):
+                self._entries.setdefault(key.tobytes(), vector)
+            while len(self._entries) > self.max_sentences:
+                self._entries.popitem(last=False)
+        return len(keys)

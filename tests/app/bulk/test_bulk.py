@@ -131,6 +131,28 @@ def test_reimport_updates_by_ref_and_leaves_absent_columns_alone(client: TestCli
     assert company["region"] is None
 
 
+def test_competences_and_skills_are_lists_in_every_format(client: TestClient) -> None:
+    companies = b"ref,name,skills\r\nAC1,Skive Pumper A/S,MIG welding; PLC-programmering\r\nAC2,Lemvig Plast,\r\n"
+    assert _upload(client, "companies", "c.csv", companies).json()["created"] == 2
+    skills = {c["ref"]: c["skills"] for c in _items(client, "companies")}
+    assert skills == {"AC1": ["MIG welding", "PLC-programmering"], "AC2": []}
+    assert _upload(client, "providers", "p.csv", _fixture("providers.csv")).status_code == 200
+    technologies = _xlsx(
+        [
+            ["ref", "provider_ref", "title", "competences"],
+            ["CT1", "LV1", "Weld seam camera", "image evaluation;=basic SPC"],
+        ]
+    )
+    assert _upload(client, "technologies", "t.xlsx", technologies).json()["created"] == 1
+    (technology,) = [t for t in _items(client, "technologies") if t["ref"] == "CT1"]
+    assert technology["competences"] == ["image evaluation", "=basic SPC"]
+    exported = _export(client, "technologies", "csv").decode("utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(exported)) if r["ref"] == "CT1")
+    assert row["competences"] == "image evaluation;=basic SPC"  # the cell as a whole does not start with =
+    lines = [line for line in _export(client, "companies", "jsonl").decode().splitlines() if '"AC1"' in line]
+    assert '"skills": ["MIG welding", "PLC-programmering"]' in lines[0]
+
+
 def test_needs_name_their_company_by_ref_and_get_matches(loaded_client: TestClient) -> None:
     data = (
         b"ref,company_ref,title,description,lang,budget_eur_max,min_trl,region,languages\n"

@@ -60,7 +60,7 @@ def test_problems_are_listed_and_exit_2(runner: CliRunner) -> None:
     exported = runner.invoke(cli, ["export", "technologies"])
     assert exported.stdout.strip().splitlines() == [
         "\ufeffref,provider_ref,provider_id,title,description,categories,sectors,trl,price_min_eur,price_max_eur,"
-        "languages,regions_served,id"
+        "languages,regions_served,competences,id"
     ]
 
 

@@ -209,3 +209,47 @@ def test_eval_feedback_command(runner: CliRunner, tmp_path: Path) -> None:
     assert table.exit_code == 0 and "gain" in table.stdout
     missing = runner.invoke(cli, ["eval-feedback", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "not a directory" in missing.output
+
+
+def test_engagement_outcomes_teach_the_ranking_and_override_curators(
+    loaded_client: TestClient, loaded_app: FastAPI
+) -> None:
+    ids = _ids_by_ref(loaded_client, "companies") | _ids_by_ref(loaded_client, "providers")
+    providers = [ids[p] for p in ("P1", "P2", "P3", "P4")]
+    plan = loaded_client.post(
+        "/api/v1/pairing-plans",
+        json={
+            "company_ids": [ids[c] for c in ("C1", "C2", "C3", "C4", "C5")],
+            "provider_ids": providers,
+            "default_capacity": 2,
+            "max_per_company": 2,
+        },
+    ).json()
+    created = loaded_client.post(f"/api/v1/pairing-plans/{plan['id']}/engagements", json={}).json()["created"]
+    first, second, third = created[:3]
+
+    def move(engagement: dict, stage: str, reason: str | None = None) -> None:
+        body = {"stage": stage, "expected_version": engagement["version"], "reason_code": reason}
+        assert loaded_client.post(f"/api/v1/engagements/{engagement['id']}/moves", json=body).status_code == 200
+
+    # A decline for a reason that says nothing about the fit is no signal: still nothing to learn from.
+    move(third, "declined", "no_capacity")
+    assert loaded_client.post("/api/v1/admin/learn").status_code == 409
+
+    move(first, "adopted")
+    move(second, "declined", "not_relevant")
+    # A curator rejected the pair that was later adopted: the outcome speaks for the pair.
+    assert loaded_client.post(f"/api/v1/needs/{first['need_id']}/matches", params={"k": 10}).status_code == 200
+    _decide(loaded_app, need_id=first["need_id"], technology_id=first["technology_id"], status=MatchStatus.rejected)
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        decisions, weights = learning.decisions_and_weights(session)
+    assert decisions[first["need_id"]][first["technology_id"]] is True
+    assert decisions[second["need_id"]][second["technology_id"]] is False
+    assert weights[first["need_id"]][first["technology_id"]] == learning.feedback.OUTCOME_WEIGHT
+    assert third["technology_id"] not in decisions.get(third["need_id"], {})
+
+    body = loaded_client.post("/api/v1/admin/learn")
+    assert body.status_code == 201, body.text
+    model = body.json()
+    assert (model["outcomes"], model["adopted"]) == (2, 1)
+    assert model["decisions"] == 2  # the curator's rejection gave way to the adoption

@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.app.support import MINI
+from app.core.settings import Settings
+from app.main import create_app
+from tests.app.support import MINI, authorize, counting_matcher
 from tests.factories import company_body, need_body
 
 PLANS = "/api/v1/pairing-plans"
@@ -167,8 +171,19 @@ def test_bad_revisions(loaded_client: TestClient, ids: dict[str, int]) -> None:
     assert loaded_client.post(url, json={"lock": [both], "remove": [both]}).status_code == 422
     missing = loaded_client.post(f"{PLANS}/999/revisions", json={"remove": [both]})
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
-    for suffix in ("", "/revisions", "/export.csv", "/export.html", "/heatmap.png"):
+    for suffix in (
+        "",
+        "/revisions",
+        "/revisions/1",
+        "/revisions/compare",
+        "/export.csv",
+        "/export.xlsx",
+        "/export.html",
+        "/heatmap.png",
+    ):
         assert loaded_client.get(f"{PLANS}/999{suffix}").status_code == 404
+    assert loaded_client.get(f"{PLANS}/{plan['id']}/revisions/7").status_code == 404
+    assert loaded_client.get(f"{PLANS}/{plan['id']}/revisions/compare", params={"from": 5}).status_code == 404
 
 
 def test_csv_export_is_safe_from_formula_injection(loaded_client: TestClient, ids: dict[str, int]) -> None:
@@ -207,7 +222,10 @@ def test_printable_page_and_heat_map(loaded_client: TestClient, ids: dict[str, i
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "no demonstrations" in html  # the sneaky company has no needs, so no demo
 
-    assert '<a href="heatmap.png">' in html  # the page links the picture, relative to itself
+    # Every link is relative to the page, so it works from wherever the page is served (a signed-in page later).
+    links = re.findall(r'(?:href|src)="([^"]*)"', html)
+    assert sorted(links) == ["export.csv", "export.xlsx", "heatmap.png"]
+    assert plan["totals"]["summary"] in html.replace("&#x27;", "'")
     image = loaded_client.get(f"{PLANS}/{plan['id']}/heatmap.png")
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
@@ -228,9 +246,39 @@ def test_pair_json_on_the_fixture(runner: CliRunner, tmp_path: Path) -> None:
     assert report["bound"] == pytest.approx(report["total_score"], abs=1e-6)
     assert not (tmp_path / "cli.db").exists()  # a throw-away database
 
-    table = runner.invoke(cli, ["pair", str(MINI)])
+    # The plan itself: one entry per demo with the offering behind it.
+    assignments = report["assignments"]
+    assert len(assignments) == report["pairs"]
+    lines = (MINI / "technologies.jsonl").read_text("utf-8").splitlines()
+    technologies = {row["id"]: row for row in map(json.loads, lines)}
+    for item in assignments:
+        assert set(item) == {
+            "round",
+            "table",
+            "company_ref",
+            "company",
+            "provider_ref",
+            "provider",
+            "technology_ref",
+            "technology",
+            "need_ref",
+            "need",
+            "score",
+            "locked",
+        }
+        assert 1 <= item["round"] <= 2 and item["table"] == 1 and 0 < item["score"] <= 1
+        assert technologies[item["technology_ref"]]["provider_id"] == item["provider_ref"]
+        assert technologies[item["technology_ref"]]["title"] == item["technology"]
+    assert "ignoring fairness" in report["summary"]
+
+    path = tmp_path / "plan.csv"
+    table = runner.invoke(cli, ["pair", str(MINI), "--rounds", "2", "--fairness", "coverage", "--csv", str(path)])
     assert table.exit_code == 0, table.output
-    assert "Nordlys Robotics ApS" in table.stdout and "greedy" in table.stdout
+    assert "Nordlys" in table.stdout and "greedy" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    assert [(r["company_ref"], r["provider_ref"], r["technology_ref"], r["round"]) for r in rows] == [
+        (a["company_ref"], a["provider_ref"], a["technology_ref"], str(a["round"])) for a in assignments
+    ]
 
 
 def test_pair_without_pairing_json_is_a_one_line_error(runner: CliRunner, tmp_path: Path) -> None:
@@ -241,3 +289,145 @@ def test_pair_without_pairing_json_is_a_one_line_error(runner: CliRunner, tmp_pa
     result = runner.invoke(cli, ["pair", str(bare), "--json"])
     assert result.exit_code == 2
     assert "pairing.json" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_a_plan_after_a_restart_encodes_nothing_again(loaded_settings: Settings) -> None:
+    """The sentence vectors a plan encoded are saved beside the index at stop and loaded at start."""
+    body: dict[str, Any] = {}
+    for restart in (False, True):
+        matcher, encoder = counting_matcher()
+        app = create_app(loaded_settings, matcher=matcher)
+        with TestClient(app) as client:
+            authorize(client)
+            body = body or plan_body(_ids_by_ref(client, "companies") | _ids_by_ref(client, "providers"))
+            matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # category descriptions, once
+            before = encoder.texts_encoded
+            assert client.post(PLANS, json=body).status_code == 201
+            encoded = encoder.texts_encoded - before
+        assert encoded == 0 if restart else encoded > 0
+    assert (loaded_settings.index_dir / "sentences.npz").is_file()
+
+
+def test_each_pair_names_the_offering_and_need_behind_its_score(loaded_client: TestClient, ids: dict[str, int]) -> None:
+    plan = loaded_client.post(PLANS, json=plan_body(ids)).json()
+    technologies = {
+        t["id"]: t for t in loaded_client.get("/api/v1/technologies", params={"limit": 100}).json()["items"]
+    }
+    needs = {n["id"]: n for n in loaded_client.get("/api/v1/needs", params={"limit": 100}).json()["items"]}
+    for item in plan["assignments"]:
+        technology, need = technologies[item["technology_id"]], needs[item["need_id"]]
+        assert technology["provider_id"] == item["provider_id"] and need["company_id"] == item["company_id"]
+        assert (item["technology_title"], item["technology_ref"]) == (technology["title"], technology["ref"])
+        assert (item["need_title"], item["need_ref"]) == (need["title"], need["ref"])
+    # ... and so does every later revision, re-optimised from the stored scores.
+    first = plan["assignments"][0]
+    revised = loaded_client.post(
+        f"{PLANS}/{plan['id']}/revisions", json={"remove": [_pair(first["company_id"], first["provider_id"])]}
+    ).json()
+    assert all(item["technology_id"] is not None for item in revised["assignments"])
+
+
+def test_totals_say_what_the_greedy_comparison_means(loaded_client: TestClient, ids: dict[str, int]) -> None:
+    # One slot per provider and four SMEs that all want P1 most: greedy gives P1's slot to the best pair
+    # and leaves an SME out; coverage gives everyone a demo at a lower total.
+    providers = [ids["P1"], ids["P2"], ids["P3"], ids["P4"]]
+    body = plan_body(
+        ids, capacities={str(p): 1 for p in providers}, max_per_company=1, rounds=1, fairness="coverage", min_score=0.0
+    )
+    plan = loaded_client.post(PLANS, json=body).json()
+    totals = plan["totals"]
+    assert totals["greedy_covered_companies"] <= totals["covered_companies"]
+    assert "ignoring fairness" in totals["summary"] and "greedy" in totals["summary"]
+    if totals["greedy_total_score"] > totals["total_score"]:
+        assert "more SME" in totals["summary"] and "without a demo" in totals["summary"]
+    schema = loaded_client.get("/openapi.json").json()["components"]["schemas"]["PairingTotals"]["properties"]
+    assert "ignoring fairness" in schema["greedy_total_score"]["description"]
+
+
+def test_xlsx_export_holds_the_demos_and_the_totals(loaded_client: TestClient, ids: dict[str, int]) -> None:
+    import openpyxl
+
+    evil = loaded_client.post("/api/v1/companies", json=company_body(name="=1+1")).json()
+    loaded_client.post("/api/v1/needs", json=need_body(company_id=evil["id"]))
+    body = plan_body(ids, company_ids=[ids["C1"], ids["C2"], evil["id"]], must_pairs=[_pair(evil["id"], ids["P1"])])
+    plan = loaded_client.post(PLANS, json=body).json()
+    response = loaded_client.get(f"{PLANS}/{plan['id']}/export.xlsx")
+    assert response.status_code == 200 and "spreadsheetml" in response.headers["content-type"]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Demonstrations", "Totals"]
+    rows = list(workbook["Demonstrations"].iter_rows(values_only=True))
+    header, body_rows = rows[0], rows[1:]
+    assert len(body_rows) == plan["totals"]["pairs"]
+    assert {"round", "table", "provider", "company", "score", "technology", "need"} <= set(header)
+    companies = {row[header.index("company")] for row in body_rows}
+    assert "'=1+1" in companies  # shown as text, never run
+    totals = {row[0]: row[1] for row in workbook["Totals"].iter_rows(min_row=2, values_only=True)}
+    assert totals["summary"] == plan["totals"]["summary"]
+    assert totals["total_score"] == pytest.approx(plan["totals"]["total_score"])
+
+
+def test_two_revisions_compared(loaded_client: TestClient, ids: dict[str, int]) -> None:
+    plan = loaded_client.post(PLANS, json=plan_body(ids, rounds=3)).json()
+    url = f"{PLANS}/{plan['id']}"
+    first = _pairs(plan)
+    removed = sorted(first)[0]
+    second = loaded_client.post(f"{url}/revisions", json={"remove": [_pair(*removed)], "author": "anna"}).json()
+    comparison = loaded_client.get(f"{url}/revisions/compare").json()  # the current one against the one before
+    assert (comparison["from_revision"], comparison["to_revision"]) == (1, 2)
+    added = {(a["company_id"], a["provider_id"]) for a in comparison["added"]}
+    gone = {(a["company_id"], a["provider_id"]) for a in comparison["removed"]}
+    assert removed in gone and added == _pairs(second) - first and gone == first - _pairs(second)
+    kept = first & _pairs(second)
+    moved = {(m["company_id"], m["provider_id"]) for m in comparison["moved"]}
+    assert moved <= kept and comparison["unchanged"] == len(kept) - len(moved)
+    before, after = (
+        {(a["company_id"], a["provider_id"]): a for a in plan["assignments"]},
+        {(a["company_id"], a["provider_id"]): a for a in second["assignments"]},
+    )
+    assert moved == {
+        p for p in kept if (before[p]["round"], before[p]["table"]) != (after[p]["round"], after[p]["table"])
+    }
+    total = comparison["totals"]["total_score"]
+    assert total["before"] == plan["totals"]["total_score"] and total["after"] == second["totals"]["total_score"]
+    assert total["change"] == pytest.approx(total["after"] - total["before"])
+    assert comparison["totals_before"]["pairs"] == plan["totals"]["pairs"]
+
+    same = loaded_client.get(f"{url}/revisions/compare", params={"from": 2, "to": 2}).json()
+    assert same["added"] == same["removed"] == same["moved"] == [] and same["unchanged"] == len(_pairs(second))
+    backwards = loaded_client.get(f"{url}/revisions/compare", params={"from": 2, "to": 1}).json()
+    assert {(a["company_id"], a["provider_id"]) for a in backwards["added"]} == gone
+
+    detail = loaded_client.get(f"{url}/revisions/1").json()
+    assert detail["number"] == 1 and _pairs(detail) == first
+    assert detail["totals"] == plan["totals"]
+
+
+def test_a_greedy_total_above_the_plans_reads_as_what_it_is() -> None:
+    from app.pairing.schemas import PairingTotals
+    from app.pairing.service import totals_summary
+
+    figures = PairingTotals(
+        total_score=51.61,
+        expected_useful_demonstrations=51.61,
+        greedy_total_score=52.60,
+        greedy_covered_companies=47,
+        optimal=True,
+        bound=51.61,
+        gap=0.0,
+        pairs=150,
+        covered_companies=60,
+        unassigned_companies=0,
+        worst_best_score=0.31,
+        rounds=6,
+        unscheduled=0,
+        seconds=0.02,
+    )
+    text = totals_summary(figures, fairness="coverage", companies=60)
+    assert text == (
+        "51.6 useful demonstrations expected from 150 demos; 60 of 60 SMEs get a demo. Aim: as many SMEs as "
+        "possible with a demo first, then the most useful demonstrations (proven optimal). For comparison, greedy "
+        "(best pairs first, ignoring fairness): 52.6 with 47 SMEs given a demo; its higher total leaves 13 more "
+        "SMEs without a demo, which this plan's fairness does not allow."
+    )
+    older = figures.model_copy(update={"greedy_covered_companies": None, "greedy_total_score": 50.0})
+    assert totals_summary(older, fairness="none", companies=60).endswith("ignoring fairness): 50.0.")

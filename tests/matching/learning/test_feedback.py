@@ -10,7 +10,7 @@ import pytest
 
 from matching.encoders.hashing import HashingEncoder
 from matching.evaluation.datasets import load_dataset
-from matching.learning.evaluation import VARIANTS, evaluate_feedback, load_into, split_needs
+from matching.learning.evaluation import SIGNALS, VARIANTS, evaluate_feedback, load_into, split_needs
 from matching.learning.feedback import (
     FUSION_FIELDS,
     FeedbackModel,
@@ -246,3 +246,100 @@ def test_applied_neighbour_votes_use_the_stored_need_vectors(hashing_matcher: Ma
     assert after[0] == before[-1] and after[-1] == before[0]
     apply(hashing_matcher, None)
     assert hashing_matcher.need_term is None
+
+
+# -- outcomes: adoption and decline weigh more than curator decisions ------------------------------
+
+
+def _curator_and_outcomes(needs: int, *, seed: int = 7, outcome_weight: float | None) -> list[NeedExamples]:
+    """Curators judge by shared words (lexical), and half of them are wrong; what happened after the
+    introduction (adopted or declined) follows the meaning (dense). Outcomes decide a third of the pairs."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for need_id in range(1, needs + 1):
+        dense = rng.uniform(0.2, 0.9, 6)
+        lexical = rng.uniform(0.0, 1.0, 6)
+        truth = dense >= np.median(dense)
+        curator = lexical >= np.median(lexical)
+        followed = np.zeros(6, dtype=bool)
+        followed[rng.choice(6, size=2, replace=False)] = True
+        approved = np.where(followed, truth, curator) if outcome_weight is not None else curator
+        weights = None if outcome_weight is None else np.where(followed, outcome_weight, 1.0)
+        features = np.column_stack([dense, dense, lexical, np.zeros(6), np.zeros(6), np.zeros(6)])
+        out.append(
+            NeedExamples(
+                need_id=need_id,
+                technology_ids=tuple(range(1, 7)),
+                features=features,
+                approved=approved,
+                weights=weights,
+            )
+        )
+    return out
+
+
+def _meaning_over_words(model: FeedbackModel) -> float:
+    return (model.weights["dense"] + model.weights["sentence"]) / max(model.weights["lexical"], 1e-9)
+
+
+def test_outcomes_teach_more_than_curator_decisions_and_weigh_more() -> None:
+    curators = fit(_curator_and_outcomes(60, outcome_weight=None), parts=("weights",))
+    unweighted = fit(_curator_and_outcomes(60, outcome_weight=1.0), parts=("weights",))
+    weighted = fit(_curator_and_outcomes(60, outcome_weight=3.0), parts=("weights",))
+    # Curators reward shared words; outcomes pull toward meaning, and more when they weigh more.
+    assert _meaning_over_words(curators) < _meaning_over_words(unweighted) < _meaning_over_words(weighted)
+    assert weighted.outcomes == 120 and 0 < weighted.adopted < 120 and curators.outcomes == 0
+    assert unweighted.outcomes == 0  # an outcome counts as one only when it weighs more than a curator
+
+
+def test_weights_of_one_change_nothing() -> None:
+    examples = _examples(20)
+    explicit = [
+        NeedExamples(
+            need_id=e.need_id,
+            technology_ids=e.technology_ids,
+            features=e.features,
+            approved=e.approved,
+            weights=np.ones(len(e.technology_ids)),
+        )
+        for e in examples
+    ]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert fit(explicit, now=now).as_dict() == fit(examples, now=now).as_dict() | {"vote_weights": {}}
+
+
+def test_an_outcome_votes_louder_and_round_trips() -> None:
+    vectors = {1: _unit(1, 0, 0), 2: _unit(1, 0.05, 0)}
+    decisions = {1: {10: True, 20: True}, 2: {30: False}}
+    votes = NeighbourVotes(vectors=vectors, decisions=decisions, top=1, decision_weights={1: {10: 3.0}})
+    assert list(votes.scores(_unit(1, 0.01, 0), 99, [10, 20])) == pytest.approx([3.0, 1.0])
+    examples = [
+        NeedExamples(
+            need_id=1,
+            technology_ids=(10, 20, 30),
+            features=np.eye(3, 6),
+            approved=np.array([True, False, False]),
+            weights=np.array([3.0, 1.0, 3.0]),
+        )
+    ]
+    model = fit(examples, vectors={1: _unit(1, 0, 0)}, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert model.vote_weights == {1: {10: 3.0, 30: 3.0}} and (model.outcomes, model.adopted) == (2, 1)
+    assert FeedbackModel.from_dict(model.as_dict()) == model
+    older = model.as_dict()
+    for key in ("vote_weights", "outcomes", "adopted"):
+        older.pop(key)
+    assert FeedbackModel.from_dict(older).vote_weights == {}  # a model learned before outcomes still reads
+
+
+def test_held_out_measurement_separates_outcomes_from_curator_decisions(mini_dir: Path) -> None:
+    loaded = load_into(Matcher(HashingEncoder()), load_dataset(mini_dir))
+    plain = evaluate_feedback(loaded, seed=0, splits=2, propose_k=5)
+    assert plain["signals"] == {} and "outcomes" not in plain["per_split"][0]
+    report = evaluate_feedback(loaded, seed=0, splits=2, propose_k=5, outcome_share=1.0)
+    assert set(report["signals"]) == set(SIGNALS)
+    # The curator-only signal is the default learner of the main table, split for split.
+    assert report["signals"]["curator decisions"] == report["summary"][report["default"]]
+    assert report["summary"] == plain["summary"]  # the existing figures do not move
+    for row in report["per_split"]:
+        assert row["outcomes"]["followed"] >= row["outcomes"]["adopted"] > 0
+    assert loaded.matcher.weights == DEFAULT and loaded.matcher.priors == {}

@@ -29,8 +29,10 @@ from matching.pairing.optimiser import (
     solve,
 )
 from matching.pairing.schedule import Schedule, schedule_rounds
+from matching.retrieval.texts import own_text, split_sentences
 from matching.types import Need
 from tests.matching.conftest import TECHNOLOGIES, build_matcher
+from tests.matching.retrieval.test_sentence_cache import RecordingEncoder
 
 PROPERTY = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SCORES = st.sampled_from([0.0, 0.0, 0.1, 0.25, 0.4, 0.5, 0.55, 0.7, 0.8, 0.95, 1.0])
@@ -405,6 +407,42 @@ def test_company_provider_score_is_the_best_over_needs_and_technologies() -> Non
             assert scores.score((company, provider)) == pytest.approx(expected)
     assert scores.values.max() <= 1.0 and scores.values.min() >= 0.0
     assert scores.score((6, 2)) > scores.score((6, 1))
+    # Each scored pair names the need and the technology its score comes from.
+    assert scores.best[(5, 1)].technology_id in (11, 55) and scores.best[(5, 1)].need_id == 1
+    assert scores.best[(6, 2)].need_id == 3 and owner[scores.best[(6, 2)].technology_id] == 2
+    assert set(scores.best) == {pair for pair in itertools.product((5, 6), (1, 2)) if scores.score(pair) > 0}
+
+
+def test_scores_are_computed_for_the_plan_offerings_only_with_stored_vectors_and_one_encode() -> None:
+    encoder = RecordingEncoder(HashingEncoder())
+    technologies = [dataclasses.replace(t, provider_id=1 if t.id in (11, 55) else 2) for t in TECHNOLOGIES]
+    matcher = build_matcher(encoder)
+    needs = [
+        Need(id=1, title="Bearings", description="Vibration sensors to warn before a bearing fails.", company_id=5),
+        Need(id=3, title="Welding", description="A welding robot for small batches of frames.", company_id=6),
+    ]
+    matcher.catalogue.build(
+        technologies=technologies,
+        technology_vectors=matcher.encode_technologies(technologies),
+        needs=needs,
+        need_vectors=matcher.encode_needs(needs),
+    )
+    matcher.need_categories(np.zeros(encoder.dimension, np.float32))  # the category descriptions, once
+    encoder.calls.clear()
+    scores = company_provider_scores(matcher, needs=needs, technologies=technologies, providers=[1])
+    # Stored needs are their own queries (no query encoded); only provider 1's sentences, in one call.
+    assert [kind for kind, _ in encoder.calls] == ["passage"]
+    provider_1 = {
+        s for t in technologies if t.provider_id == 1 for s in split_sentences(own_text(t.title, t.description))
+    }
+    assert set(encoder.calls[0][1]) == provider_1
+    for need in needs:
+        full = {m.technology_id: m.score for m in matcher.match(need, k=len(technologies), explain=False)}
+        among = matcher.scores_among(need, [11, 55])
+        assert {m.technology_id for m in among} == {11, 55}
+        for m in among:
+            assert m.score == pytest.approx(full[m.technology_id])  # the same score as in the need's list
+    assert scores.providers == (1,)
 
 
 def test_the_heat_map_is_a_png() -> None:

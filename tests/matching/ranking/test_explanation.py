@@ -64,3 +64,69 @@ def test_evidence_is_absent_rather_than_invented_for_an_offering_without_a_descr
     match = next(m for m in matcher.match(need, k=10) if m.technology_id == 5)
     # The title is the only text the provider gave: it may be quoted, a system line never.
     assert all(p.technology_sentence == bare.title for p in match.explanation.sentence_pairs)
+
+
+def _competence_matcher() -> Matcher:
+    import dataclasses
+
+    technologies = [
+        dataclasses.replace(t, competences=("vibration analysis", "PLC programming")) if t.id == 11 else t
+        for t in TECHNOLOGIES
+    ]
+    matcher = build_matcher(HashingEncoder())
+    matcher.catalogue.build(
+        technologies=technologies,
+        technology_vectors=matcher.encode_technologies(technologies),
+        needs=[],
+        need_vectors=matcher.encode_needs([]),
+    )
+    return matcher
+
+
+def test_the_competence_gap_is_named_in_the_needs_language() -> None:
+    matcher = _competence_matcher()
+    english = Need(
+        id=0,
+        title="Bearings fail",
+        description="Vibration sensors to warn before a bearing in our pumps fails.",
+        skills=("PLC programming", "welding"),
+    )
+    explanation = next(m for m in matcher.match(english, k=5) if m.technology_id == 11).explanation
+    assert explanation.competences == ("vibration analysis", "PLC programming")
+    assert explanation.competence_gap == ("vibration analysis",)
+    assert "your people would need to learn vibration analysis" in explanation.summary
+
+    danish = Need(
+        id=0,
+        title="Lejer går i stykker",
+        description="Lejerne i vores pumper går i stykker uden varsel, vi vil have vibrationsmåling.",
+        lang="da",
+        skills=("PLC-programmering",),
+    )
+    explanation = next(m for m in matcher.match(danish, k=5) if m.technology_id == 11).explanation
+    assert explanation.competence_gap == ("vibration analysis",)  # the Danish skill covers PLC programming
+    assert "jeres medarbejdere skal lære vibration analysis" in explanation.summary
+
+    skilled = Need(
+        id=0, title=english.title, description=english.description, skills=(*english.skills, "Vibration analysis")
+    )
+    explanation = next(m for m in matcher.match(skilled, k=5) if m.technology_id == 11).explanation
+    assert explanation.competence_gap == () and "your people have the skills it needs" in explanation.summary
+    # An offering that states no competences says nothing about them.
+    other = next(m for m in matcher.match(skilled, k=5) if m.technology_id != 11).explanation
+    assert other.competences == () and "skills" not in other.summary and "learn" not in other.summary
+
+
+def test_a_lead_names_the_gap_to_the_provider() -> None:
+    matcher = _competence_matcher()
+    need = Need(
+        id=7,
+        title="Bearings fail",
+        description="Vibration sensors to warn before a bearing fails.",
+        company_id=1,
+        company_name="Nordby Metal",
+    )
+    matcher.catalogue.upsert_needs([need], matcher.encode_needs([need]))
+    technology = next(t for t in matcher.catalogue.technologies.records.values() if t.id == 11)
+    lead = matcher.leads(technology, k=1)[0].explanation
+    assert "their people would need to learn vibration analysis, PLC programming" in lead.summary

@@ -115,3 +115,27 @@ def test_duplicate_and_empty_groups():
     assert empty.shape == (0, encoder.dimension)
     np.testing.assert_array_equal(twice[0], same[0])
     np.testing.assert_array_equal(twice[1], same[0])
+
+
+def test_saved_vectors_come_back_for_the_same_model_only(tmp_path):
+    encoder = RecordingEncoder(HashingEncoder())
+    cache = SentenceCache(dimension=encoder.dimension)
+    groups = [["Sensors warn before a bearing fails.", "Repairs are planned."], ["Bread waste falls."]]
+    fresh = cache.vectors(encoder, groups, kind="passage")
+    path = tmp_path / "sentences.npz"
+    assert cache.save(path, model=encoder.name) == 3
+
+    restored = SentenceCache(dimension=encoder.dimension)
+    assert restored.load(path, model=encoder.name) == 3
+    encoder.calls.clear()
+    again = restored.vectors(encoder, groups, kind="passage")
+    assert encoder.calls == []  # nothing encoded again
+    for before, after in zip(fresh, again, strict=True):
+        np.testing.assert_array_equal(before, after)
+
+    # Another model's vectors, a damaged file, a missing one: nothing is taken, nothing fails.
+    assert SentenceCache(dimension=encoder.dimension).load(path, model="another-model") == 0
+    (tmp_path / "damaged.npz").write_bytes(b"not a zip file")
+    assert SentenceCache(dimension=encoder.dimension).load(tmp_path / "damaged.npz", model=encoder.name) == 0
+    assert SentenceCache(dimension=encoder.dimension).load(tmp_path / "missing.npz", model=encoder.name) == 0
+    assert SentenceCache(dimension=encoder.dimension + 1).load(path, model=encoder.name) == 0

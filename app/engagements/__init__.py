@@ -1,0 +1,1 @@
+"""Engagements: introductions and demonstrations followed to adoption or decline."""

@@ -1,0 +1,1 @@
+"""The programme's picture for facilitators and its report for funders."""
