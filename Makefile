@@ -54,7 +54,12 @@ system-deps:
 
 # The whole suite on the embedded SQLite database, then the app tests again on a real PostgreSQL
 # server that scripts/test-postgres.sh starts on 127.0.0.1; both run, and either failing fails.
-test: system-deps venv lint docs
+# axe-core from the npm registry, at the version package-lock.json pins: the browser tests run it in each page.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: system-deps venv lint docs node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest; sqlite=$$?; \
 	bash scripts/test-postgres.sh; postgres=$$?; \
 	test $$sqlite -eq 0 && test $$postgres -eq 0

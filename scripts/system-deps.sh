@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only the missing ones: PostgreSQL (a real
-# server for the database tests), chromium (browser tests of the review pages), python3-venv,
-# curl and jq (the integration guide's examples).
+# server for the database tests), chromium (browser tests of the pages), npm (axe-core, which the
+# browser tests run inside each page), python3-venv, curl and jq (the integration guide's examples).
 set -euo pipefail
 
 missing=()
@@ -14,6 +14,9 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
 fi
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(npm)
 fi
 # docs/integration.md is run as written by a test: its examples use curl and jq.
 for tool in curl jq; do

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.web.axe import assert_accessible
 from tests.web.conftest import sign_in
 from tests.web.live import LiveSite
 
@@ -202,3 +204,18 @@ def test_injected_script_in_a_need_never_runs(signed_in: Page, site: LiveSite) -
     expect(page.locator("#need-panel .text")).to_contain_text("<img src=x onerror=")
     assert page.locator("#need-panel script, #need-panel img").count() == 0
     assert dialogs == []
+
+
+@pytest.mark.parametrize("path", ["/review", "/review/decisions"])
+def test_review_pages_pass_axe(signed_in: Page, path: str) -> None:
+    signed_in.goto(path)
+    assert_accessible(signed_in)
+
+
+def test_match_and_sign_in_pages_pass_axe(signed_in: Page, browser: Browser, site: LiveSite) -> None:
+    signed_in.locator("#queue a.match-link").first.click()
+    assert_accessible(signed_in)
+    anonymous = browser.new_page(base_url=site.base_url)
+    anonymous.goto("/login")
+    assert_accessible(anonymous)
+    anonymous.close()
