@@ -24,12 +24,14 @@ from app.core.work import BlockingWork
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
-from app.indexing.service import IndexRebuilder, save_index
+from app.indexing.service import IndexRebuilder
 from app.learning import routes as learning
 from app.learning.service import load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
 from app.privacy import routes as privacy
+from app.replication import routes as replication
+from app.replication.service import FOLLOWER_KEY, Follower, open_index
 from app.review import routes as review
 from app.web.install import install_web
 from app.webhooks import routes as webhooks
@@ -43,7 +45,7 @@ from matching.matcher import Matcher
 logger = logging.getLogger(__name__)
 
 # The REST API, one router per feature, in the order the OpenAPI document lists them.
-API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy)
+API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy, replication)
 
 
 def api_router() -> APIRouter:
@@ -90,14 +92,25 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             raise
         ready = matcher or Matcher(serving_encoder(settings))
         with unit_of_work(session_factory) as session:
-            # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
-            result = reembed(
+            # Resumed from the saved index through the change log, or: a changed model re-embeds the
+            # stored texts here, once, behind a progress bar on stderr. One process of a machine at a time.
+            result = open_index(
                 session,
                 matcher=ready,
                 index_dir=settings.index_dir,
-                batch_size=settings.encode_batch_size,
-            ).sync
+                sync=lambda: (
+                    reembed(
+                        session, matcher=ready, index_dir=settings.index_dir, batch_size=settings.encode_batch_size
+                    ).sync
+                ),
+            )
             load_ranking(session, matcher=ready, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
+        # From the version the index reflects to the database's, then every change other processes commit.
+        follower = Follower(session_factory, matcher=ready, settings=settings, applied=result.catalogue_version)
+        follower.catch_up()
+        session_factory.configure(info={FOLLOWER_KEY: follower})
+        follower.start()
+        app.state.follower = follower
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome,
@@ -118,12 +131,15 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         if worker is not None:
             worker.stop()
             app.state.webhook_worker = None
+        follower: Follower | None = app.state.follower
+        if follower is not None:
+            follower.stop()
+            # Stamped with the version it reflects, so a restart resumes from there through the log.
+            follower.save()
+            app.state.follower = None
         ready: Matcher | None = app.state.matcher
-        if ready is not None:
-            with unit_of_work(session_factory) as session:
-                save_index(session, matcher=ready, index_dir=settings.index_dir)
-            if matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
-                ready.encoder.close()
+        if ready is not None and matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
+            ready.encoder.close()
         app.state.matcher = None
         engine.dispose()
 
@@ -165,6 +181,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.session_factory = session_factory
     app.state.matcher = None
     app.state.index_sync = None
+    app.state.follower = None
     app.state.start_error = None
     app.state.index_rebuilder = IndexRebuilder()
     app.state.blocking_work = BlockingWork(threads=settings.blocking_work_threads, queue=settings.blocking_work_queue)

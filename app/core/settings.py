@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
 
+    # Several processes, one database (docs: "Deployment"). Each serving process follows the change log:
+    # woken by PostgreSQL's notifications, and in any case every follow_poll_seconds (the only way on
+    # SQLite). /readyz turns red once a process has been behind for longer than follow_max_lag_seconds.
+    follow_poll_seconds: float = Field(1.0, gt=0, le=60)
+    follow_max_lag_seconds: float = Field(30.0, gt=0)
+    # Changes older than this are pruned; a process that was away longer does one full sync.
+    change_log_retention_hours: float = Field(168.0, gt=0)
+    # Long jobs (plan solving, learning) queued in the jobs table; every serving process claims them
+    # unless job_worker is off. A running job whose worker sent no heartbeat for job_lease_seconds is
+    # claimed again, at most job_max_attempts times in all.
+    job_worker: bool = True
+    job_poll_seconds: float = Field(1.0, gt=0, le=60)
+    job_lease_seconds: float = Field(60.0, ge=5)
+    job_max_attempts: int = Field(3, ge=1, le=10)
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"

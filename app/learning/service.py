@@ -24,6 +24,8 @@ from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.core.errors import Conflict, NotFound
 from app.learning.repository import RankingRepository
 from app.learning.schemas import RankingModelRead
+from app.models import ChangeKind
+from app.replication.log import record_change
 from matching.encoders.names import GLOSSARY_MODEL
 from matching.errors import DatasetError
 from matching.evaluation.datasets import load_dataset
@@ -101,7 +103,8 @@ def learn(
             model=model.as_dict(),
         )
     )
-    feedback.apply(matcher, model)
+    # Every process ranks with it once this commits (the change log); this one before it answers.
+    record_change(session, kind=ChangeKind.ranking, apply_here=lambda: feedback.apply(matcher, model))
     logger.info(
         "learned a ranking from %d decisions on %d needs; calibration %s", model.decisions, model.needs, calibration
     )

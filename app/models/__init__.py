@@ -2,11 +2,13 @@
 
 from app.models.base import DEFAULT_TENANT, Base, Timestamped, UTCDateTime, utcnow
 from app.models.catalogue import CatalogueState, Company, Embedding, Need, Provider, Technology
+from app.models.jobs import Job, JobStatus
 from app.models.keys import ApiKey
 from app.models.learning import RankingModel
 from app.models.matches import Match, MatchStatus
 from app.models.pairing import PairingPlan, PairingRevision
 from app.models.people import Curator
+from app.models.replication import CatalogueChange, ChangeKind
 from app.models.review import ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -14,11 +16,15 @@ __all__ = [
     "DEFAULT_TENANT",
     "ApiKey",
     "Base",
+    "CatalogueChange",
     "CatalogueState",
+    "ChangeKind",
     "Company",
     "Curator",
     "DeliveryStatus",
     "Embedding",
+    "Job",
+    "JobStatus",
     "Match",
     "MatchStatus",
     "Need",

@@ -13,11 +13,10 @@ from app.catalogue.records import need_record, technology_record
 from app.catalogue.repository import NeedRepository
 from app.catalogue.schemas import CompanyRead, NeedRead
 from app.catalogue.service import get_company
-from app.core.after_commit import after_commit
-from app.indexing.state import CatalogueStateRepository
 from app.matches.service import _stored_match_read
-from app.models import PairingPlan, utcnow
+from app.models import ChangeKind, PairingPlan, utcnow
 from app.privacy.repository import PrivacyRepository
+from app.replication.log import record_change
 from matching.matcher import Matcher
 from matching.retrieval.texts import need_text, technology_text, text_hash
 
@@ -32,8 +31,9 @@ def erase_company(
 ) -> dict[str, int]:
     """Deletes the company, its needs, their matches, decisions, webhook deliveries and vectors.
 
-    Plans keep their history without the company. After commit the needs leave the in-memory index
-    and the saved index files are rewritten, so no copy of the company's vectors stays on disk.
+    Plans keep their history without the company. The erasure is logged with the need ids: after
+    commit the needs leave the in-memory index of every process and each rewrites its saved index
+    files, so no copy of the company's vectors stays in memory or on disk.
     Returns how many rows of each kind went.
     """
     company = get_company(session, company_id=company_id, tenant=tenant)
@@ -61,9 +61,9 @@ def erase_company(
     embeddings = repository.embeddings(hashes - still_used)
     repository.delete_rows(embeddings)
 
-    version = CatalogueStateRepository(session).bump()
-
     def forget() -> None:
+        # A process without a follower (a command): its own index and saved files. Serving processes
+        # apply the logged erasure instead, each rewriting its saved index (app/replication/service.py).
         matcher.catalogue.remove_needs(need_ids)
         try:
             matcher.catalogue.save(index_dir, catalogue_version=version)
@@ -71,7 +71,7 @@ def erase_company(
             # The saved files now disagree with the catalogue version, so the next start rebuilds them.
             logger.exception("erasure of company %d: could not rewrite the saved index", company_id)
 
-    after_commit(session, forget)
+    version = record_change(session, kind=ChangeKind.erasure, needs=need_ids, apply_here=forget)
     counts = {
         "companies": 1,
         "needs": len(needs),
