@@ -25,10 +25,13 @@ from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
 from app.indexing.service import IndexRebuilder
+from app.jobs import routes as jobs_routes
+from app.jobs.service import LEARN, PLAN, WORKER_KEY, Handler, JobWorker
 from app.learning import routes as learning
-from app.learning.service import load_ranking
+from app.learning.service import learn_job, load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
+from app.pairing.service import plan_job
 from app.privacy import routes as privacy
 from app.replication import routes as replication
 from app.replication.service import FOLLOWER_KEY, Follower, open_index
@@ -45,7 +48,21 @@ from matching.matcher import Matcher
 logger = logging.getLogger(__name__)
 
 # The REST API, one router per feature, in the order the OpenAPI document lists them.
-API_FEATURES = (catalogue, matches, pairing, indexing, learning, review, webhooks, bulk, privacy, replication)
+API_FEATURES = (
+    catalogue,
+    matches,
+    pairing,
+    indexing,
+    learning,
+    review,
+    webhooks,
+    bulk,
+    privacy,
+    jobs_routes,
+    replication,
+)
+# What each kind of long job runs (app/jobs/service.py).
+JOB_HANDLERS: dict[str, Handler] = {PLAN: plan_job, LEARN: learn_job}
 
 
 def api_router() -> APIRouter:
@@ -108,7 +125,14 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         # From the version the index reflects to the database's, then every change other processes commit.
         follower = Follower(session_factory, matcher=ready, settings=settings, applied=result.catalogue_version)
         follower.catch_up()
-        session_factory.configure(info={FOLLOWER_KEY: follower})
+        info: dict[str, object] = {FOLLOWER_KEY: follower}
+        if settings.job_worker:
+            jobs = JobWorker(
+                session_factory, settings=settings, matcher=ready, handlers=JOB_HANDLERS, name=follower.process
+            )
+            info[WORKER_KEY] = jobs
+            app.state.job_worker = jobs
+        session_factory.configure(info=info)
         follower.start()
         app.state.follower = follower
         logger.info(
@@ -125,12 +149,18 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             worker = WebhookWorker(session_factory, settings=settings)
             worker.start()
             app.state.webhook_worker = worker
+        if app.state.job_worker is not None:
+            app.state.job_worker.start()
 
     def stop(app: FastAPI) -> None:
         worker: WebhookWorker | None = app.state.webhook_worker
         if worker is not None:
             worker.stop()
             app.state.webhook_worker = None
+        jobs: JobWorker | None = app.state.job_worker
+        if jobs is not None:
+            jobs.stop()
+            app.state.job_worker = None
         follower: Follower | None = app.state.follower
         if follower is not None:
             follower.stop()
@@ -182,6 +212,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.matcher = None
     app.state.index_sync = None
     app.state.follower = None
+    app.state.job_worker = None
     app.state.start_error = None
     app.state.index_rebuilder = IndexRebuilder()
     app.state.blocking_work = BlockingWork(threads=settings.blocking_work_threads, queue=settings.blocking_work_queue)

@@ -22,6 +22,7 @@ from app import models
 from app.catalogue.records import need_record
 from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.core.errors import Conflict, NotFound
+from app.jobs.service import JobContext
 from app.learning.repository import RankingRepository
 from app.learning.schemas import RankingModelRead
 from app.models import ChangeKind
@@ -109,6 +110,19 @@ def learn(
         "learned a ranking from %d decisions on %d needs; calibration %s", model.decisions, model.needs, calibration
     )
     return row
+
+
+def learn_job(session: Session, context: JobContext) -> dict[str, int]:
+    """A queued learning (`Prefer: respond-async`): as `learn`, by the key that queued it."""
+    context.report(0.1, "recomputing the decided matches' features on today's catalogue")
+    row = learn(
+        session,
+        matcher=context.matcher,
+        trained_by=context.created_by or "a job",
+        labels_dir=context.settings.labels_dir,
+        trained_by_tenant=context.tenant,
+    )
+    return {"ranking_model_id": row.id}
 
 
 def _weighted(example: NeedExamples, weights: RankingWeights) -> np.ndarray:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 import app.main as app_main
 from app.catalogue.repository import NeedRepository, TechnologyRepository

@@ -72,7 +72,8 @@ def test_a_write_through_one_process_reaches_the_other(replicas: tuple[TestClien
     assert need_id in _app(a).state.matcher.catalogue.need_ids()
 
     technology = b.get("/api/v1/technologies").json()["items"][0]
-    assert b.patch(f"/api/v1/technologies/{technology['id']}", json={"title": "Robot deburring cell"}).status_code == 200
+    renamed = b.patch(f"/api/v1/technologies/{technology['id']}", json={"title": "Robot deburring cell"})
+    assert renamed.status_code == 200
     provider_id = technology["provider_id"]
     assert a.patch(f"/api/v1/providers/{provider_id}", json={"name": "Renamed Robotics"}).status_code == 200
     assert b.delete(f"/api/v1/needs/{need_id}").status_code == 204
