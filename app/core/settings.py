@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     # connection until they have (README "Reliability").
     background_start: bool = False
     # Integration limits (README "Limits"). Rate limit per API key, in the `limits` notation;
-    # the storage URI may name a shared store (redis://...) when several workers serve.
+    # the storage URI names a shared store (redis://host:port) when several processes serve
+    # (docs "Deployment"); memory:// counts in each process.
     rate_limit: str = Field("120/minute", min_length=1, validate_default=False)
     rate_limit_storage: str = Field("memory://", min_length=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
