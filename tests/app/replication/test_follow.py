@@ -99,9 +99,7 @@ def test_an_erasure_leaves_no_copy_in_any_process_or_saved_index(
         assert not need_ids & app.state.matcher.catalogue.need_ids()
         # The saved files of each process were rewritten without them.
         index_dir = app.state.settings.index_dir
-        saved = VectorIndex.load(
-            index_dir, name="needs", expected=VectorIndex.saved_meta(index_dir, name="needs")
-        )
+        saved = VectorIndex.load(index_dir, name="needs", expected=VectorIndex.saved_meta(index_dir, name="needs"))
         assert not need_ids & set(saved.ids().tolist())
 
 
