@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # Several processes, one database (docs: "Deployment"). Each serving process follows the change log:
     # woken by PostgreSQL's notifications, and in any case every follow_poll_seconds (the only way on
     # SQLite). /readyz turns red once a process has been behind for longer than follow_max_lag_seconds.
-    follow_poll_seconds: float = Field(1.0, gt=0, le=60)
+    follow_poll_seconds: float = Field(0.5, gt=0, le=60)
     follow_max_lag_seconds: float = Field(30.0, gt=0)
     # Changes older than this are pruned; a process that was away longer does one full sync.
     change_log_retention_hours: float = Field(168.0, gt=0)

@@ -22,7 +22,7 @@ MAX_LISTED_IDS = 20_000
 
 
 class _Follows(Protocol):
-    def after_write(self) -> None: ...
+    def after_write(self, version: int, apply_here: Callable[[], None] | None) -> None: ...
 
 
 def record_change(
@@ -50,7 +50,9 @@ def record_change(
         session.execute(select(func.pg_notify(CHANNEL, str(version))))
     follower: _Follows | None = session.info.get(FOLLOWER_KEY)
     if follower is not None:
-        after_commit(session, follower.after_write)
+        # A plain catalogue change can be applied from what this transaction wrote, if it is the next one.
+        direct = apply_here if kind is ChangeKind.catalogue else None
+        after_commit(session, lambda: follower.after_write(version, direct))
     elif apply_here is not None:
         after_commit(session, apply_here)
     return version

@@ -263,13 +263,31 @@ class Follower:
             self._wake.wait(self.settings.follow_poll_seconds)
             self._wake.clear()
 
-    def after_write(self) -> None:
-        """Read-your-writes: run in the writer's request after its commit, before the response."""
+    def after_write(self, version: int, apply_here: Callable[[], None] | None = None) -> None:
+        """Read-your-writes: run in the writer's request after its commit of `version`, before the response.
+
+        When every change before it is applied, `apply_here` applies this one from what the writer holds
+        (its records and the vectors it stored), with no read of the database; else the log is followed
+        up to it. A concurrent pass that already covered it makes this a no-op.
+        """
+        if not self._lock.acquire(timeout=WRITE_WAIT_S):
+            self.wake()
+            return
         try:
-            self.catch_up(wait=WRITE_WAIT_S)
+            if self.applied >= version:
+                return
+            if apply_here is not None and self.applied == version - 1:
+                apply_here()
+                self.applied = version
+                self.applied_changes += 1
+                return
+            while self._pass():
+                pass
         except Exception:
             logger.exception("applying a local write failed; the follower thread retries")
             self.wake()
+        finally:
+            self._lock.release()
 
     # -- applying
 
@@ -289,27 +307,35 @@ class Follower:
             self._lock.release()
 
     def _pass(self) -> bool:
-        """One transaction's worth of changes; False when there was nothing to do."""
+        """One transaction's worth of changes; False when there is nothing more to do."""
         with unit_of_work(self.factory) as session:
-            current = CatalogueStateRepository(session).version()
-            if current == self.applied:
-                self._behind_since = None
-                return False
-            if self._behind_since is None:
-                self._behind_since = time.monotonic()
-            if current < self.applied:
-                logger.warning(
-                    "the database's catalogue version %d is below this index's %d (a restore?): full sync",
-                    current,
-                    self.applied,
-                )
-                self._full_sync(session)
-                return True
             changes = ChangeLogRepository(session).after(self.applied, limit=BATCH)
             if not changes or changes[0].version != self.applied + 1:
-                logger.warning("the change log was pruned past version %d: full sync", self.applied)
+                # Nothing new in the log; or the log starts later (pruned past this index); or the database
+                # went back (a restore). Its version tells which.
+                current = CatalogueStateRepository(session).version()
+                if current == self.applied:
+                    self._behind_since = None
+                    return False
+                if self._behind_since is None:
+                    self._behind_since = time.monotonic()
+                if current < self.applied:
+                    logger.warning(
+                        "the database's catalogue version %d is below this index's %d (a restore?): full sync",
+                        current,
+                        self.applied,
+                    )
+                else:
+                    # Committed between the two reads (each statement reads its own snapshot)? Then the log
+                    # has the next change now; else it was pruned past this index.
+                    again = ChangeLogRepository(session).after(self.applied, limit=1)
+                    if again and again[0].version == self.applied + 1:
+                        return True
+                    logger.warning("the change log was pruned past version %d: full sync", self.applied)
                 self._full_sync(session)
                 return True
+            if self._behind_since is None:
+                self._behind_since = time.monotonic()
             run = [changes[0]]
             for change in changes[1:]:
                 if change.version != run[-1].version + 1:
@@ -334,8 +360,10 @@ class Follower:
             self.lags.extend((now - change.created_at).total_seconds() for change in run)
             if ChangeKind.erasure in kinds:
                 self._save()  # no copy of the erased needs may stay in the saved files
-            if self.applied >= current:
+            # A full batch may have more behind it; a shorter one was everything committed.
+            if len(changes) < BATCH:
                 self._behind_since = None
+                return False
             return True
 
     def _full_sync(self, session: Session) -> None:

@@ -57,3 +57,28 @@ def test_bench_quick_json_has_every_figure(tmp_path: Path) -> None:
     # Green means the index holds what the database holds; without a key /readyz counts nothing.
     assert cold["readyz"] == {"status": "ready"}
     assert cold["ready_saved_index_s"] > 0
+
+
+def test_bench_replicas_case_has_every_figure(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        str(SCRIPTS / "bench.py"),
+        "replicas",
+        "--quick",
+        "--tiny",
+        "--json",
+        "--model",
+        "hashing",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    replicas = json.loads(result.stdout.strip().splitlines()[-1])["replicas"]
+    assert replicas["errors"] == 0
+    for workers in ("workers_1", "workers_2"):
+        assert replicas[workers]["throughput_rps"] > 0
+    assert replicas["throughput_2_workers_over_1"] > 0
+    writers = replicas["writers_sqlite"]
+    assert writers["with_log_writes_per_s"] and writers["without_log_writes_per_s"]
+    lag = replicas["lag_sqlite"]
+    assert lag["caught_up"] and lag["full_syncs"] == 0 and lag["applied_changes"] == lag["writes"]
+    assert lag["lag_max_ms"] >= lag["lag_p50_ms"] > 0
