@@ -63,8 +63,19 @@ def _main(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="server processes on this port, each with its own model and index, kept in step through the database",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the REST API and the web pages; loads the demo catalogue first when the database is empty."""
+    """Serve the REST API and the web pages; loads the demo catalogue first when the database is empty.
+
+    With --workers N, N processes share the port (uvicorn's supervisor restarts one that dies); each
+    follows the database's change log (docs: "Deployment")."""
     import uvicorn
     from rich.console import Console
 
@@ -76,21 +87,36 @@ def serve(
 
     settings = load_settings()
     _, factory = open_database(settings)
-    # The model as create_app would build it: concurrent requests' queries in micro-batches.
-    matcher = load_matcher(settings, serving=True)
     with unit_of_work(factory) as session:
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     stderr = Console(stderr=True)
+    # One process: the model as create_app would build it (concurrent requests' queries in micro-batches),
+    # loaded here once. Several: each worker loads its own; this one loads a model only to fill an empty
+    # database.
+    matcher = load_matcher(settings, serving=True) if workers == 1 else None
     if empty:
         demo = settings.labels_dir
         if demo.is_dir() and any(demo.iterdir()):
             stderr.print(f"empty database: loading the demo catalogue from {demo}")
             load_with_progress(
-                factory, dataset=read_dataset_dir(demo), matcher=matcher, settings=settings, show_progress=True
+                factory,
+                dataset=read_dataset_dir(demo),
+                matcher=matcher or load_matcher(settings),
+                settings=settings,
+                show_progress=True,
             )
         else:
             stderr.print(f"empty database and no demo catalogue in {demo}; serving it empty")
-    uvicorn.run(create_app(settings, matcher=matcher), host=host, port=port, **server_options(settings))
+    if matcher is not None:
+        uvicorn.run(create_app(settings, matcher=matcher), host=host, port=port, **server_options(settings))
+        return
+    if settings.rate_limit_storage.startswith("memory://"):
+        stderr.print(
+            f"{workers} workers count rate limits each in its own memory (a key gets {workers} x its limit); "
+            "set TECHMATCH_RATE_LIMIT_STORAGE=redis://... to share them"
+        )
+    # Each worker builds its app from the same settings (environment and .env) by the factory.
+    uvicorn.run("app.main:create_app", factory=True, workers=workers, host=host, port=port, **server_options(settings))
 
 
 cli.command()(load)

@@ -25,13 +25,18 @@ from app.engagements import routes as engagements
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
-from app.indexing.service import IndexRebuilder, save_index
+from app.indexing.service import IndexRebuilder
+from app.jobs import routes as jobs_routes
+from app.jobs.service import LEARN, PLAN, WORKER_KEY, Handler, JobWorker
 from app.learning import routes as learning
-from app.learning.service import load_ranking
+from app.learning.service import learn_job, load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
+from app.pairing.service import plan_job
 from app.privacy import routes as privacy
 from app.programme import routes as programme
+from app.replication import routes as replication
+from app.replication.service import FOLLOWER_KEY, Follower, open_index
 from app.review import routes as review
 from app.web.install import install_web
 from app.webhooks import routes as webhooks
@@ -57,7 +62,11 @@ API_FEATURES = (
     webhooks,
     bulk,
     privacy,
+    jobs_routes,
+    replication,
 )
+# What each kind of long job runs (app/jobs/service.py).
+JOB_HANDLERS: dict[str, Handler] = {PLAN: plan_job, LEARN: learn_job}
 
 
 def api_router() -> APIRouter:
@@ -104,16 +113,34 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             raise
         ready = matcher or Matcher(serving_encoder(settings))
         with unit_of_work(session_factory) as session:
-            # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
-            result = reembed(
+            # Resumed from the saved index through the change log, or: a changed model re-embeds the
+            # stored texts here, once, behind a progress bar on stderr. One process of a machine at a time.
+            result = open_index(
                 session,
                 matcher=ready,
                 index_dir=settings.index_dir,
-                batch_size=settings.encode_batch_size,
-            ).sync
+                sync=lambda: (
+                    reembed(
+                        session, matcher=ready, index_dir=settings.index_dir, batch_size=settings.encode_batch_size
+                    ).sync
+                ),
+            )
             load_ranking(session, matcher=ready, labels_dir=settings.labels_dir, cache_dir=settings.index_dir)
         # Sentence and query vectors encoded before the last stop: explanations and plans need not encode them again.
         ready.load_vector_caches(settings.index_dir)
+        # From the version the index reflects to the database's, then every change other processes commit.
+        follower = Follower(session_factory, matcher=ready, settings=settings, applied=result.catalogue_version)
+        follower.catch_up()
+        info: dict[str, object] = {FOLLOWER_KEY: follower}
+        if settings.job_worker:
+            jobs = JobWorker(
+                session_factory, settings=settings, matcher=ready, handlers=JOB_HANDLERS, name=follower.process
+            )
+            info[WORKER_KEY] = jobs
+            app.state.job_worker = jobs
+        session_factory.configure(info=info)
+        follower.start()
+        app.state.follower = follower
         logger.info(
             "index %s: %d technologies, %d needs (catalogue version %d)%s",
             result.outcome,
@@ -128,18 +155,27 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             worker = WebhookWorker(session_factory, settings=settings)
             worker.start()
             app.state.webhook_worker = worker
+        if app.state.job_worker is not None:
+            app.state.job_worker.start()
 
     def stop(app: FastAPI) -> None:
         worker: WebhookWorker | None = app.state.webhook_worker
         if worker is not None:
             worker.stop()
             app.state.webhook_worker = None
+        jobs: JobWorker | None = app.state.job_worker
+        if jobs is not None:
+            jobs.stop()
+            app.state.job_worker = None
+        follower: Follower | None = app.state.follower
+        if follower is not None:
+            follower.stop()
+            # Stamped with the version it reflects, so a restart resumes from there through the log.
+            follower.save()
+            app.state.follower = None
         ready: Matcher | None = app.state.matcher
-        if ready is not None:
-            with unit_of_work(session_factory) as session:
-                save_index(session, matcher=ready, index_dir=settings.index_dir)
-            if matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
-                ready.encoder.close()
+        if ready is not None and matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
+            ready.encoder.close()
         app.state.matcher = None
         engine.dispose()
 
@@ -185,6 +221,8 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
     app.state.session_factory = session_factory
     app.state.matcher = None
     app.state.index_sync = None
+    app.state.follower = None
+    app.state.job_worker = None
     app.state.start_error = None
     app.state.index_rebuilder = IndexRebuilder()
     app.state.blocking_work = BlockingWork(threads=settings.blocking_work_threads, queue=settings.blocking_work_queue)

@@ -11,7 +11,7 @@ import numpy as np
 from matching.encoders.base import Encoder, reuses_passage_vector
 from matching.language.detection import text_language
 from matching.ranking.calibration import DEFAULT_CALIBRATION, Calibration
-from matching.ranking.explanation import Explainer
+from matching.ranking.explanation import Explainer, evidence_text
 from matching.ranking.features import (
     CandidateFeatures,
     Mode,
@@ -26,7 +26,7 @@ from matching.ranking.scoring import Scored, ranking_scores, rerank_rows, top_k
 from matching.ranking.taxonomy import Taxonomy
 from matching.retrieval.collection import CatalogueIndex, Side
 from matching.retrieval.sentence_cache import SentenceCache
-from matching.retrieval.texts import need_text, own_text, technology_text
+from matching.retrieval.texts import need_text, own_text, split_sentences, technology_text
 from matching.types import Match, Need, Technology
 
 NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
@@ -69,6 +69,20 @@ class Matcher:
         """Save the cached sentence and query vectors beside the index, so a restart encodes none of them again."""
         self.explainer.sentence_cache.save(directory / SENTENCE_CACHE_FILE, model=self.encoder.name)
         self.query_cache.save(directory / QUERY_CACHE_FILE, model=self.encoder.name)
+
+    def forget_needs(self, ids: Collection[int]) -> int:
+        """Remove needs from the index and every cached vector of their texts and sentences (an erasure).
+
+        Returns how many cached vectors went. The caches are keyed by text, so a vector shared with a text
+        that stays elsewhere goes too; it is encoded again when next needed."""
+        with self.catalogue.lock:
+            records = [self.catalogue.needs.records[i] for i in ids if i in self.catalogue.needs.records]
+            self.catalogue.remove_needs(ids)
+        dropped = self.query_cache.discard([need_text(n) for n in records], kind="query")
+        sentences = [s for n in records for s in split_sentences(evidence_text(n.title, n.description))]
+        for kind in ("query", "passage"):
+            dropped += self.explainer.sentence_cache.discard(sentences, kind=kind)
+        return dropped
 
     def load_vector_caches(self, directory: Path) -> int:
         """Take back the vectors `save_vector_caches` saved with this model; returns how many."""

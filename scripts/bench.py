@@ -6,6 +6,8 @@ Cases (README "Speed and scale"):
   index   100,000 and 1,000,000 synthetic vectors: kind, recall@10, search, build, peak RSS, edits
   cold    time until /readyz is green with 100,000 stored technologies, against encoding them
   txtai   txtai (same model, same texts, faiss) indexing and search against techmatch's engine
+  replicas  the online load at concurrency 32 against 2 server processes and against 1 (same catalogue,
+          same run); writer throughput with the change log against without; replica lag
 
 Usage: python scripts/bench.py [CASE ...] [--quick] [--json] [--model NAME]
 --json prints one JSON object on the last line. --quick uses small sizes (a mechanics check).
@@ -210,8 +212,11 @@ def service_env(workdir: Path, *, model: str, **settings: str) -> dict[str, str]
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], *, timeout: float = 900, log_path: Path | None = None) -> Iterator[Server]:
-    """A real uvicorn process on 127.0.0.1; yields once /readyz is green (time measured from spawn).
+def serve(
+    env: dict[str, str], *, timeout: float = 900, log_path: Path | None = None, workers: int = 1
+) -> Iterator[Server]:
+    """A real uvicorn process on 127.0.0.1 (`workers` processes on its port, as `techmatch serve --workers`);
+    yields once /readyz is green (time measured from spawn).
 
     The server's output goes to `log_path` when given (kept for tracebacks), else to a temporary file.
     """
@@ -236,6 +241,7 @@ def serve(env: dict[str, str], *, timeout: float = 900, log_path: Path | None = 
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
         cwd=ROOT,
@@ -571,13 +577,88 @@ def case_txtai(*, model: str, count: int, queries: int) -> dict[str, Any]:
     return out
 
 
+# -- case 6: replicas --------------------------------------------------------------------------
+
+
+def wait_workers(url: str, *, key: str | None, workers: int, timeout: float = 600) -> set[str]:
+    """Until `workers` distinct processes have answered (each worker answers once its start-up is done)."""
+    seen: set[str] = set()
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(seen)} of {workers} workers answered")
+        # A new connection each time: the kernel hands connections to the workers, not requests.
+        response = httpx.get(f"{url}/api/v1/admin/replication", headers=headers, timeout=30)
+        if response.status_code == 200:
+            seen.add(response.json()["process"])
+        time.sleep(0.05)
+    return seen
+
+
+def replica_figures(case: str, database_url: str, *, quick: bool) -> dict[str, Any]:
+    command = [sys.executable, str(SCRIPTS / "bench_replicas.py"), case, "--database-url", database_url]
+    if quick:
+        command += ["--writes", "20", "--rounds", "1"] if case == "writers" else ["--writes", "40"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def case_replicas(
+    *, model: str, count: int, requests: int, queries: int, postgres_url: str | None, quick: bool
+) -> dict[str, Any]:
+    """Online throughput at concurrency 32 with 2 worker processes against 1, one catalogue, one run; then
+    the change log's costs: writer throughput with and without it, and lag, on SQLite (and PostgreSQL)."""
+    query_list = make_queries(queries)
+    out: dict[str, Any] = {"technologies": count, "queries": len(query_list), "requests_per_run": requests}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        queries_file = workdir / "queries.json"
+        queries_file.write_text(json.dumps(query_list), "utf-8")
+        load_catalogue(workdir, model=model, count=count)
+        env = service_env(workdir, model=model)
+        key = api_key(env)
+        for workers in (1, 2):
+            with serve(env, workers=workers, log_path=BENCH_DIR / f"replicas-{workers}-server.log") as server:
+                wait_workers(server.url, key=key, workers=workers)
+                # Warm-up: every query through every worker (explanations' sentence vectors cached).
+                load_phase(server.url, queries_file, concurrency=8, requests=len(query_list) * workers, key=key)
+                runs = [
+                    load_phase(server.url, queries_file, concurrency=32, requests=requests, key=key)
+                    for _ in range(TOP_RUNS)
+                ]
+            median = sorted(runs, key=lambda run: run["throughput_rps"])[len(runs) // 2]
+            out[f"workers_{workers}"] = {
+                **median,
+                "throughput_rps_runs": [r["throughput_rps"] for r in runs],
+                "errors": sum(r["errors"] for r in runs),
+            }
+            log(f"replicas workers={workers} c=32: {out[f'workers_{workers}']}")
+        sqlite_url = f"sqlite:///{workdir / 'replicas.db'}"
+        out["writers_sqlite"] = replica_figures("writers", sqlite_url, quick=quick)
+        out["lag_sqlite"] = replica_figures("lag", f"sqlite:///{workdir / 'lag.db'}", quick=quick)
+    if postgres_url:
+        out["writers_postgresql"] = replica_figures("writers", postgres_url, quick=quick)
+        out["lag_postgresql"] = replica_figures("lag", postgres_url, quick=quick)
+    one, two = out["workers_1"]["throughput_rps"], out["workers_2"]["throughput_rps"]
+    out["throughput_2_workers_over_1"] = round(two / max(one, 1e-9), 3)
+    out["errors"] = out["workers_1"]["errors"] + out["workers_2"]["errors"]
+    return out
+
+
 # -- driver ------------------------------------------------------------------------------------
 
-CASES = ("ingest", "online", "index", "cold", "txtai")
+CASES = ("ingest", "online", "index", "cold", "txtai", "replicas")
 
 
 def run(
-    cases: list[str], *, quick: bool, model: str, index_sizes: tuple[int, ...] | None = None, tiny: bool = False
+    cases: list[str],
+    *,
+    quick: bool,
+    model: str,
+    index_sizes: tuple[int, ...] | None = None,
+    tiny: bool = False,
+    postgres_url: str | None = None,
 ) -> dict[str, Any]:
     sizes = TINY if tiny else QUICK if quick else FULL
     results: dict[str, Any] = {"quick": quick, "model": model, "cpus": os.cpu_count()}
@@ -600,6 +681,15 @@ def run(
             results[case] = case_cold(model=model, count=sizes.cold, sample=100 if quick else 1000)
         elif case == "txtai":
             results[case] = case_txtai(model=model, count=sizes.txtai, queries=sizes.queries)
+        elif case == "replicas":
+            results[case] = case_replicas(
+                model=model,
+                count=sizes.online,
+                requests=sizes.online_requests[-1],
+                queries=sizes.queries,
+                postgres_url=postgres_url,
+                quick=quick,
+            )
         results[case]["case_s"] = round(time.perf_counter() - started, 1)
     return results
 
@@ -616,6 +706,11 @@ def main() -> None:
     )
     parser.add_argument("--tiny", action="store_true", help="smaller still than --quick (the test suite)")
     parser.add_argument("--index-sizes", default=None, help="comma-separated sizes for the index case")
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help="replicas: also measure the change log on this PostgreSQL database (emptied: a test database)",
+    )
     args = parser.parse_args()
     unknown = set(args.cases) - set(CASES)
     if unknown:
@@ -627,6 +722,7 @@ def main() -> None:
         model=args.model,
         index_sizes=index_sizes,
         tiny=args.tiny,
+        postgres_url=args.postgres_url,
     )
     if args.json:
         print(json.dumps(results))

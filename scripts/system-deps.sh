@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only the missing ones: PostgreSQL (a real
-# server for the database tests), chromium (browser tests of the pages), npm (axe-core, which the
-# browser tests run inside each page), python3-venv, curl and jq (the integration guide's examples).
+# server for the database tests), redis-server (rate limits shared by several processes),
+# chromium (browser tests of the pages), npm (axe-core, which the browser tests run inside each
+# page), python3-venv, curl and jq (the integration guide's examples).
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,9 @@ if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
 fi
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     missing+=(postgresql)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+    missing+=(redis-server)
 fi
 if ! command -v chromium >/dev/null 2>&1; then
     missing+=(chromium)

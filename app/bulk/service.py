@@ -27,7 +27,6 @@ from app.catalogue.schemas import CompanyCreate, NeedCreate, ProviderCreate, Tec
 from app.catalogue.service import index_needs, index_technologies
 from app.core.errors import ValidationProblem
 from app.core.settings import Settings
-from app.indexing.state import CatalogueStateRepository
 from app.models import Company, Need, Provider, Technology
 from matching.matcher import Matcher
 
@@ -485,7 +484,7 @@ def _write(
                 setattr(row.target, parent, row.parent)
             written.append(row.target)
     session.flush()
-    CatalogueStateRepository(session).bump()
+    # index_* log the change (and bump the catalogue version) once the vectors are stored.
     repository = BulkRepository(session)
     if resource is Resource.technologies:
         index_technologies(session, matcher=matcher, rows=written, settings=settings)

@@ -21,19 +21,25 @@ from rich.progress import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.catalogue.records import need_records, technology_records
 from app.catalogue.repository import (
     CatalogueRepository,
     CompanyRepository,
     NeedRepository,
     ProviderRepository,
     TechnologyRepository,
+    needs_of,
+    technologies_of,
 )
 from app.core.database import unit_of_work
+from app.indexing.embeddings import ProgressCallback, missing_count, need_vectors, technology_vectors
 from app.indexing.service import SyncResult, sync_index
-from app.indexing.state import CatalogueStateRepository
 from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
+from app.replication.log import record_change
+from matching.encoders.base import Encoder
 from matching.evaluation.datasets import Dataset
 from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text
 
 
 @dataclass(slots=True)
@@ -90,13 +96,22 @@ def load_dataset(
     show_progress: bool = False,
     console: Console | None = None,
 ) -> LoadReport:
-    """Upsert every record by ref (one transaction), then bring the index in line (another)."""
+    """Upsert every record by ref and store the changed rows' vectors (one transaction: serving processes
+    apply the logged change from those vectors), then bring this index in line (another)."""
     progress = _progress(console) if show_progress else None
     steps = _Steps(progress)
     with progress if progress is not None else nullcontext():
-        with unit_of_work(factory) as session:
-            report = upsert_dataset(session, dataset=dataset, steps=steps)
         on_missing, on_encoded = steps.counter("encoding")
+        with unit_of_work(factory) as session:
+            report = upsert_dataset(
+                session,
+                dataset=dataset,
+                steps=steps,
+                encoder=matcher.encoder,
+                batch_size=batch_size,
+                on_missing=on_missing,
+                on_encoded=on_encoded,
+            )
         with unit_of_work(factory) as session:
             report.sync = sync_index(
                 session,
@@ -109,10 +124,21 @@ def load_dataset(
     return report
 
 
-def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None = None) -> LoadReport:
-    """Create or update every record of `dataset` by ref; bumps the catalogue version on change."""
+def upsert_dataset(
+    session: Session,
+    *,
+    dataset: Dataset,
+    steps: _Steps | None = None,
+    encoder: Encoder | None = None,
+    batch_size: int = 64,
+    on_missing: ProgressCallback | None = None,
+    on_encoded: ProgressCallback | None = None,
+) -> LoadReport:
+    """Create or update every record of `dataset` by ref; on change, log the touched rows (bumping the
+    catalogue version), after storing their vectors when given an `encoder`."""
     steps = steps or _Steps(None)
     report = LoadReport()
+    touched: dict[str, set[int]] = {kind: set() for kind in ("providers", "technologies", "companies", "needs")}
     placeholder = _placeholder_ref(dataset.name)
 
     providers = [
@@ -138,7 +164,9 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
                 },
             )
         )
-    provider_ids = _upsert(session, ProviderRepository(session), Provider, providers, "providers", report, steps)
+    provider_ids = _upsert(
+        session, ProviderRepository(session), Provider, providers, "providers", report, steps, touched
+    )
 
     technologies = [
         (
@@ -167,6 +195,7 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
         "technologies",
         report,
         steps,
+        touched,
     )
 
     companies = [
@@ -193,7 +222,7 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
                 },
             )
         )
-    company_ids = _upsert(session, CompanyRepository(session), Company, companies, "companies", report, steps)
+    company_ids = _upsert(session, CompanyRepository(session), Company, companies, "companies", report, steps, touched)
 
     needs = [
         (
@@ -211,11 +240,27 @@ def upsert_dataset(session: Session, *, dataset: Dataset, steps: _Steps | None =
         )
         for n in dataset.needs
     ]
-    _upsert(session, NeedRepository(session), Need, needs, "needs", report, steps)
+    _upsert(session, NeedRepository(session), Need, needs, "needs", report, steps, touched)
 
     if report.changed:
-        # Any change (provider and company names included) makes the saved index stale.
-        CatalogueStateRepository(session).bump()
+        # The engine shows provider and company names and ranks by the company's sector.
+        technology_ids = touched["technologies"] | {t.id for t in technologies_of(session, touched["providers"])}
+        need_ids = touched["needs"] | {n.id for n in needs_of(session, touched["companies"])}
+        if encoder is not None:
+            changed_technologies = technology_records(session, technology_ids)
+            changed_needs = need_records(session, need_ids)
+            if on_missing is not None:
+                texts = [technology_text(t) for t in changed_technologies] + [need_text(n) for n in changed_needs]
+                on_missing(missing_count(session, encoder=encoder, texts=texts))
+            technology_vectors(
+                session,
+                encoder=encoder,
+                technologies=changed_technologies,
+                batch_size=batch_size,
+                on_encoded=on_encoded,
+            )
+            need_vectors(session, encoder=encoder, needs=changed_needs, batch_size=batch_size, on_encoded=on_encoded)
+        record_change(session, technologies=technology_ids, needs=need_ids)
     return report
 
 
@@ -227,9 +272,11 @@ def _upsert(
     kind: str,
     report: LoadReport,
     steps: _Steps,
+    touched: dict[str, set[int]],
 ) -> dict[str, int]:
     # Data sets load into the default tenant; refs are unique per tenant, so other tenants' rows stay apart.
     existing = repository.by_refs({ref for ref, _ in records}, tenant=DEFAULT_TENANT)
+    changed: list[str] = []
     with steps.step(kind, total=len(records)) as advance:
         for ref, values in records:
             row = existing.get(ref)
@@ -237,14 +284,17 @@ def _upsert(
                 existing[ref] = row = model(ref=ref, **values)
                 session.add(row)
                 report.created[kind] += 1
+                changed.append(ref)
             elif any(getattr(row, name) != value for name, value in values.items()):
                 for name, value in values.items():
                     setattr(row, name, value)
                 report.updated[kind] += 1
+                changed.append(ref)
             else:
                 report.unchanged[kind] += 1
             advance()
     session.flush()
+    touched[kind].update(existing[ref].id for ref in changed)
     return {ref: row.id for ref, row in existing.items()}
 
 

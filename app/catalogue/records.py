@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -10,7 +11,11 @@ from sqlalchemy import Cast, Text, cast, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import models
+from app.core.queries import chunks
 from matching import types
+
+# Bound parameters per IN clause (SQLite's limit is far above; few round trips).
+_IN_CHUNK = 5000
 
 
 def technology_record(row: models.Technology) -> types.Technology:
@@ -102,11 +107,25 @@ _NEED_COLUMNS = (
 
 def all_technology_records(session: Session) -> list[types.Technology]:
     """Every technology as an engine record, by id, read as plain columns (same values as `technology_record`)."""
+    return _technology_records(session, None)
+
+
+def technology_records(session: Session, ids: Collection[int]) -> list[types.Technology]:
+    """The technologies of `ids` that exist, by id, as `all_technology_records` reads them."""
+    found: list[types.Technology] = []
+    for chunk in chunks(sorted(ids), _IN_CHUNK):
+        found += _technology_records(session, chunk)
+    return found
+
+
+def _technology_records(session: Session, ids: Sequence[int] | None) -> list[types.Technology]:
     query = (
         select(*_TECHNOLOGY_COLUMNS)
         .join(models.Provider, models.Technology.provider_id == models.Provider.id)
         .order_by(models.Technology.id)
     )
+    if ids is not None:
+        query = query.where(models.Technology.id.in_(ids))
     return [
         types.Technology(
             id=ident,
@@ -143,11 +162,25 @@ def all_technology_records(session: Session) -> list[types.Technology]:
 
 def all_need_records(session: Session) -> list[types.Need]:
     """Every need as an engine record, by id, read as plain columns (same values as `need_record`)."""
+    return _need_records(session, None)
+
+
+def need_records(session: Session, ids: Collection[int]) -> list[types.Need]:
+    """The needs of `ids` that exist, by id, as `all_need_records` reads them."""
+    found: list[types.Need] = []
+    for chunk in chunks(sorted(ids), _IN_CHUNK):
+        found += _need_records(session, chunk)
+    return found
+
+
+def _need_records(session: Session, ids: Sequence[int] | None) -> list[types.Need]:
     query = (
         select(*_NEED_COLUMNS)
         .join(models.Company, models.Need.company_id == models.Company.id)
         .order_by(models.Need.id)
     )
+    if ids is not None:
+        query = query.where(models.Need.id.in_(ids))
     return [
         types.Need(
             id=ident,

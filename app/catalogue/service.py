@@ -27,13 +27,12 @@ from app.catalogue.schemas import (
     TechnologyCreate,
     TechnologyUpdate,
 )
-from app.core.after_commit import after_commit
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.settings import Settings
 from app.indexing.embeddings import need_vectors, technology_vectors
-from app.indexing.state import CatalogueStateRepository
 from app.matches.repository import MatchRepository
 from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
+from app.replication.log import record_change
 from matching.matcher import Matcher
 
 
@@ -94,8 +93,9 @@ def _page(
     return repository.page(limit=limit, offset=offset, after=after, **active)
 
 
-# Index upkeep for every write path (API, bulk import): vectors are computed (and cached) inside the
-# transaction, applied after commit.
+# Index upkeep for every write path (API, bulk import): vectors are computed and stored inside the
+# transaction (so every process finds them), then the change is logged, last, for every process to
+# apply after commit (app/replication/service.py).
 
 
 def index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Technology], settings: Settings) -> None:
@@ -105,7 +105,11 @@ def index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Tec
     vectors = technology_vectors(
         session, encoder=matcher.encoder, technologies=records, batch_size=settings.encode_batch_size
     )
-    after_commit(session, lambda: matcher.catalogue.upsert_technologies(records, vectors))
+    record_change(
+        session,
+        technologies=[r.id for r in records],
+        apply_here=lambda: matcher.catalogue.upsert_technologies(records, vectors),
+    )
 
 
 def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], settings: Settings) -> None:
@@ -113,7 +117,9 @@ def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], set
         return
     records = [need_record(row) for row in rows]
     vectors = need_vectors(session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size)
-    after_commit(session, lambda: matcher.catalogue.upsert_needs(records, vectors))
+    record_change(
+        session, needs=[r.id for r in records], apply_here=lambda: matcher.catalogue.upsert_needs(records, vectors)
+    )
 
 
 # Providers
@@ -169,7 +175,6 @@ def update_provider(
     session.flush()
     if renamed:
         # The engine shows provider names in results; the texts (and vectors) do not change.
-        CatalogueStateRepository(session).bump()
         technologies = TechnologyRepository(session).of_provider(provider.id)
         index_technologies(session, matcher=matcher, rows=technologies, settings=settings)
     return provider
@@ -233,7 +238,6 @@ def create_technology(
     _require_provider(session, data.provider_id, tenant=tenant)
     _free_ref(repository, data.ref, tenant=tenant)
     technology = repository.add(Technology(**data.model_dump(), tenant=tenant))
-    CatalogueStateRepository(session).bump()
     index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
     return technology
 
@@ -262,7 +266,6 @@ def update_technology(
     session.flush()
     # The joined provider may have changed with provider_id.
     session.refresh(technology, ["provider"])
-    CatalogueStateRepository(session).bump()
     index_technologies(session, matcher=matcher, rows=[technology], settings=settings)
     return technology
 
@@ -274,8 +277,9 @@ def delete_technology(
     _own(technology, "technology", tenant=tenant)
     MatchRepository(session).delete_of_technology(technology.id)
     TechnologyRepository(session).delete(technology)
-    CatalogueStateRepository(session).bump()
-    after_commit(session, lambda: matcher.catalogue.remove_technologies([technology_id]))
+    record_change(
+        session, technologies=[technology_id], apply_here=lambda: matcher.catalogue.remove_technologies([technology_id])
+    )
 
 
 # Companies
@@ -322,7 +326,6 @@ def update_company(
     _apply(company, changes)
     session.flush()
     if relevant:
-        CatalogueStateRepository(session).bump()
         needs = NeedRepository(session).of_company(company.id)
         index_needs(session, matcher=matcher, rows=needs, settings=settings)
     return company
@@ -383,7 +386,6 @@ def create_need(
     _free_ref(repository, data.ref, tenant=tenant)
     columns = data.model_dump(exclude={"constraints"}) | _constraint_columns(data.constraints)
     need = repository.add(Need(**columns, tenant=tenant))
-    CatalogueStateRepository(session).bump()
     index_needs(session, matcher=matcher, rows=[need], settings=settings)
     return need
 
@@ -409,7 +411,6 @@ def update_need(
     _apply(need, changes)
     session.flush()
     session.refresh(need, ["company"])
-    CatalogueStateRepository(session).bump()
     index_needs(session, matcher=matcher, rows=[need], settings=settings)
     return need
 
@@ -418,5 +419,4 @@ def delete_need(session: Session, *, matcher: Matcher, need_id: int, tenant: str
     need = get_need(session, need_id=need_id, tenant=tenant)
     MatchRepository(session).delete_of_need(need.id)
     NeedRepository(session).delete(need)
-    CatalogueStateRepository(session).bump()
-    after_commit(session, lambda: matcher.catalogue.remove_needs([need_id]))
+    record_change(session, needs=[need_id], apply_here=lambda: matcher.catalogue.remove_needs([need_id]))

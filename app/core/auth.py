@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
 
@@ -34,6 +36,10 @@ __all__ = [
 ]
 
 PrincipalKind = Literal["api_key", "curator"]
+
+logger = logging.getLogger(__name__)
+# An unreachable rate-limit store is logged at most this often.
+_WARN_EVERY_S = 60.0
 
 # Both schemes appear in the OpenAPI document; either one authenticates (they are alternatives).
 _bearer = HTTPBearer(
@@ -63,14 +69,30 @@ class Principal:
 
 
 class RateLimits:
-    """Requests per API key, counted in a sliding window by the `limits` library."""
+    """Requests per API key, counted in a sliding window by the `limits` library.
+
+    The counters live where `rate_limit_storage` says: this process's memory, or a Redis server that
+    every process (`serve --workers N`, replicas on several machines) shares, so a key's limit holds
+    for the whole service. When that store cannot be reached, requests are let through (and logged):
+    an unreachable counter must not take the API down with it.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.default = _parse_limits(settings.rate_limit)
-        self.limiter: RateLimiter = SlidingWindowCounterRateLimiter(storage_from_string(settings.rate_limit_storage))
+        storage = storage_from_string(settings.rate_limit_storage, wrap_exceptions=True)
+        self.limiter: RateLimiter = SlidingWindowCounterRateLimiter(storage)
+        self._warned_at = -math.inf
 
     def check(self, *, key: str, limit: str | None, response: Response) -> None:
         """Counts one request; 429 with Retry-After once any of the key's limits is spent."""
+        try:
+            self._check(key=key, limit=limit, response=response)
+        except StorageError as exc:
+            if time.monotonic() - self._warned_at > _WARN_EVERY_S:
+                self._warned_at = time.monotonic()
+                logger.warning("rate limits not counted: their store is unreachable (%s)", exc)
+
+    def _check(self, *, key: str, limit: str | None, response: Response) -> None:
         items = _parse_limits(limit) if limit else self.default
         for item in items:
             if not self.limiter.hit(item, "api-key", key):

@@ -47,6 +47,7 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "programme", "description": "The programme's picture for facilitators and its report for funders."},
     {"name": "webhooks", "description": "Subscriptions to events, signed deliveries and their log."},
+    {"name": "jobs", "description": "Long work queued with `Prefer: respond-async`: its progress and result."},
     {"name": "admin", "description": "Operator actions on the running service."},
     {"name": "health", "description": "Liveness and readiness probes (no key needed)."},
 ]
@@ -158,6 +159,7 @@ OPERATION_IDS: dict[str, str] = {
     "plot": "get_programme_plot",
     "report": "get_programme_report",
     "report_xlsx": "export_programme_report_xlsx",
+    "replication": "get_replication_status",
     "readyz": "get_readiness",
 }
 

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     # connection until they have (README "Reliability").
     background_start: bool = False
     # Integration limits (README "Limits"). Rate limit per API key, in the `limits` notation;
-    # the storage URI may name a shared store (redis://...) when several workers serve.
+    # the storage URI names a shared store (redis://host:port) when several processes serve
+    # (docs "Deployment"); memory:// counts in each process.
     rate_limit: str = Field("120/minute", min_length=1, validate_default=False)
     rate_limit_storage: str = Field("memory://", min_length=1)
     max_body_bytes: int = Field(1_048_576, ge=1024)
@@ -113,6 +114,21 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(3600.0, gt=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
+
+    # Several processes, one database (docs: "Deployment"). Each serving process follows the change log:
+    # woken by PostgreSQL's notifications, and in any case every follow_poll_seconds (the only way on
+    # SQLite). /readyz turns red once a process has been behind for longer than follow_max_lag_seconds.
+    follow_poll_seconds: float = Field(0.5, gt=0, le=60)
+    follow_max_lag_seconds: float = Field(30.0, gt=0)
+    # Changes older than this are pruned; a process that was away longer does one full sync.
+    change_log_retention_hours: float = Field(168.0, gt=0)
+    # Long jobs (plan solving, learning) queued in the jobs table; every serving process claims them
+    # unless job_worker is off. A running job whose worker sent no heartbeat for job_lease_seconds is
+    # claimed again, at most job_max_attempts times in all.
+    job_worker: bool = True
+    job_poll_seconds: float = Field(1.0, gt=0, le=60)
+    job_lease_seconds: float = Field(60.0, ge=5)
+    job_max_attempts: int = Field(3, ge=1, le=10)
 
     @property
     def index_dir(self) -> Path:

@@ -21,14 +21,17 @@ async def healthz() -> dict[str, str]:
 def readyz(
     request: Request, session: SessionDep, settings: SettingsDep, viewer: OptionalPrincipalDep
 ) -> dict[str, object]:
-    """200 once model and index are loaded and the index holds what the database holds.
+    """200 once model and index are loaded and the index holds what the database holds (or is behind it by
+    changes it is applying, for no longer than TECHMATCH_FOLLOW_MAX_LAG_SECONDS).
 
-    Anyone may ask; only a caller with a valid key is told the model, its tenant's counts and why
-    start-up failed."""
+    Anyone may ask; only a caller with a valid key is told the model, its tenant's counts, this process's
+    lag behind the database and why start-up failed."""
     return health.probe(
         session,
         matcher=request.app.state.matcher,
         start_error=request.app.state.start_error,
         viewer=viewer,
         shared=settings.share_catalogue,
+        follower=request.app.state.follower,
+        max_lag_seconds=settings.follow_max_lag_seconds,
     )

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.queries import chunks
@@ -40,9 +41,19 @@ class EmbeddingStore:
         return found
 
     def insert(self, rows: Sequence[dict[str, Any]]) -> None:
-        """One executemany INSERT for new (model, text_hash, dimension, vector) rows."""
-        if rows:
+        """One executemany INSERT for new (model, text_hash, dimension, vector) rows; a row another writer
+        stored meanwhile is left as it is (same model, same text: the same vector), not a unique violation."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = postgresql.insert(Embedding)
+        elif dialect == "sqlite":
+            statement = sqlite.insert(Embedding)
+        else:
             self.session.execute(insert(Embedding), list(rows))
+            return
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=["model", "text_hash"]), list(rows))
 
     def replace(self, *, model: str, text_hash: str, dimension: int, vector: bytes) -> None:
         """Overwrite a cached vector whose dimension no longer fits the model of that name."""

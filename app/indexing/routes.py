@@ -31,12 +31,17 @@ def rebuild_index(
 ) -> IndexRebuildRead:
     """Rebuild the index from the stored embeddings and swap it in; queries keep answering meanwhile."""
     rebuilder: IndexRebuilder = request.app.state.index_rebuilder
-    result = rebuilder.rebuild(
-        request.app.state.session_factory,
-        matcher=matcher,
-        index_dir=settings.index_dir,
-        batch_size=settings.encode_batch_size,
-    )
+    follower = request.app.state.follower
+    if follower is not None:
+        # Through the change log's follower, so the version its index reflects stays true.
+        result = rebuilder.run(follower.rebuild)
+    else:
+        result = rebuilder.rebuild(
+            request.app.state.session_factory,
+            matcher=matcher,
+            index_dir=settings.index_dir,
+            batch_size=settings.encode_batch_size,
+        )
     # The index holds every tenant's rows; the answer counts only the caller's.
     counts = tenant_counts_of(
         request.app.state.session_factory, tenant=principal.tenant, shared=settings.share_catalogue

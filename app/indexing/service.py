@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -129,10 +130,14 @@ class IndexRebuilder:
         index_dir: Path,
         batch_size: int = 64,
     ) -> RebuildResult:
+        return self.run(lambda: _rebuild(factory, matcher=matcher, index_dir=index_dir, batch_size=batch_size))
+
+    def run(self, work: Callable[[], RebuildResult]) -> RebuildResult:
+        """Run `work` (a rebuild) unless one is already running (409)."""
         if not self._running.acquire(blocking=False):
             raise Conflict("an index rebuild is already running")
         try:
-            return _rebuild(factory, matcher=matcher, index_dir=index_dir, batch_size=batch_size)
+            return work()
         finally:
             self._running.release()
 

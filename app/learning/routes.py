@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.core.auth import AdminDep
 from app.core.deps import MatcherDep, SessionDep, SettingsDep
 from app.core.work import BlockingWorkDep
+from app.jobs import service as jobs
+from app.jobs.deps import ACCEPTED, PreferAsyncDep, accepted
 from app.learning import service as learning
 from app.learning.schemas import RankingModelRead
 
@@ -16,12 +18,23 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 @router.post(
     "/learn",
     status_code=201,
-    responses={409: {"description": "no curator decisions or engagement outcomes to learn from yet"}},
+    response_model=RankingModelRead,
+    responses={409: {"description": "no curator decisions or engagement outcomes to learn from yet"}, **ACCEPTED},
 )
 def learn(
-    principal: AdminDep, _turn: BlockingWorkDep, session: SessionDep, settings: SettingsDep, matcher: MatcherDep
-) -> RankingModelRead:
-    """Learn a ranking from every approved and rejected match, calibrate it, store it and rank with it from now on."""
+    principal: AdminDep,
+    _turn: BlockingWorkDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+    respond_async: PreferAsyncDep,
+) -> RankingModelRead | Response:
+    """Learn a ranking from every approved and rejected match, calibrate it, store it and rank with it from now on
+    (every serving process, through the change log). With `Prefer: respond-async` it is queued as a job (202)."""
+    if respond_async:
+        return accepted(
+            jobs.enqueue(session, kind=jobs.LEARN, tenant=principal.tenant, payload={}, created_by=principal.name)
+        )
     row = learning.learn(
         session,
         matcher=matcher,

@@ -23,8 +23,11 @@ from app.catalogue.records import need_record
 from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.core.errors import Conflict, NotFound
 from app.engagements.schemas import LEARNING_DECLINES
+from app.jobs.service import JobContext
 from app.learning.repository import RankingRepository
 from app.learning.schemas import RankingModelRead
+from app.models import ChangeKind
+from app.replication.log import record_change
 from matching.encoders.names import GLOSSARY_MODEL
 from matching.errors import DatasetError
 from matching.evaluation.datasets import load_dataset
@@ -126,11 +129,25 @@ def learn(
             model=model.as_dict(),
         )
     )
-    feedback.apply(matcher, model)
+    # Every process ranks with it once this commits (the change log); this one before it answers.
+    record_change(session, kind=ChangeKind.ranking, apply_here=lambda: feedback.apply(matcher, model))
     logger.info(
         "learned a ranking from %d decisions on %d needs; calibration %s", model.decisions, model.needs, calibration
     )
     return row
+
+
+def learn_job(session: Session, context: JobContext) -> dict[str, int]:
+    """A queued learning (`Prefer: respond-async`): as `learn`, by the key that queued it."""
+    context.report(0.1, "recomputing the decided matches' features on today's catalogue")
+    row = learn(
+        session,
+        matcher=context.matcher,
+        trained_by=context.created_by or "a job",
+        labels_dir=context.settings.labels_dir,
+        trained_by_tenant=context.tenant,
+    )
+    return {"ranking_model_id": row.id}
 
 
 def _weighted(example: NeedExamples, weights: RankingWeights) -> np.ndarray:

@@ -3,11 +3,13 @@
 from app.models.base import DEFAULT_TENANT, Base, Timestamped, UTCDateTime, utcnow
 from app.models.catalogue import CatalogueState, Company, Embedding, Need, Provider, Technology
 from app.models.engagements import Engagement, EngagementEvent, EngagementStage
+from app.models.jobs import Job, JobStatus
 from app.models.keys import ApiKey
 from app.models.learning import RankingModel
 from app.models.matches import Match, MatchStatus
 from app.models.pairing import PairingPlan, PairingRevision
 from app.models.people import STAFF_ROLES, Invitation, Person, Role, WebSession
+from app.models.replication import CatalogueChange, ChangeKind
 from app.models.review import ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -16,7 +18,9 @@ __all__ = [
     "STAFF_ROLES",
     "ApiKey",
     "Base",
+    "CatalogueChange",
     "CatalogueState",
+    "ChangeKind",
     "Company",
     "DeliveryStatus",
     "Embedding",
@@ -24,6 +28,8 @@ __all__ = [
     "EngagementEvent",
     "EngagementStage",
     "Invitation",
+    "Job",
+    "JobStatus",
     "Match",
     "MatchStatus",
     "Need",

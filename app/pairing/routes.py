@@ -11,6 +11,8 @@ from app.core.auth import PairingDep
 from app.core.deps import MatcherDep, PageDep, SessionDep, SettingsDep
 from app.core.schemas import Page
 from app.core.work import BlockingWorkDep
+from app.jobs import service as jobs
+from app.jobs.deps import ACCEPTED, PreferAsyncDep, accepted
 from app.pairing import exports
 from app.pairing import service as pairing
 from app.pairing.schemas import (
@@ -36,7 +38,7 @@ def list_plans(principal: PairingDep, session: SessionDep, page: PageDep) -> Pag
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PairingPlanRead, responses=ACCEPTED)
 def create_plan(
     principal: PairingDep,
     _turn: BlockingWorkDep,
@@ -46,8 +48,23 @@ def create_plan(
     session: SessionDep,
     settings: SettingsDep,
     matcher: MatcherDep,
-) -> PairingPlanRead:
-    """Score the companies against the providers, optimise the day and store it as revision 1."""
+    respond_async: PreferAsyncDep,
+) -> PairingPlanRead | Response:
+    """Score the companies against the providers, optimise the day and store it as revision 1.
+
+    Solving takes up to 30 s. With `Prefer: respond-async` the plan is queued as a job instead (202, the
+    job in the body, its URL in Location; any serving process solves it); the ids are checked first, so
+    an unknown one is still a 422 here."""
+    if respond_async:
+        pairing.check_plan(session, data=body, settings=settings, tenant=principal.tenant)
+        job = jobs.enqueue(
+            session,
+            kind=jobs.PLAN,
+            tenant=principal.tenant,
+            payload=body.model_dump(mode="json"),
+            created_by=principal.name,
+        )
+        return accepted(job)
     plan = pairing.create_plan(session, matcher=matcher, data=body, settings=settings, tenant=principal.tenant)
     response.headers["Location"] = request.app.url_path_for("get_plan", plan_id=plan.id)
     return pairing.plan_read(session, plan)

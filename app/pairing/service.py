@@ -17,6 +17,7 @@ from app import models
 from app.catalogue.records import need_record, technology_record
 from app.core.errors import NotFound, ValidationProblem
 from app.core.settings import Settings
+from app.jobs.service import JobContext
 from app.models import DEFAULT_TENANT
 from app.pairing.repository import PairingRepository
 from app.pairing.schemas import (
@@ -418,15 +419,8 @@ def _check_known(
             raise ValidationProblem.field(("body", field), f"unknown id(s): {', '.join(map(str, unknown))}")
 
 
-def create_plan(
-    session: Session,
-    *,
-    matcher: Matcher,
-    data: PairingPlanCreate,
-    settings: Settings,
-    tenant: str = DEFAULT_TENANT,
-) -> models.PairingPlan:
-    """Score every company against every provider with the engine, optimise, store revision 1."""
+def check_plan(session: Session, *, data: PairingPlanCreate, settings: Settings, tenant: str) -> None:
+    """What can be checked before solving: every id exists and the tenant may plan with it (422 otherwise)."""
     _check_known(
         session,
         company_ids=data.company_ids,
@@ -434,6 +428,24 @@ def create_plan(
         tenant=tenant,
         shared=settings.share_catalogue,
     )
+
+
+def create_plan(
+    session: Session,
+    *,
+    matcher: Matcher,
+    data: PairingPlanCreate,
+    settings: Settings,
+    tenant: str = DEFAULT_TENANT,
+    progress: Callable[[float, str], None] | None = None,
+) -> models.PairingPlan:
+    """Score every company against every provider with the engine, optimise, store revision 1.
+
+    `progress` is told each step (a job reports it to whoever polls it)."""
+    report = progress or (lambda _fraction, _message: None)
+    report(0.05, "checking the companies and providers")
+    check_plan(session, data=data, settings=settings, tenant=tenant)
+    report(0.1, f"scoring {len(data.company_ids)} companies against {len(data.provider_ids)} providers")
     scores = _score_matrix(session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids)
     capacity = {p: data.capacities.get(p, data.default_capacity or 0) for p in data.provider_ids}
     plan = models.PairingPlan(
@@ -453,7 +465,9 @@ def create_plan(
     )
     must = [(p.company_id, p.provider_id) for p in data.must_pairs]
     problem = _problem(plan, scores=scores, must=must, never=[(p.company_id, p.provider_id) for p in data.never_pairs])
+    report(0.5, f"optimising the day (at most {TIME_LIMIT_SECONDS:g} s)")
     result = _solve(lambda: pairing.plan_demo_day(problem, time_limit=TIME_LIMIT_SECONDS))
+    report(0.9, "storing the plan")
     revision = _revision(
         1,
         result,
@@ -466,6 +480,20 @@ def create_plan(
     )
     plan.revisions.append(revision)
     return PairingRepository(session).add(plan)
+
+
+def plan_job(session: Session, context: JobContext) -> dict[str, Any]:
+    """A queued plan (`Prefer: respond-async`): solved and stored like a waited-for one."""
+    data = PairingPlanCreate.model_validate(context.payload)
+    plan = create_plan(
+        session,
+        matcher=context.matcher,
+        data=data,
+        settings=context.settings,
+        tenant=context.tenant,
+        progress=context.report,
+    )
+    return {"plan_id": plan.id}
 
 
 def revise_plan(

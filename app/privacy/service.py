@@ -13,12 +13,11 @@ from app.catalogue.records import need_record, technology_record
 from app.catalogue.repository import NeedRepository
 from app.catalogue.schemas import CompanyRead, NeedRead
 from app.catalogue.service import get_company
-from app.core.after_commit import after_commit
-from app.indexing.state import CatalogueStateRepository
 from app.matches.service import _stored_match_read
-from app.models import PairingPlan, utcnow
+from app.models import ChangeKind, PairingPlan, utcnow
 from app.privacy.repository import PrivacyRepository
 from app.privacy.schemas import CachedVector, CompanyExport, PlanAssignment, PlanPlacement
+from app.replication.log import record_change
 from app.review.schemas import DecisionRead
 from app.webhooks.schemas import DeliveryRead
 from matching.matcher import Matcher
@@ -36,8 +35,9 @@ def erase_company(
     """Deletes the company, its needs, their matches, decisions, engagements, webhook deliveries and vectors,
     its members' accounts and its invitations.
 
-    Plans keep their history without the company. After commit the needs leave the in-memory index
-    and the saved index files are rewritten, so no copy of the company's vectors stays on disk.
+    Plans keep their history without the company. The erasure is logged with the need ids: after
+    commit the needs leave the in-memory index of every process and each rewrites its saved index
+    files, so no copy of the company's vectors stays in memory or on disk.
     Returns how many rows of each kind went.
     """
     company = get_company(session, company_id=company_id, tenant=tenant)
@@ -74,17 +74,18 @@ def erase_company(
     embeddings = repository.embeddings(hashes - still_used)
     repository.delete_rows(embeddings)
 
-    version = CatalogueStateRepository(session).bump()
-
     def forget() -> None:
-        matcher.catalogue.remove_needs(need_ids)
+        # A process without a follower (a command): its own index and saved files. Serving processes
+        # apply the logged erasure instead, each rewriting its saved index (app/replication/service.py).
+        matcher.forget_needs(need_ids)
         try:
             matcher.catalogue.save(index_dir, catalogue_version=version)
+            matcher.save_vector_caches(index_dir)
         except OSError:
             # The saved files now disagree with the catalogue version, so the next start rebuilds them.
             logger.exception("erasure of company %d: could not rewrite the saved index", company_id)
 
-    after_commit(session, forget)
+    version = record_change(session, kind=ChangeKind.erasure, needs=need_ids, apply_here=forget)
     counts = {
         "companies": 1,
         "needs": len(needs),

@@ -104,13 +104,19 @@ def session_secret(settings: Settings) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    # Created private (0600) in one step, and never overwritten by a concurrent start.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
+    # Written private (0600) beside it, then linked into place: the file appears whole or not at all, so
+    # a process starting at the same moment (`serve --workers N`) reads the secret, never an empty file,
+    # and never overwrites the one that won.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(secret)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        partial.unlink()
     return secret
 
 

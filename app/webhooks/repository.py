@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -60,15 +60,28 @@ class WebhookRepository:
         total = self.session.scalar(select(func.count()).select_from(WebhookDelivery).where(where)) or 0
         return rows, total
 
-    def claim_due(self, *, now: datetime) -> WebhookDelivery | None:
-        """The oldest due delivery, locked; a second worker on PostgreSQL skips it instead of waiting."""
-        return self.session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.status == DeliveryStatus.pending, WebhookDelivery.next_attempt_at <= now)
+    def claim_due(self, *, now: datetime, lease: timedelta) -> WebhookDelivery | None:
+        """The oldest due delivery, no longer due for `lease` (so no other worker takes it meanwhile).
+
+        One UPDATE: on PostgreSQL its subquery's `FOR UPDATE SKIP LOCKED` lets a second worker skip the
+        row instead of waiting; on SQLite the statement is atomic (one writer at a time), so two
+        processes never claim the same delivery, as a SELECT followed by an UPDATE could."""
+        due = and_(WebhookDelivery.status == DeliveryStatus.pending, WebhookDelivery.next_attempt_at <= now)
+        candidate = (
+            select(WebhookDelivery.id)
+            .where(due)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(1)
             .with_for_update(skip_locked=True)
-        ).first()
+            .scalar_subquery()
+        )
+        claimed = self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == candidate, due)
+            .values(next_attempt_at=now + lease)
+            .returning(WebhookDelivery.id)
+        ).scalar()
+        return None if claimed is None else self.session.get(WebhookDelivery, claimed, populate_existing=True)
 
     def subscription_by_id(self, subscription_id: int) -> WebhookSubscription | None:
         return self.session.get(WebhookSubscription, subscription_id)

@@ -313,7 +313,7 @@ def backoff(*, attempts: int, settings: Settings) -> timedelta:
 def _claim(factory: sessionmaker[Session], *, now: datetime, settings: Settings) -> Attempt | None:
     with unit_of_work(factory) as session:
         repository = WebhookRepository(session)
-        delivery = repository.claim_due(now=now)
+        delivery = repository.claim_due(now=now, lease=CLAIM_LEASE)
         if delivery is None:
             return None
         subscription = repository.subscription_by_id(delivery.subscription_id)

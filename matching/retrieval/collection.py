@@ -95,14 +95,39 @@ class SavedCatalogue:
         technologies: Sequence[Technology],
         needs: Sequence[Need],
         catalogue_version: int,
+        changed_technologies: Collection[int] = frozenset(),
+        changed_needs: Collection[int] = frozenset(),
     ) -> tuple[Side[Technology], Side[Need], list[str]]:
-        """Both sides from the saved files (or IndexMismatchError), and the names whose BM25 was rebuilt."""
+        """Both sides from the saved files (or IndexMismatchError), and the names whose BM25 was rebuilt.
+
+        `changed_*`: ids that changed since `catalogue_version` (the saved files may hold them in an older
+        form, or not at all); they are left out of the loaded sides, for the caller to add as they are now.
+        """
         rebuilt: list[str] = []
         technology = self._load_side(
-            directory, technology_side(self.dimension), technologies, "technologies", catalogue_version, rebuilt
+            directory,
+            technology_side(self.dimension),
+            technologies,
+            "technologies",
+            catalogue_version,
+            rebuilt,
+            frozenset(changed_technologies),
         )
-        need = self._load_side(directory, need_side(self.dimension), needs, "needs", catalogue_version, rebuilt)
+        need = self._load_side(
+            directory, need_side(self.dimension), needs, "needs", catalogue_version, rebuilt, frozenset(changed_needs)
+        )
         return technology, need, rebuilt
+
+    def saved_meta(self, directory: Path) -> IndexMeta | None:
+        """What the saved files hold (model, catalogue version), or None when there are none of this model
+        and dimension or their sides disagree on the version."""
+        metas = [VectorIndex.saved_meta(directory, name=name) for name in SIDES]
+        first = metas[0]
+        if first is None or first.model != self.model or first.dimension != self.dimension:
+            return None
+        if any(meta is None or meta.catalogue_version != first.catalogue_version for meta in metas):
+            return None
+        return first
 
     def _load_side(
         self,
@@ -112,18 +137,30 @@ class SavedCatalogue:
         name: str,
         catalogue_version: int,
         rebuilt: list[str],
+        changed: frozenset[int] = frozenset(),
     ) -> Side[Record]:
-        vectors = VectorIndex.load(directory, name=name, expected=self.meta(len(records), catalogue_version))
-        if set(vectors.ids().tolist()) != {r.id for r in records}:
+        wanted = {r.id for r in records} - changed
+        count = len(records)
+        if changed:
+            saved = VectorIndex.saved_meta(directory, name=name)
+            count = saved.count if saved is not None else count
+        vectors = VectorIndex.load(directory, name=name, expected=self.meta(count, catalogue_version))
+        held = set(vectors.ids().tolist())
+        if held - changed != wanted:
             raise IndexMismatchError(f"the saved {name} index holds other ids than the database")
+        vectors.remove(held & changed)
+        records = [r for r in records if r.id not in changed]
         side.vectors = vectors
         side.texts = {r.id: side.to_text(r) for r in records}
         try:
             lexical = LexicalIndex.load(
-                directory / f"{name}.bm25.npz", count=len(records), catalogue_version=catalogue_version
+                directory / f"{name}.bm25.npz", count=count, catalogue_version=catalogue_version
             )
-            if set(lexical.ids().tolist()) != side.texts.keys():
+            lexical_ids = set(lexical.ids().tolist())
+            if lexical_ids - changed != wanted:
                 raise IndexMismatchError(f"the saved {name} BM25 index holds other ids than the database")
+            if lexical_ids & changed:
+                lexical.remove(lexical_ids & changed)
             side.lexical = lexical
         except IndexMismatchError as exc:
             logger.info("rebuilding the %s BM25 index: %s", name, exc)
@@ -200,6 +237,10 @@ class CatalogueIndex:
         with self.lock:
             self.needs.remove(ids)
 
+    def saved_meta(self, directory: Path) -> IndexMeta | None:
+        """What the index saved in `directory` holds (see `SavedCatalogue.saved_meta`)."""
+        return self.saved.saved_meta(directory)
+
     def save(self, directory: Path, *, catalogue_version: int, vectors: bool = True) -> None:
         """Write both sides; `vectors=False` writes only the BM25 files (`<name>.bm25.npz`)."""
         with self.lock:
@@ -218,14 +259,22 @@ class CatalogueIndex:
         technologies: Sequence[Technology],
         needs: Sequence[Need],
         catalogue_version: int,
+        changed_technologies: Collection[int] = frozenset(),
+        changed_needs: Collection[int] = frozenset(),
     ) -> list[str]:
         """Take the saved vectors for these records, or raise IndexMismatchError and change nothing.
 
         A saved BM25 index that is missing, outdated or damaged is rebuilt from the texts instead;
-        returns the names of the sides whose BM25 was rebuilt (so the caller can save them).
+        returns the names of the sides whose BM25 was rebuilt (so the caller can save them). Ids in
+        `changed_*` are left out (see `SavedCatalogue.load`): the caller upserts them afterwards.
         """
         technology_index, need_index, rebuilt = self.saved.load(
-            directory, technologies=technologies, needs=needs, catalogue_version=catalogue_version
+            directory,
+            technologies=technologies,
+            needs=needs,
+            catalogue_version=catalogue_version,
+            changed_technologies=changed_technologies,
+            changed_needs=changed_needs,
         )
         with self.lock:
             self.technologies, self.needs = technology_index, need_index

@@ -78,6 +78,11 @@ class SentenceCache:
         empty = np.zeros((0, self.dimension), dtype=np.float32)
         return [np.stack([found[k] for k in group_keys]) if group_keys else empty for group_keys in keys]
 
+    def discard(self, sentences: Sequence[str], *, kind: TextKind) -> int:
+        """Drop the vectors of these sentences (an erasure: none may stay, in memory or in a later save)."""
+        with self._lock:
+            return sum(self._entries.pop(_digest(kind, s), None) is not None for s in sentences)
+
     def save(self, path: Path, *, model: str) -> int:
         """Write every cached vector to `path` (atomically), stamped with the model; returns how many."""
         with self._lock:

@@ -251,6 +251,15 @@ class VectorIndex:
             raise IndexMismatchError(f"{index_path.name} holds a {found_kind} index, its metadata says {meta.kind}")
         return cls(expected.dimension, index=index, ann_threshold=ann_threshold)
 
+    @staticmethod
+    def saved_meta(directory: Path, *, name: str) -> IndexMeta | None:
+        """The metadata of a saved index (what it holds, which catalogue version), or None when there is none
+        readable; the index file itself is not read."""
+        try:
+            return IndexMeta(**json.loads((directory / f"{name}.meta.json").read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
 
 def _trained_ivf(dimension: int, count: int, sample: np.ndarray) -> faiss.IndexIVFScalarQuantizer:
     nlist = ivf_lists(count)

@@ -68,3 +68,28 @@ def test_bench_signin_json_has_both_medians_and_the_guesses(tmp_path: Path) -> N
     assert report["ratio"] == pytest.approx(report["guessing_median_ms"] / report["quiet_median_ms"], rel=0.05)
     # Every guess was answered as a failed, throttled or busy sign-in: none got in, none broke the server.
     assert report["guesses"] > 0 and set(report["guesses_by_status"]) <= {"401", "429", "503"}
+
+
+def test_bench_replicas_case_has_every_figure(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        str(SCRIPTS / "bench.py"),
+        "replicas",
+        "--quick",
+        "--tiny",
+        "--json",
+        "--model",
+        "hashing",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    replicas = json.loads(result.stdout.strip().splitlines()[-1])["replicas"]
+    assert replicas["errors"] == 0
+    for workers in ("workers_1", "workers_2"):
+        assert replicas[workers]["throughput_rps"] > 0
+    assert replicas["throughput_2_workers_over_1"] > 0
+    writers = replicas["writers_sqlite"]
+    assert writers["with_log_writes_per_s"] and writers["without_log_writes_per_s"]
+    lag = replicas["lag_sqlite"]
+    assert lag["caught_up"] and lag["full_syncs"] == 0 and lag["applied_changes"] == lag["writes"]
+    assert lag["lag_max_ms"] >= lag["lag_p50_ms"] > 0

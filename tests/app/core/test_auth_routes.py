@@ -28,6 +28,9 @@ ANY_KEY_ROUTES = {
     ("GET", "/api/v1/technologies/{technology_id}"),
     ("GET", "/api/v1/exports/providers"),
     ("GET", "/api/v1/exports/technologies"),
+    # A job answers to the scope of its kind (a plan to pairing, learning to admin), checked per job.
+    ("GET", "/api/v1/jobs"),
+    ("GET", "/api/v1/jobs/{job_id}"),
 }
 
 # Every route outside /api/v1 that is not a web page, reviewed: what an anonymous request gets. A new

@@ -30,6 +30,7 @@ def test_readyz_green_after_start(loaded_client: TestClient) -> None:
         "model": "hashing",
         "technologies": 10,
         "needs": 8,
+        "lag": {"versions": 0, "seconds": 0.0},
     }
 
 
@@ -58,6 +59,7 @@ def test_readyz_tells_counts_only_to_a_key_and_only_its_tenants(loaded_client: T
         "model": "hashing",
         "technologies": 10,
         "needs": 0,
+        "lag": {"versions": 0, "seconds": 0.0},
     }
 
 

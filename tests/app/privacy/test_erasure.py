@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -26,7 +27,10 @@ from app.models import (
     WebhookSubscription,
 )
 from app.people import service as people
-from matching.matcher import Matcher
+from matching.matcher import QUERY_CACHE_FILE, SENTENCE_CACHE_FILE, Matcher
+from matching.ranking.explanation import evidence_text
+from matching.retrieval.sentence_cache import _digest
+from matching.retrieval.texts import split_sentences
 from matching.retrieval.vector_index import VectorIndex
 from tests.app.support import authorize
 
@@ -203,6 +207,19 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
     need_ids = set(company["need_ids"])
     assert _occurrences(app, MARKER)  # the scan finds the marker while the company exists
     assert need_ids <= matcher.catalogue.need_ids()
+    # Matches with explanations put the needs' texts and sentences in the vector caches.
+    for need_id in need_ids:
+        assert loaded_client.post(f"/api/v1/needs/{need_id}/matches").status_code == 200
+    erased_texts = [matcher.catalogue.needs.texts[i] for i in need_ids]
+    erased_sentences = [
+        s
+        for i in need_ids
+        for s in split_sentences(
+            evidence_text(matcher.catalogue.needs.records[i].title, matcher.catalogue.needs.records[i].description)
+        )
+    ]
+    cached = {_digest("query", s) for s in erased_sentences} & set(matcher.explainer.sentence_cache._entries)
+    assert cached  # the explanations cached the needs' sentences
     with unit_of_work(app.state.session_factory) as session:
         before = {row.text_hash for row in session.scalars(select(Embedding))}
     needs_before = loaded_client.get("/api/v1/needs", params={"limit": 100}).json()["total"]
@@ -244,6 +261,18 @@ def test_erasure_leaves_nothing_in_the_database_or_the_index(
         assert leads.status_code == 200
         assert not need_ids & {lead["need_id"] for lead in leads.json()["items"]}
         assert MARKER not in leads.text
+
+    # The vector caches, in memory and as saved beside the index: no vector of the needs' texts or sentences.
+    # (Less those of the need another company shares the text of, which was explained again above.)
+    kept = split_sentences(evidence_text(shared["title"], shared["description"]))
+    gone = {_digest("query", t) for t in erased_texts} | {
+        _digest(kind, s) for s in set(erased_sentences) - set(kept) for kind in ("query", "passage")
+    }
+    assert gone
+    assert not gone & set(matcher.query_cache._entries) and not gone & set(matcher.explainer.sentence_cache._entries)
+    for cache_file in (QUERY_CACHE_FILE, SENTENCE_CACHE_FILE):
+        with np.load(loaded_settings.index_dir / cache_file) as saved_cache:
+            assert not gone & {bytes(row) for row in saved_cache["keys"]}
 
     # The saved index: rewritten without the needs, stamped with the new catalogue version.
     index_dir = loaded_settings.index_dir
