@@ -82,7 +82,7 @@ def candidates(
     ids = [i for i in ids if i not in exclude and i in side.records]
     if not ids:
         return None
-    dense = side.vectors.vectors(ids) @ query_vector
+    dense = side.vectors.scores(query_vector, ids)
     raw = dict(zip(dense_ids, dense_lexical.tolist(), strict=True))
     raw.update(zip(lexical_ids.tolist(), lexical_scores.tolist(), strict=True))
     ceiling = side.lexical.ceiling(query_text)
