@@ -72,12 +72,14 @@ def serve(
     from app.core.cli import load_matcher, load_settings, open_database, read_dataset_dir
     from app.core.database import unit_of_work
     from app.core.http_limits import server_options
+    from app.indexing.service import use_vector_backend
     from app.main import create_app
 
     settings = load_settings()
-    _, factory = open_database(settings)
+    engine, factory = open_database(settings)
     # The model as create_app would build it: concurrent requests' queries in micro-batches.
     matcher = load_matcher(settings, serving=True)
+    use_vector_backend(matcher, settings=settings, engine=engine)
     with unit_of_work(factory) as session:
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     stderr = Console(stderr=True)

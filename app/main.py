@@ -24,7 +24,7 @@ from app.core.work import BlockingWork
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
-from app.indexing.service import IndexRebuilder, save_index
+from app.indexing.service import IndexRebuilder, close_vector_backend, save_index, use_vector_backend
 from app.learning import routes as learning
 from app.learning.service import load_ranking
 from app.matches import routes as matches
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             engine.dispose()  # the lifespan ends here, so stop() will not run
             raise
         ready = matcher or Matcher(serving_encoder(settings))
+        use_vector_backend(ready, settings=settings, engine=engine)
         with unit_of_work(session_factory) as session:
             # A changed model re-embeds the stored texts here, once, behind a progress bar on stderr.
             result = reembed(
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         if ready is not None:
             with unit_of_work(session_factory) as session:
                 save_index(session, matcher=ready, index_dir=settings.index_dir)
+            close_vector_backend(ready)
             if matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
                 ready.encoder.close()
         app.state.matcher = None

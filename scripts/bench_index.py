@@ -13,8 +13,7 @@ import time
 import numpy as np
 from bench_corpus import clustered_chunks, clustered_queries
 
-from matching.retrieval import vector_index
-from matching.retrieval.vector_index import ANN_THRESHOLD, HNSW_KIND, VectorIndex
+from matching.retrieval.vector_index import ANN_THRESHOLD, VectorIndex, training_size
 
 DIMENSION = 384
 # Vectors generated and added at a time (15 MB at 384 dimensions): what a streaming build holds
@@ -72,7 +71,20 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
     raw_mb = count * DIMENSION * 4 / 2**20
     baseline_rss = rss_mb()
     started = time.perf_counter()
-    index = VectorIndex.for_size(DIMENSION, count=count, ann_threshold=threshold)
+    # The k-means sample is the stream's first vectors, read in a first pass and let go before the
+    # second pass adds every chunk: memory holds the sample or the index and one chunk, never both.
+    wanted = training_size(count) if count > threshold else 0
+    parts = []
+    for _, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres):
+        if sum(len(p) for p in parts) >= wanted:
+            break
+        parts.append(vectors[: wanted - sum(len(p) for p in parts)].copy())
+        del vectors
+    sample = np.concatenate(parts) if parts else np.zeros((0, DIMENSION), dtype=np.float32)
+    del parts
+    index = VectorIndex.for_size(DIMENSION, count=count, sample=sample, ann_threshold=threshold)
+    del sample
+    trained = time.perf_counter()
     for ids, vectors in clustered_chunks(count, dimension=DIMENSION, chunk=chunk, centres=centres):
         index.upsert(ids, vectors)
         del vectors
@@ -106,10 +118,10 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
         "kind": index.kind,
         "threshold": threshold,
         "centres": centres,
-        "hnsw_m": vector_index.HNSW_M if index.kind == HNSW_KIND else 0,
-        "ef_construction": vector_index.HNSW_EF_CONSTRUCTION if index.kind == HNSW_KIND else 0,
-        "ef_search": vector_index.HNSW_EF_SEARCH if index.kind == HNSW_KIND else 0,
+        "nlist": int(getattr(index._index, "nlist", 0)),
+        "nprobe": int(getattr(index._index, "nprobe", 0)),
         "build_s": round(build_s, 2),
+        "train_s": round(trained - started, 2),
         "recall_at_10": round(recall, 4),
         "search_ms_per_query": round(search_ms, 3),
         "exact_search_ms_per_query": round(flat_ms, 3),
@@ -124,7 +136,6 @@ def run(count: int, *, threshold: int, chunk: int, queries: int) -> dict[str, ob
         "removed_found_after": hits_after_remove,
         "update_100_ms": round(update_ms, 1),
         "updated_found_first": int((top_after_update == moved).sum()),
-        "tombstones_after_edits": index.tombstones,
         "size_after_edits": len(index),
     }
 

@@ -2,7 +2,8 @@
 # Runs the app tests against a real PostgreSQL server: a private, throw-away cluster that listens
 # on 127.0.0.1 only (no unix socket). Each run gets a database of its own, dropped at the end, so
 # runs from several checkouts can share the cluster; the run that started the cluster stops it
-# when no other run's database is left. Extra arguments go to pytest (default: tests/app).
+# when no other run's database is left. Extra arguments go to pytest; without any, the app tests run
+# twice: on the FAISS backend, then with the vectors in PostgreSQL (TECHMATCH_TEST_VECTOR_BACKEND=pgvector).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +58,13 @@ trap finish EXIT
 
 echo "test-postgres: PostgreSQL $("${psql[@]}" -d "$database" -c 'SHOW server_version') on 127.0.0.1:$port" >&2
 export TECHMATCH_TEST_DATABASE_URL="postgresql+psycopg://$user@127.0.0.1:$port/$database"
-if [ "$#" -eq 0 ]; then
-    set -- tests/app
+if [ "$#" -gt 0 ]; then
+    .venv/bin/python -m pytest "$@"
+    exit
 fi
-.venv/bin/python -m pytest "$@"
+faiss=0
+.venv/bin/python -m pytest tests/app || faiss=$?
+echo "test-postgres: the app tests again on the pgvector backend" >&2
+pgvector=0
+TECHMATCH_TEST_VECTOR_BACKEND=pgvector .venv/bin/python -m pytest tests/app || pgvector=$?
+test "$faiss" -eq 0 && test "$pgvector" -eq 0

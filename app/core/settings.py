@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Providers and technologies are visible to every tenant (writes stay with their tenant).
     share_catalogue: bool = True
+    # Where the engine's vector index lives (docs: "Vector backends"): faiss, in each process and saved
+    # under data_dir; or pgvector, in PostgreSQL beside the rows, written in their transactions.
+    vector_backend: Literal["faiss", "pgvector"] = "faiss"
 
     # Curator sign-in (README "Curator review"). Without a secret key, a random one is generated
     # once per data dir; production refuses to start without a real one.
@@ -142,7 +145,9 @@ class Settings(BaseSettings):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(self.database_url)
+            url = make_url(self.database_url)
         except ArgumentError as exc:
             raise ValueError(f"database_url is not a database URL: {exc}") from exc
+        if self.vector_backend == "pgvector" and url.get_backend_name() != "postgresql":
+            raise ValueError("vector_backend pgvector needs a PostgreSQL database_url")
         return self

@@ -14,9 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-# 3: the approximate index is HNSW over float16 vectors (2 held IVF-SQ8); an older file is rebuilt
-# from the stored embeddings at the next start, encoding nothing.
-FORMAT_VERSION = 3
+# 2: a FAISS file may hold an IVF index (kind "ivf-sq8-ip") as well as the exact one.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
