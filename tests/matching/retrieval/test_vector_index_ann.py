@@ -94,7 +94,8 @@ def test_save_and_load_keep_the_kind_and_refuse_a_mismatch(tmp_path):
 def test_list_and_probe_counts_grow_with_size():
     assert ivf_lists(100_000) == 316
     assert ivf_lists(1_000_000) == 1000
-    assert ivf_probes(1000) == 62
+    assert ivf_probes(1000) == 15
+    assert ivf_probes(8192) == 128
     assert ivf_probes(16) == 8
 
 
