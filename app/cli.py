@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from app.backup.commands import backup_command, restore_command
+from app.batch.commands import batch_cli
 from app.bulk.commands import export_command, import_command
 from app.catalogue.commands import load, load_with_progress
 from app.core.commands import db_cli, openapi
@@ -110,6 +111,7 @@ cli.command("openapi")(openapi)
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(batch_cli, name="batch")
 
 
 def main() -> None:
