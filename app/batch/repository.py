@@ -91,7 +91,8 @@ class BatchRepository:
         renumbered: list[dict[str, Any]] = []
         for need_id in need_ids:
             decided = {row[1] for row in kept.get(need_id, [])}
-            live = [
+            # (score, technology, row id and rank of a kept row, or None for a fresh proposal)
+            live: list[tuple[float, int, int | None, int | None]] = [
                 (score, technology_id, ident, rank)
                 for ident, technology_id, score, rank, status in kept.get(need_id, [])
                 if status != MatchStatus.rejected
@@ -102,16 +103,16 @@ class BatchRepository:
                 if technology_id not in decided
             ]
             components = {technology_id: parts for technology_id, _, parts in proposals[need_id]}
-            for rank, (score, technology_id, ident, old_rank) in enumerate(
+            for new_rank, (score, technology_id, row_id, old_rank) in enumerate(
                 sorted(live, key=lambda entry: (-entry[0], entry[1])), start=1
             ):
-                if ident is None:
+                if row_id is None:
                     fresh.append(
                         {
                             "need_id": need_id,
                             "technology_id": technology_id,
                             "score": score,
-                            "rank": rank,
+                            "rank": new_rank,
                             "components": components[technology_id],
                             "explanation": None,
                             "status": MatchStatus.proposed,
@@ -121,19 +122,13 @@ class BatchRepository:
                             "updated_at": now,
                         }
                     )
-                elif old_rank != rank:
-                    renumbered.append({"match_id": ident, "new_rank": rank})
+                elif old_rank != new_rank:
+                    renumbered.append({"id": row_id, "rank": new_rank, "updated_at": now})
         if fresh:
             self.session.execute(insert(Match), fresh)
         if renumbered:
-            from sqlalchemy import bindparam
-
-            self.session.connection().execute(
-                update(Match.__table__)
-                .where(Match.__table__.c.id == bindparam("match_id"))
-                .values(rank=bindparam("new_rank"), updated_at=now),
-                renumbered,
-            )
+            # ORM bulk UPDATE by primary key: one executemany, no rows loaded.
+            self.session.execute(update(Match), renumbered)
         return len(fresh)
 
 
