@@ -130,6 +130,20 @@ def vector_tables_exist(connection: Connection) -> bool:
     return found == len(VECTOR_TABLES)
 
 
+def hnsw_index_name(table: str, *, dimension: int) -> str:
+    return f"ix_{table}_hnsw_{int(dimension)}"
+
+
+def hnsw_index_sql(table: str, *, dimension: int) -> str:
+    """The HNSW index a sync makes for a model's dimension (the benchmark builds the same one)."""
+    return (
+        f'CREATE INDEX "{hnsw_index_name(table, dimension=dimension)}" ON {table} USING hnsw '
+        f"((embedding::vector({int(dimension)})) vector_ip_ops) "
+        f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
+        f"WHERE vector_dims(embedding) = {int(dimension)}"
+    )
+
+
 class EngineRef:
     """The engine a backend's stores share, swapped for an unpooled one when the backend closes."""
 
@@ -390,7 +404,7 @@ class PgVectorBackend:
         }
         stale = [i for i, digest in wanted.items() if stored.get(i) != (self.model, digest)]
         extra = sorted(stored.keys() - wanted.keys())
-        index_name = f"ix_{table.name}_hnsw_{int(self.dimension)}"
+        index_name = hnsw_index_name(table.name, dimension=self.dimension)
         existing = set(
             session.execute(
                 text("SELECT indexname FROM pg_indexes WHERE tablename = :table AND indexname LIKE :pattern"),
@@ -410,14 +424,7 @@ class PgVectorBackend:
         if created:
             # Partial, on the rows of this dimension: the cast is never tried on another model's vectors
             # (nor on the old versions of rows this transaction rewrote, which an index build still reads).
-            session.execute(
-                text(
-                    f'CREATE INDEX "{index_name}" ON {table.name} USING hnsw '
-                    f"((embedding::vector({int(self.dimension)})) vector_ip_ops) "
-                    f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
-                    f"WHERE vector_dims(embedding) = {int(self.dimension)}"
-                )
-            )
+            session.execute(text(hnsw_index_sql(table.name, dimension=self.dimension)))
         if stale and len(stale) == len(wanted):
             # Every row now has this model's dimension: an index of another dimension indexes nothing.
             for other in sorted(existing - {index_name}):
