@@ -417,9 +417,7 @@ class PgVectorBackend:
         for start in range(0, len(stale), WRITE_CHUNK * 10):
             part = stale[start : start + WRITE_CHUNK * 10]
             vectors = vectors_for(part)
-            _write(
-                session, side, model=self.model, ids=part, vectors=vectors, hashes=[wanted[i] for i in part]
-            )
+            _write(session, side, model=self.model, ids=part, vectors=vectors, hashes=[wanted[i] for i in part])
         created = index_name not in existing
         if created:
             # Partial, on the rows of this dimension: the cast is never tried on another model's vectors

@@ -132,13 +132,17 @@ def test_search_uses_the_hnsw_index(engine: Engine) -> None:
     store = backend.create("needs", dimension=DIM)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = connection.execute(
-            text(
-                f"EXPLAIN SELECT id FROM need_vectors WHERE {store._predicate}"
-                f" ORDER BY {store._indexed} <#> CAST(:q AS vector) LIMIT 5"
-            ),
-            {"q": "[" + ",".join(["0.25"] * DIM) + "]"},
-        ).scalars().all()
+        plan = (
+            connection.execute(
+                text(
+                    f"EXPLAIN SELECT id FROM need_vectors WHERE {store._predicate}"
+                    f" ORDER BY {store._indexed} <#> CAST(:q AS vector) LIMIT 5"
+                ),
+                {"q": "[" + ",".join(["0.25"] * DIM) + "]"},
+            )
+            .scalars()
+            .all()
+        )
     assert any(f"ix_need_vectors_hnsw_{DIM}" in line for line in plan), plan
 
 

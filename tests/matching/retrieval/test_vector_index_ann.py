@@ -111,4 +111,3 @@ def test_scores_of_given_ids_are_the_cosines():
     np.testing.assert_allclose(index.scores(data[0], [0, 30, 2397]), data[[0, 10, 799]] @ data[0], atol=0.02)
     with pytest.raises(IndexMismatchError):
         index.scores(data[0], [1])
-
