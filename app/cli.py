@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from app.backup.commands import backup_command, restore_command
+from app.batch.commands import batch_cli
 from app.bulk.commands import export_command, import_command
 from app.catalogue.commands import load, load_with_progress
 from app.core.commands import db_cli, openapi
@@ -83,10 +84,11 @@ def serve(
     from app.core.cli import load_matcher, load_settings, open_database, read_dataset_dir
     from app.core.database import unit_of_work
     from app.core.http_limits import server_options
+    from app.indexing.service import use_vector_backend
     from app.main import create_app
 
     settings = load_settings()
-    _, factory = open_database(settings)
+    engine, factory = open_database(settings)
     with unit_of_work(factory) as session:
         empty = TechnologyRepository(session).count() == 0 and NeedRepository(session).count() == 0
     stderr = Console(stderr=True)
@@ -98,12 +100,11 @@ def serve(
         demo = settings.labels_dir
         if demo.is_dir() and any(demo.iterdir()):
             stderr.print(f"empty database: loading the demo catalogue from {demo}")
+            loader = matcher or load_matcher(settings)
+            # Where the vectors live (FAISS in process, or pgvector tables written with their rows).
+            use_vector_backend(loader, settings=settings, engine=engine)
             load_with_progress(
-                factory,
-                dataset=read_dataset_dir(demo),
-                matcher=matcher or load_matcher(settings),
-                settings=settings,
-                show_progress=True,
+                factory, dataset=read_dataset_dir(demo), matcher=loader, settings=settings, show_progress=True
             )
         else:
             stderr.print(f"empty database and no demo catalogue in {demo}; serving it empty")
@@ -135,6 +136,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(people_cli, name="people")
 cli.add_typer(curators_cli, name="curators")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(batch_cli, name="batch")
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from app.engagements import routes as engagements
 from app.health import routes as health
 from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
-from app.indexing.service import IndexRebuilder
+from app.indexing.service import IndexRebuilder, close_vector_backend, use_vector_backend
 from app.jobs import routes as jobs_routes
 from app.jobs.service import LEARN, PLAN, WORKER_KEY, Handler, JobWorker
 from app.learning import routes as learning
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             engine.dispose()  # the lifespan ends here, so stop() will not run
             raise
         ready = matcher or Matcher(serving_encoder(settings))
+        use_vector_backend(ready, settings=settings, engine=engine)
         with unit_of_work(session_factory) as session:
             # Resumed from the saved index through the change log, or: a changed model re-embeds the
             # stored texts here, once, behind a progress bar on stderr. One process of a machine at a time.
@@ -174,8 +175,10 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
             follower.save()
             app.state.follower = None
         ready: Matcher | None = app.state.matcher
-        if ready is not None and matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
-            ready.encoder.close()
+        if ready is not None:
+            close_vector_backend(ready)
+            if matcher is None and isinstance(ready.encoder, MicroBatchingEncoder):
+                ready.encoder.close()
         app.state.matcher = None
         engine.dispose()
 

@@ -8,6 +8,9 @@ Cases (README "Speed and scale"):
   txtai   txtai (same model, same texts, faiss) indexing and search against techmatch's engine
   replicas  the online load at concurrency 32 against 2 server processes and against 1 (same catalogue,
           same run); writer throughput with the change log against without; replica lag
+  backends FAISS against pgvector's HNSW on the same 100,000 vectors (needs a PostgreSQL database with
+          pgvector: bash scripts/test-postgres.sh --run .venv/bin/python scripts/bench.py backends)
+  batch   `techmatch batch encode`'s pipeline on a local Ray cluster (2 actors) against encoding in process
 
 Usage: python scripts/bench.py [CASE ...] [--quick] [--json] [--model NAME]
 --json prints one JSON object on the last line. --quick uses small sizes (a mechanics check).
@@ -68,6 +71,8 @@ class Sizes:
     cold: int
     txtai: int
     queries: int
+    batch: int
+    backends: int
 
 
 FULL = Sizes(
@@ -78,10 +83,32 @@ FULL = Sizes(
     cold=100_000,
     txtai=2000,
     queries=100,
+    batch=3000,
+    backends=100_000,
 )
-QUICK = Sizes(ingest=200, online=300, online_requests=(10, 24, 64), index=(3000,), cold=2000, txtai=200, queries=20)
+QUICK = Sizes(
+    ingest=200,
+    online=300,
+    online_requests=(10, 24, 64),
+    index=(3000,),
+    cold=2000,
+    txtai=200,
+    queries=20,
+    batch=400,
+    backends=5000,
+)
 # For the test of the mechanics: as small as still exercises every path.
-TINY = Sizes(ingest=40, online=60, online_requests=(4, 8, 32), index=(2000,), cold=100, txtai=40, queries=8)
+TINY = Sizes(
+    ingest=40,
+    online=60,
+    online_requests=(4, 8, 32),
+    index=(2000,),
+    cold=100,
+    txtai=40,
+    queries=8,
+    batch=120,
+    backends=2000,
+)
 CONCURRENCY = (1, 8, 32)
 TOP_RUNS = 3
 
@@ -646,9 +673,93 @@ def case_replicas(
     return out
 
 
-# -- driver ------------------------------------------------------------------------------------
+# -- case 7: batch -----------------------------------------------------------------------------
 
-CASES = ("ingest", "online", "index", "cold", "txtai", "replicas")
+
+def case_batch(*, model: str, count: int, actors: int = 2, cpus_per_actor: float = 0.5) -> dict[str, Any]:
+    """The same texts encoded in process (one model, every core) and through `techmatch batch encode`'s
+    pipeline (app.batch: a private local Ray cluster, `actors` actors of `cpus_per_actor` CPUs, one model
+    each). Both run the job's own worker, so the ratio is what Ray's pipeline costs or gains on this
+    machine. The Ray time counts starting the actors and loading their models, as a job pays them; the
+    in-process time counts encoding only (its model is loaded before the clock starts)."""
+    from app.batch.cluster import actor_pool_map, ray_session
+    from app.batch.workers import EncodeBatch
+
+    dataset = synthetic_dataset(count, seed=23)
+    texts = [technology_text(t) for t in engine_records(dataset).technologies][:count]
+    hashes = np.asarray([text_hash(t) for t in texts])
+    rows = {"hash": hashes, "text": np.asarray(texts, dtype=object)}
+
+    start = time.perf_counter()
+    worker = EncodeBatch(model=model)
+    load_s = time.perf_counter() - start
+    worker({"hash": hashes[:8], "text": rows["text"][:8]})
+    start = time.perf_counter()
+    local = worker(rows)
+    local_s = time.perf_counter() - start
+    local_vectors = dict(zip(local["hash"].tolist(), local["vector"], strict=True))
+    del worker
+
+    start = time.perf_counter()
+    with ray_session("local", cpus=os.cpu_count() or 1):
+        session_s = time.perf_counter() - start
+        threads = max(1, int(cpus_per_actor))
+        start = time.perf_counter()
+        blocks = list(
+            actor_pool_map(
+                rows,
+                EncodeBatch,
+                worker_options={"model": model, "batch_size": 64, "threads": threads},
+                actors=actors,
+                cpus_per_actor=cpus_per_actor,
+                batch_size=64,
+            )
+        )
+        ray_s = time.perf_counter() - start
+    ray_hashes = np.concatenate([block["hash"] for block in blocks]).tolist()
+    ray_vectors = np.concatenate([block["vector"] for block in blocks])
+    expected = np.stack([local_vectors[h] for h in ray_hashes])
+    cosines = np.sum(expected * ray_vectors, axis=1) / (
+        np.linalg.norm(expected, axis=1) * np.linalg.norm(ray_vectors, axis=1)
+    )
+    local_rate, ray_rate = count / local_s, count / ray_s
+    return {
+        "texts": count,
+        "actors": actors,
+        "cpus_per_actor": cpus_per_actor,
+        "threads_per_actor": threads,
+        "in_process_load_s": round(load_s, 2),
+        "in_process_encode_s": round(local_s, 2),
+        "in_process_texts_per_s": round(local_rate, 1),
+        "ray_session_start_s": round(session_s, 2),
+        "ray_pipeline_s": round(ray_s, 2),
+        "ray_texts_per_s": round(ray_rate, 1),
+        "ratio_ray_over_in_process": round(ray_rate / local_rate, 3),
+        "rows_back": len(ray_hashes),
+        "distinct_rows_back": len(set(ray_hashes)),
+        "min_cosine": round(float(cosines.min()), 6),
+    }
+
+
+# -- case 8: backends --------------------------------------------------------------------------
+
+
+def case_backends(*, count: int, queries: int) -> dict[str, Any]:
+    url = os.environ.get("TECHMATCH_TEST_DATABASE_URL")
+    if not url:
+        raise SystemExit("bench backends: no database; run it under bash scripts/test-postgres.sh --run")
+    command = [sys.executable, str(SCRIPTS / "bench_backends.py"), str(count), "--queries", str(queries)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if result.returncode:
+        raise SystemExit(f"bench backends failed:\n{result.stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    log(f"backends {count}: {report}")
+    return report
+
+
+CASES = ("ingest", "online", "index", "cold", "txtai", "replicas", "batch", "backends")
+# Without names, every case but `backends`, which needs a PostgreSQL database with pgvector.
+DEFAULT_CASES = tuple(case for case in CASES if case != "backends")
 
 
 def run(
@@ -690,13 +801,17 @@ def run(
                 postgres_url=postgres_url,
                 quick=quick,
             )
+        elif case == "batch":
+            results[case] = case_batch(model=model, count=sizes.batch)
+        elif case == "backends":
+            results[case] = case_backends(count=sizes.backends, queries=20 if quick else 200)
         results[case]["case_s"] = round(time.perf_counter() - started, 1)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cases", nargs="*", help=f"cases to run, of {', '.join(CASES)} (default: all)")
+    parser.add_argument("cases", nargs="*", help=f"cases to run, of {', '.join(CASES)} (default: all but backends)")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the mechanics in a minute")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     parser.add_argument(
@@ -717,7 +832,7 @@ def main() -> None:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     index_sizes = tuple(int(s) for s in args.index_sizes.split(",")) if args.index_sizes else None
     results = run(
-        list(args.cases) or list(CASES),
+        list(args.cases) or list(DEFAULT_CASES),
         quick=args.quick or args.tiny,
         model=args.model,
         index_sizes=index_sizes,

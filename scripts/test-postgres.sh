@@ -2,7 +2,9 @@
 # Runs the app tests against a real PostgreSQL server: a private, throw-away cluster that listens
 # on 127.0.0.1 only (no unix socket). Each run gets a database of its own, dropped at the end, so
 # runs from several checkouts can share the cluster; the run that started the cluster stops it
-# when no other run's database is left. Extra arguments go to pytest (default: tests/app).
+# when no other run's database is left. Extra arguments go to pytest (or, after --run, are a command to
+# run with TECHMATCH_TEST_DATABASE_URL set); without any, the app tests run
+# twice: on the FAISS backend, then with the vectors in PostgreSQL (TECHMATCH_TEST_VECTOR_BACKEND=pgvector).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +59,21 @@ trap finish EXIT
 
 echo "test-postgres: PostgreSQL $("${psql[@]}" -d "$database" -c 'SHOW server_version') on 127.0.0.1:$port" >&2
 export TECHMATCH_TEST_DATABASE_URL="postgresql+psycopg://$user@127.0.0.1:$port/$database"
-if [ "$#" -eq 0 ]; then
-    set -- tests/app
+# --run COMMAND...: any command with the throw-away database (scripts/bench.py backends measures on it).
+if [ "${1:-}" = "--run" ]; then
+    shift
+    "$@"
+    exit
 fi
-.venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+    .venv/bin/python -m pytest "$@"
+    exit
+fi
+faiss=0
+.venv/bin/python -m pytest tests/app || faiss=$?
+echo "test-postgres: the tests that touch vectors again on the pgvector backend, and its benchmark's mechanics" >&2
+pgvector=0
+TECHMATCH_TEST_VECTOR_BACKEND=pgvector .venv/bin/python -m pytest tests/app/indexing tests/app/catalogue \
+    tests/app/matches tests/app/privacy tests/app/replication tests/app/pairing \
+    "tests/scripts/test_bench.py::test_bench_backends_case_measures_both" || pgvector=$?
+test "$faiss" -eq 0 && test "$pgvector" -eq 0

@@ -32,7 +32,7 @@ def import_command(
     from app.core.cli import fail, load_matcher, load_settings, open_database
     from app.core.database import unit_of_work
     from app.core.errors import AppError
-    from app.indexing.service import save_index, sync_index
+    from app.indexing.service import save_index, sync_index, use_vector_backend
 
     chosen = file_format or FORMATS_BY_SUFFIX.get(file.suffix.lower())
     if chosen is None:
@@ -46,6 +46,7 @@ def import_command(
     engine, factory = open_database(settings)
     try:
         if matcher is not None:
+            use_vector_backend(matcher, settings=settings, engine=engine)
             # The index the import extends must be the database's own; it is saved again afterwards.
             with unit_of_work(factory) as session:
                 sync_index(

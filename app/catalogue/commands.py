@@ -48,11 +48,13 @@ def load(
     from rich.table import Table
 
     from app.core.cli import load_matcher, load_settings, open_database, read_dataset_dir
+    from app.indexing.service import use_vector_backend
 
     dataset = read_dataset_dir(directory)
     settings = load_settings()
     matcher = load_matcher(settings)
-    _, factory = open_database(settings)
+    engine, factory = open_database(settings)
+    use_vector_backend(matcher, settings=settings, engine=engine)
     report = load_with_progress(factory, dataset=dataset, matcher=matcher, settings=settings, show_progress=True)
     table = Table(title=f"loaded {dataset.name} ({dataset.format})")
     for column in ("records", "created", "updated", "unchanged"):

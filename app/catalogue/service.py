@@ -30,10 +30,12 @@ from app.catalogue.schemas import (
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.settings import Settings
 from app.indexing.embeddings import need_vectors, technology_vectors
+from app.indexing.pgvector import write_in_transaction
 from app.matches.repository import MatchRepository
 from app.models import DEFAULT_TENANT, Company, Need, Provider, Technology
 from app.replication.log import record_change
 from matching.matcher import Matcher
+from matching.retrieval.texts import need_text, technology_text
 
 
 def check_text_limits(data: BaseModel, *, max_chars: int, location: str = "body") -> None:
@@ -105,6 +107,9 @@ def index_technologies(session: Session, *, matcher: Matcher, rows: Sequence[Tec
     vectors = technology_vectors(
         session, encoder=matcher.encoder, technologies=records, batch_size=settings.encode_batch_size
     )
+    texts = [technology_text(r) for r in records]
+    ids = [r.id for r in records]
+    write_in_transaction(session, matcher.catalogue.backend, "technologies", ids=ids, vectors=vectors, texts=texts)
     record_change(
         session,
         technologies=[r.id for r in records],
@@ -117,6 +122,9 @@ def index_needs(session: Session, *, matcher: Matcher, rows: Sequence[Need], set
         return
     records = [need_record(row) for row in rows]
     vectors = need_vectors(session, encoder=matcher.encoder, needs=records, batch_size=settings.encode_batch_size)
+    texts = [need_text(r) for r in records]
+    ids = [r.id for r in records]
+    write_in_transaction(session, matcher.catalogue.backend, "needs", ids=ids, vectors=vectors, texts=texts)
     record_change(
         session, needs=[r.id for r in records], apply_here=lambda: matcher.catalogue.upsert_needs(records, vectors)
     )

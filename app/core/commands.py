@@ -64,6 +64,22 @@ def upgrade_command(
     typer.echo(f"database at {now}" + (f" (was {was})" if was != now else " (already up to date)"))
 
 
+@db_cli.command("vector-tables")
+def vector_tables_command() -> None:
+    """Create the pgvector extension and tables (as migration 0008 does), for a PostgreSQL server that got the
+    extension after it was migrated."""
+    from app.core.cli import fail
+    from app.indexing.pgvector import create_vector_tables, vector_extension_available
+
+    with _engine() as engine, engine.begin() as connection:
+        if connection.dialect.name != "postgresql":
+            fail("vector tables need a PostgreSQL database; SQLite uses the FAISS backend")
+        if not vector_extension_available(connection):
+            fail("the PostgreSQL server has no pgvector extension: install it (scripts/system-deps.sh builds it)")
+        create_vector_tables(connection)
+    typer.echo("vector tables ready")
+
+
 @db_cli.command("current")
 def current_command() -> None:
     """Print the database's revision and the code's; exit status 1 when they differ."""

@@ -207,8 +207,11 @@ def schema_differences(engine: Engine) -> list[Any]:
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    # The version table is Alembic's own, not a model.
-    return not (type_ == "table" and name == VERSION_TABLE)
+    # The version table is Alembic's own, not a model; the pgvector tables exist on PostgreSQL only and
+    # are kept by app/indexing/pgvector.py (migration 0008), not by the models.
+    from app.indexing.pgvector import VECTOR_TABLES
+
+    return not (type_ == "table" and (name == VERSION_TABLE or name in VECTOR_TABLES))
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

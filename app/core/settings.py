@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Providers and technologies are visible to every tenant (writes stay with their tenant).
     share_catalogue: bool = True
+    # Where the engine's vector index lives (docs: "Vector backends"): faiss, in each process and saved
+    # under data_dir; or pgvector, in PostgreSQL beside the rows, written in their transactions.
+    vector_backend: Literal["faiss", "pgvector"] = "faiss"
 
     # Sign-in to the web pages (docs "People, roles and sign-in"). Without a secret key, a random one is
     # generated once per data dir; production refuses to start without a real one, or with cookies
@@ -205,7 +208,9 @@ class Settings(BaseSettings):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(self.database_url)
+            url = make_url(self.database_url)
         except ArgumentError as exc:
             raise ValueError(f"database_url is not a database URL: {exc}") from exc
+        if self.vector_backend == "pgvector" and url.get_backend_name() != "postgresql":
+            raise ValueError("vector_backend pgvector needs a PostgreSQL database_url")
         return self

@@ -16,10 +16,12 @@ def reembed_command(
 
     from app.core.cli import database_session, load_matcher, load_settings
     from app.indexing.reembed import reembed
+    from app.indexing.service import use_vector_backend
 
     settings = load_settings()
     matcher = load_matcher(settings)
     with database_session(settings) as session:
+        use_vector_backend(matcher, settings=settings, engine=session.get_bind())  # type: ignore[arg-type]
         result = reembed(
             session,
             matcher=matcher,

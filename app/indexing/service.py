@@ -5,22 +5,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.catalogue.records import all_need_records, all_technology_records, need_record, technology_record
 from app.catalogue.repository import NeedRepository, TechnologyRepository
 from app.core.database import unit_of_work
 from app.core.errors import Conflict
-from app.indexing.embeddings import ProgressCallback, missing_count, need_vectors, technology_vectors
+from app.core.settings import Settings
+from app.indexing.embeddings import (
+    ProgressCallback,
+    missing_count,
+    need_vectors,
+    technology_vectors,
+    vectors_for_texts,
+)
+from app.indexing.pgvector import PgVectorBackend
 from app.indexing.state import CatalogueStateRepository
 from matching.errors import IndexMismatchError
 from matching.matcher import Matcher
 from matching.retrieval.texts import need_text, technology_text
+from matching.types import Need, Technology
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +43,59 @@ class SyncResult:
     technologies: int
     needs: int
     catalogue_version: int
+
+
+def use_vector_backend(matcher: Matcher, *, settings: Settings, engine: Engine) -> None:
+    """Keep the matcher's vectors where the settings say: FAISS in process (the engine's default) or pgvector."""
+    if settings.vector_backend != "pgvector":
+        return
+    backend = PgVectorBackend(engine, model=matcher.encoder.name, dimension=matcher.encoder.dimension)
+    with engine.connect() as connection:
+        backend.check(connection)
+    matcher.catalogue.use_backend(backend)
+
+
+def close_vector_backend(matcher: Matcher) -> None:
+    """Let go of the database connections the matcher's vector backend holds (at shutdown)."""
+    backend = matcher.catalogue.backend
+    if isinstance(backend, PgVectorBackend):
+        backend.close()
+
+
+def sync_vector_tables(
+    session: Session,
+    *,
+    backend: PgVectorBackend,
+    matcher: Matcher,
+    technologies: list[Technology],
+    needs: list[Need],
+    batch_size: int = 64,
+    on_encoded: ProgressCallback | None = None,
+    on_missing: ProgressCallback | None = None,
+) -> tuple[int, int]:
+    """Bring both pgvector tables in line with the rows, in `session`'s transaction: (written, removed)."""
+    sides = (
+        ("technologies", [t.id for t in technologies], [technology_text(t) for t in technologies]),
+        ("needs", [n.id for n in needs], [need_text(n) for n in needs]),
+    )
+    if on_missing is not None:
+        on_missing(missing_count(session, encoder=matcher.encoder, texts=[t for _, _, texts in sides for t in texts]))
+    written = removed = 0
+    for side, ids, texts in sides:
+        by_id = dict(zip(ids, texts, strict=True))
+
+        def vectors_for(wanted: Sequence[int], by_id: dict[int, str] = by_id) -> np.ndarray:
+            return vectors_for_texts(
+                session,
+                encoder=matcher.encoder,
+                texts=[by_id[i] for i in wanted],
+                batch_size=batch_size,
+                on_encoded=on_encoded,
+            )
+
+        changes = backend.sync(session, side=side, ids=ids, texts=texts, vectors_for=vectors_for)
+        written, removed = written + changes.written, removed + changes.removed
+    return written, removed
 
 
 def sync_index(
@@ -51,6 +115,25 @@ def sync_index(
     technologies = all_technology_records(session)
     needs = all_need_records(session)
     version = CatalogueStateRepository(session).version()
+    backend = matcher.catalogue.backend
+    if isinstance(backend, PgVectorBackend):
+        # The vectors live beside the rows: made current here, in this transaction; BM25 as below.
+        written, removed = sync_vector_tables(
+            session,
+            backend=backend,
+            matcher=matcher,
+            technologies=technologies,
+            needs=needs,
+            batch_size=batch_size,
+            on_encoded=on_encoded,
+            on_missing=on_missing,
+        )
+        if matcher.catalogue.load(index_dir, technologies=technologies, needs=needs, catalogue_version=version):
+            matcher.catalogue.save(index_dir, catalogue_version=version, vectors=False)
+        if not written and not removed:
+            return SyncResult("loaded", "", len(technologies), len(needs), version)
+        reason = f"the vector tables disagreed with the rows: {written} vectors written, {removed} removed"
+        return SyncResult("rebuilt", reason, len(technologies), len(needs), version)
     try:
         lexical_rebuilt = matcher.catalogue.load(
             index_dir, technologies=technologies, needs=needs, catalogue_version=version
@@ -152,14 +235,28 @@ def _rebuild(factory: sessionmaker[Session], *, matcher: Matcher, index_dir: Pat
             technologies = all_technology_records(session)
             needs = all_need_records(session)
             encoder = matcher.encoder
-            matcher.catalogue.build(
-                technologies=technologies,
-                technology_vectors=technology_vectors(
-                    session, encoder=encoder, technologies=technologies, batch_size=batch_size
-                ),
-                needs=needs,
-                need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size),
-            )
+            backend = matcher.catalogue.backend
+            if isinstance(backend, PgVectorBackend):
+                sync_vector_tables(
+                    session,
+                    backend=backend,
+                    matcher=matcher,
+                    technologies=technologies,
+                    needs=needs,
+                    batch_size=batch_size,
+                )
+            else:
+                matcher.catalogue.build(
+                    technologies=technologies,
+                    technology_vectors=technology_vectors(
+                        session, encoder=encoder, technologies=technologies, batch_size=batch_size
+                    ),
+                    needs=needs,
+                    need_vectors=need_vectors(session, encoder=encoder, needs=needs, batch_size=batch_size),
+                )
+        if isinstance(backend, PgVectorBackend):
+            # Records and BM25 over the tables just committed.
+            matcher.catalogue.attach(technologies=technologies, needs=needs)
         with unit_of_work(factory) as session:
             after = CatalogueStateRepository(session).version()
         if after == before:

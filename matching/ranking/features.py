@@ -120,7 +120,7 @@ def _features_of(
     features: Callable[[int], PairFeatures],
 ) -> CandidateFeatures:
     """The candidate set of `ids`, given their raw BM25 scores (`lexical`)."""
-    dense = side.vectors.vectors(ids) @ query_vector
+    dense = side.vectors.scores(query_vector, ids)
     ceiling = side.lexical.ceiling(query_text)
     coverage = np.clip(lexical / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros_like(lexical)
     pair = [features(i) for i in ids]

@@ -13,7 +13,8 @@ import numpy as np
 from matching.errors import IndexMismatchError
 from matching.retrieval.bm25 import LexicalIndex
 from matching.retrieval.texts import need_text, technology_text
-from matching.retrieval.vector_index import IndexMeta, VectorIndex
+from matching.retrieval.vector_index import FaissBackend, VectorIndex
+from matching.retrieval.vector_store import IndexMeta, VectorBackend, VectorStore
 from matching.types import Need, Technology
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,18 @@ SIDES = ("technologies", "needs")
 class Side(Generic[Record]):
     """One searchable side: records, their texts, dense vectors and BM25, kept row for row."""
 
-    def __init__(self, *, dimension: int, to_text: Callable[[Record], str]) -> None:
+    def __init__(self, *, vectors: VectorStore, to_text: Callable[[Record], str]) -> None:
         self.records: dict[int, Record] = {}
         self.texts: dict[int, str] = {}
-        self.vectors = VectorIndex(dimension)
+        self.vectors: VectorStore = vectors
         self.lexical = LexicalIndex()
         self.to_text: Callable[[Record], str] = to_text
+
+    def attach(self, records: Sequence[Record]) -> None:
+        """Take `records` over vectors the store already holds (a database-backed store): texts and BM25 only."""
+        self.records = {r.id: r for r in records}
+        self.texts = {r.id: self.to_text(r) for r in records}
+        self.lexical.upsert(list(self.texts), list(self.texts.values()))
 
     def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
         ids = [r.id for r in records]
@@ -49,25 +56,27 @@ class Side(Generic[Record]):
             self.texts.pop(ident, None)
 
 
-def technology_side(dimension: int) -> Side[Technology]:
-    return Side(dimension=dimension, to_text=technology_text)
+def technology_side(dimension: int, backend: VectorBackend | None = None) -> Side[Technology]:
+    vectors = (backend or FaissBackend()).create("technologies", dimension=dimension)
+    return Side(vectors=vectors, to_text=technology_text)
 
 
-def need_side(dimension: int) -> Side[Need]:
-    return Side(dimension=dimension, to_text=need_text)
+def need_side(dimension: int, backend: VectorBackend | None = None) -> Side[Need]:
+    return Side(vectors=(backend or FaissBackend()).create("needs", dimension=dimension), to_text=need_text)
 
 
 class SavedCatalogue:
     """Writes both sides to one directory and reads them back, checked against the database's records.
 
-    Vectors go to `<side>.faiss` with their metadata (model, dimension, count, catalogue version);
-    BM25 to `<side>.bm25.npz`. Loading refuses vectors that disagree with the records; a BM25 file that
-    disagrees is rebuilt from the texts instead, since that needs no model.
+    Vectors go where the backend keeps them (FAISS: `<side>.faiss` with their metadata: model, dimension,
+    count, catalogue version); BM25 to `<side>.bm25.npz`. Loading refuses vectors that disagree with the
+    records; a BM25 file that disagrees is rebuilt from the texts instead, since that needs no model.
     """
 
-    def __init__(self, *, model: str, dimension: int) -> None:
+    def __init__(self, *, model: str, dimension: int, backend: VectorBackend | None = None) -> None:
         self.model = model
         self.dimension = dimension
+        self.backend: VectorBackend = backend or FaissBackend()
 
     def meta(self, count: int, catalogue_version: int) -> IndexMeta:
         return IndexMeta(model=self.model, dimension=self.dimension, count=count, catalogue_version=catalogue_version)
@@ -85,7 +94,8 @@ class SavedCatalogue:
         both: tuple[Side[Technology] | Side[Need], ...] = (technologies, needs)
         for name, side in zip(SIDES, both, strict=True):
             if vectors:
-                side.vectors.save(directory, name=name, meta=self.meta(len(side.vectors), catalogue_version))
+                meta = self.meta(len(side.vectors), catalogue_version)
+                self.backend.save(side.vectors, directory, side=name, meta=meta)
             side.lexical.save(directory / f"{name}.bm25.npz", catalogue_version=catalogue_version)
 
     def load(
@@ -106,7 +116,7 @@ class SavedCatalogue:
         rebuilt: list[str] = []
         technology = self._load_side(
             directory,
-            technology_side(self.dimension),
+            technology_text,
             technologies,
             "technologies",
             catalogue_version,
@@ -114,7 +124,7 @@ class SavedCatalogue:
             frozenset(changed_technologies),
         )
         need = self._load_side(
-            directory, need_side(self.dimension), needs, "needs", catalogue_version, rebuilt, frozenset(changed_needs)
+            directory, need_text, needs, "needs", catalogue_version, rebuilt, frozenset(changed_needs)
         )
         return technology, need, rebuilt
 
@@ -132,7 +142,7 @@ class SavedCatalogue:
     def _load_side(
         self,
         directory: Path,
-        side: Side[Record],
+        to_text: Callable[[Record], str],
         records: Sequence[Record],
         name: str,
         catalogue_version: int,
@@ -144,13 +154,12 @@ class SavedCatalogue:
         if changed:
             saved = VectorIndex.saved_meta(directory, name=name)
             count = saved.count if saved is not None else count
-        vectors = VectorIndex.load(directory, name=name, expected=self.meta(count, catalogue_version))
-        held = set(vectors.ids().tolist())
-        if held - changed != wanted:
-            raise IndexMismatchError(f"the saved {name} index holds other ids than the database")
-        vectors.remove(held & changed)
+        # The backend checks the ids it holds against `wanted` and drops the changed ones it holds.
+        vectors = self.backend.load(
+            directory, side=name, expected=self.meta(count, catalogue_version), ids=wanted, changed=changed
+        )
         records = [r for r in records if r.id not in changed]
-        side.vectors = vectors
+        side = Side(vectors=vectors, to_text=to_text)
         side.texts = {r.id: side.to_text(r) for r in records}
         try:
             lexical = LexicalIndex.load(
@@ -176,12 +185,21 @@ class CatalogueIndex:
     Readers take `lock` while they search a side; writers swap or change sides under it.
     """
 
-    def __init__(self, *, model: str, dimension: int) -> None:
+    def __init__(self, *, model: str, dimension: int, backend: VectorBackend | None = None) -> None:
         self.lock = threading.RLock()
         self.dimension = dimension
-        self.technologies: Side[Technology] = technology_side(dimension)
-        self.needs: Side[Need] = need_side(dimension)
-        self.saved = SavedCatalogue(model=model, dimension=dimension)
+        self.backend: VectorBackend = backend or FaissBackend()
+        self.technologies: Side[Technology] = technology_side(dimension, self.backend)
+        self.needs: Side[Need] = need_side(dimension, self.backend)
+        self.saved = SavedCatalogue(model=model, dimension=dimension, backend=self.backend)
+
+    def use_backend(self, backend: VectorBackend) -> None:
+        """Keep vectors in `backend` from now on; both sides start empty (load, build or attach next)."""
+        with self.lock:
+            self.backend = backend
+            self.saved.backend = backend
+            self.technologies = technology_side(self.dimension, backend)
+            self.needs = need_side(self.dimension, backend)
 
     @property
     def technology_count(self) -> int:
@@ -214,10 +232,22 @@ class CatalogueIndex:
         need_vectors: np.ndarray,
     ) -> None:
         """Replace both sides with these records (vectors row-aligned with them)."""
-        fresh_technologies = technology_side(self.dimension)
-        fresh_needs = need_side(self.dimension)
+        fresh_technologies = technology_side(self.dimension, self.backend)
+        fresh_needs = need_side(self.dimension, self.backend)
         fresh_technologies.upsert(technologies, technology_vectors)
         fresh_needs.upsert(needs, need_vectors)
+        with self.lock:
+            self.technologies, self.needs = fresh_technologies, fresh_needs
+
+    def attach(self, *, technologies: Sequence[Technology], needs: Sequence[Need]) -> None:
+        """Replace both sides' records, texts and BM25 over the vectors a database-backed backend already
+        holds (its writers put them there in the database's transactions), building no vector index."""
+        if self.backend.in_process:
+            raise ValueError(f"the {self.backend.name} backend holds no vectors of its own: build it instead")
+        fresh_technologies = technology_side(self.dimension, self.backend)
+        fresh_needs = need_side(self.dimension, self.backend)
+        fresh_technologies.attach(technologies)
+        fresh_needs.attach(needs)
         with self.lock:
             self.technologies, self.needs = fresh_technologies, fresh_needs
 

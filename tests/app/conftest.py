@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from app.core.settings import Settings
 from app.main import create_app
 from matching.encoders.base import HASHING_MODEL
-from tests.app.databases import TestDatabases
+from tests.app.databases import VECTOR_BACKEND, TestDatabases
 from tests.app.support import HASHING_THRESHOLD, authorize, load_mini
 
 
@@ -35,6 +35,12 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("TECHMATCH_MODEL", "hashing")
     monkeypatch.setenv("TECHMATCH_MATCH_THRESHOLD", str(HASHING_THRESHOLD))
     return CliRunner()
+
+
+@pytest.fixture
+def vector_backend() -> str:
+    """The backend the app tests run on: faiss, or pgvector in scripts/test-postgres.sh's second pass."""
+    return VECTOR_BACKEND
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +64,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         match_threshold=HASHING_THRESHOLD,
         # Tests send bursts no website would; the limit's own tests set a low one.
         rate_limit="100000/minute",
+        vector_backend=VECTOR_BACKEND,  # type: ignore[arg-type]
     )
 
 

@@ -19,6 +19,11 @@ from app.models import Base
 # Set by scripts/test-postgres.sh (`make test` runs the app tests a second time with it).
 POSTGRES_URL_VARIABLE = "TECHMATCH_TEST_DATABASE_URL"
 SERVER_URL = os.environ.get(POSTGRES_URL_VARIABLE) or None
+# Set to "pgvector" by scripts/test-postgres.sh's second pass: the app tests again, vectors in PostgreSQL.
+VECTOR_BACKEND_VARIABLE = "TECHMATCH_TEST_VECTOR_BACKEND"
+VECTOR_BACKEND = os.environ.get(VECTOR_BACKEND_VARIABLE) or "faiss"
+if VECTOR_BACKEND == "pgvector" and SERVER_URL is None:
+    raise RuntimeError(f"{VECTOR_BACKEND_VARIABLE}=pgvector needs {POSTGRES_URL_VARIABLE} (scripts/test-postgres.sh)")
 
 
 @dataclass

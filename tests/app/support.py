@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -13,11 +14,19 @@ from app.catalogue.loader import load_dataset
 from app.core.database import create_db_engine, create_session_factory, unit_of_work
 from app.core.migrations import ensure_schema
 from app.core.settings import Settings
+from app.indexing.service import use_vector_backend
 from app.keys.service import create_key
 from matching.encoders.base import HASHING_MODEL, Encoder, TextKind
 from matching.encoders.factory import load_encoder
 from matching.evaluation.datasets import load_dataset as read_dataset
 from matching.matcher import Matcher
+from tests.app.databases import VECTOR_BACKEND
+
+# Tests that read or damage the saved FAISS files; the pgvector pass covers the same ground in
+# tests/app/indexing/test_pgvector.py.
+faiss_files = pytest.mark.skipif(
+    VECTOR_BACKEND != "faiss", reason="reads the saved FAISS files; pgvector keeps vectors in the database"
+)
 
 MINI = Path(__file__).resolve().parent.parent / "fixtures" / "mini"
 # The hashing encoder's scores are honestly low (calibrated on the demo labels its best pairs reach
@@ -57,10 +66,12 @@ def load_mini(settings: Settings) -> None:
     """Loads the mini data set into the settings' database and saves its index."""
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
+    matcher = Matcher(load_encoder(HASHING_MODEL))
+    use_vector_backend(matcher, settings=settings, engine=engine)
     load_dataset(
         create_session_factory(engine),
         dataset=read_dataset(MINI),
-        matcher=Matcher(load_encoder(HASHING_MODEL)),
+        matcher=matcher,
         index_dir=settings.index_dir,
     )
     engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,36 @@ def test_bench_replicas_case_has_every_figure(tmp_path: Path) -> None:
     lag = replicas["lag_sqlite"]
     assert lag["caught_up"] and lag["full_syncs"] == 0 and lag["applied_changes"] == lag["writes"]
     assert lag["lag_max_ms"] >= lag["lag_p50_ms"] > 0
+
+
+def test_bench_batch_case_compares_ray_with_in_process(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPTS / "bench.py"), "batch", "--json", "--model", "hashing", "--tiny"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    batch = json.loads(result.stdout.strip().splitlines()[-1])["batch"]
+
+    # Every text comes back once from the actors, with the vector the in-process encoder gives it.
+    assert batch["rows_back"] == batch["distinct_rows_back"] == batch["texts"]
+    assert batch["min_cosine"] > 0.999
+    assert batch["actors"] == 2 and batch["cpus_per_actor"] == 0.5
+    assert batch["in_process_texts_per_s"] > 0 and batch["ray_texts_per_s"] > 0
+    assert batch["ratio_ray_over_in_process"] > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TECHMATCH_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="needs PostgreSQL with pgvector: bash scripts/test-postgres.sh tests/scripts/test_bench.py",
+)
+def test_bench_backends_case_measures_both(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPTS / "bench.py"), "backends", "--json", "--tiny"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    backends = json.loads(result.stdout.strip().splitlines()[-1])["backends"]
+
+    assert backends["count"] == 2000
+    assert backends["faiss"]["kind"] == "flat-ip"
+    assert backends["pgvector"]["uses_hnsw_index"] is True
+    for side in ("faiss", "pgvector"):
+        assert 0.5 <= backends[side]["recall_at_10"] <= 1
+        assert backends[side]["search_ms_per_query"] > 0
+    assert backends["pgvector"]["index_mb"] > 0

@@ -15,7 +15,7 @@ from app.indexing.state import CatalogueStateRepository
 from app.main import create_app
 from app.models import Company, Need
 from matching.matcher import Matcher
-from tests.app.support import authorize, counting_matcher, started_app
+from tests.app.support import authorize, counting_matcher, faiss_files, started_app
 
 
 def test_healthz(client: TestClient) -> None:
@@ -83,6 +83,7 @@ def test_restart_with_unchanged_database_does_not_encode(loaded_settings: Settin
     assert encoder.texts_encoded == 0
 
 
+@faiss_files
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate-meta"])
 def test_damaged_index_is_rebuilt_from_stored_embeddings(loaded_settings: Settings, damage: str) -> None:
     files = sorted(loaded_settings.index_dir.iterdir())

@@ -22,7 +22,7 @@ from matching.encoders.hashing import HashingEncoder
 from matching.matcher import Matcher
 from matching.retrieval.texts import need_text, technology_text
 from matching.retrieval.vector_index import IndexMeta, VectorIndex
-from tests.app.support import CountingEncoder, started_app
+from tests.app.support import CountingEncoder, faiss_files, started_app
 
 
 class MirrorEncoder:
@@ -68,6 +68,7 @@ def _index_models(settings: Settings) -> set[tuple[str, int]]:
     return {(meta["model"], meta["dimension"]) for meta in metas}
 
 
+@faiss_files
 def test_switching_model_reembeds_once_and_never_mixes(loaded_settings: Settings, tmp_path: Path) -> None:
     technology_texts, need_texts = _stored_texts(loaded_settings)
     assert _index_models(loaded_settings) == {("hashing", 256)}

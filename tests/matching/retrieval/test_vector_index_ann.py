@@ -3,6 +3,7 @@ import pytest
 
 from matching.errors import IndexMismatchError
 from matching.retrieval.vector_index import FLAT_KIND, IVF_KIND, IndexMeta, VectorIndex, ivf_lists, ivf_probes
+from matching.retrieval.vector_store import VectorStore
 
 DIM = 32
 
@@ -93,5 +94,20 @@ def test_save_and_load_keep_the_kind_and_refuse_a_mismatch(tmp_path):
 def test_list_and_probe_counts_grow_with_size():
     assert ivf_lists(100_000) == 316
     assert ivf_lists(1_000_000) == 1000
-    assert ivf_probes(1000) == 62
+    assert ivf_probes(1000) == 15
+    assert ivf_probes(8192) == 128
     assert ivf_probes(16) == 8
+
+
+def test_both_kinds_are_vector_stores():
+    assert isinstance(VectorIndex(DIM), VectorStore)
+    large = VectorIndex.build(DIM, ids=np.arange(600), vectors=clustered(600), ann_threshold=500)
+    assert isinstance(large, VectorStore)
+
+
+def test_scores_of_given_ids_are_the_cosines():
+    data = clustered(800, seed=5)
+    index = VectorIndex.build(DIM, ids=np.arange(800) * 3, vectors=data, ann_threshold=500)
+    np.testing.assert_allclose(index.scores(data[0], [0, 30, 2397]), data[[0, 10, 799]] @ data[0], atol=0.02)
+    with pytest.raises(IndexMismatchError):
+        index.scores(data[0], [1])

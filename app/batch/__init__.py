@@ -1,0 +1,1 @@
+"""Batch jobs on Ray: encoding texts without a stored vector, scoring every need against the offerings."""
