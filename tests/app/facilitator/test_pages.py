@@ -12,8 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.core.database import unit_of_work
-from app.engagements import service as engagements
-from app.engagements.schemas import PlanEngagementsCreate
 from app.models import Engagement, Role
 from app.pairing import service as pairing
 from tests.app.people.conftest import Cast, csrf, sign_in
@@ -148,16 +146,17 @@ def test_plan_lock_remove_compare_print_and_export(facilitator: TestClient, load
 
 def test_move_an_engagement_on_the_board(facilitator: TestClient, loaded_app: FastAPI) -> None:
     plan_url = _plan(facilitator)
+    token = csrf(facilitator, plan_url)
+    recorded = facilitator.post(f"{plan_url}/engagements", data={"csrf_token": token, "stage": "introduced"})
+    assert "engagements recorded as introduced" in recorded.text
+    again = facilitator.post(f"{plan_url}/engagements", data={"csrf_token": token, "stage": "introduced"})
+    assert "0 engagements recorded" in again.text
     with unit_of_work(loaded_app.state.session_factory) as session:
-        plan = pairing.get_plan(session, plan_id=int(plan_url.rsplit("/", 1)[-1]))
-        actor = engagements.staff(name="fay", tenant="default")
-        engagements.from_plan(session, actor=actor, plan=plan, data=PlanEngagementsCreate())
         engagement = session.scalars(select(Engagement).order_by(Engagement.id)).first()
         assert engagement is not None
         engagement_id, version = engagement.id, engagement.version
     board = facilitator.get("/facilitator/engagements").text
     assert 'id="column-introduced"' in board and "→ Met" in board
-    token = csrf(facilitator, "/facilitator/engagements")
     here = f"/facilitator/engagements/{engagement_id}"
     moved = facilitator.post(
         f"{here}/moves", data={"csrf_token": token, "stage": "met", "version": str(version), "back": "board"}
