@@ -23,6 +23,7 @@ from app.facilitator.runs import PlanRuns
 from app.models import EngagementStage, Person
 from app.pairing import exports
 from app.pairing import service as pairing
+from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead
 from app.people import service as people
 from app.programme import exports as programme_exports
 from app.programme import service as programme
@@ -212,26 +213,18 @@ def run_status(run_id: str, person: FacilitatorDep, runs: PlanRunsDep) -> dict[s
     }
 
 
-def _grid(plan: Any) -> dict[str, Any]:
-    """The current revision as rows of provider tables and columns of rounds."""
-    assignments = plan.assignments
-    tables: dict[tuple[str, int, int], dict[int, Any]] = defaultdict(dict)
-    for a in assignments:
+def _grid(plan: PairingPlanRead, provider_names: dict[int, str]) -> dict[str, Any]:
+    """The current revision as rows of provider tables (every table of every provider, by name) and
+    columns of rounds; a provider without a demo still has its row, all free."""
+    cells: dict[tuple[int, int], dict[int, PairingAssignmentRead]] = defaultdict(dict)
+    for a in plan.assignments:
         if a.round is not None and a.table is not None:
-            tables[(a.provider_name.lower(), a.provider_id, a.table)][a.round] = a
-    for provider in plan.provider_ids:
-        for table in range(1, plan.tables.get(provider, 1) + 1):
-            name = next((a.provider_name for a in assignments if a.provider_id == provider), None)
-            if name is not None:
-                tables.setdefault((name.lower(), provider, table), {})
+            cells[(a.provider_id, a.table)][a.round] = a
+    providers = sorted(plan.provider_ids, key=lambda p: provider_names[p].lower())
     rows = [
-        {
-            "provider": next(iter(cells.values())).provider_name if cells else None,
-            "provider_id": p,
-            "table": t,
-            "cells": cells,
-        }
-        for (_, p, t), cells in sorted(tables.items())
+        {"provider": provider_names[p], "provider_id": p, "table": t, "cells": cells.get((p, t), {})}
+        for p in providers
+        for t in range(1, plan.tables.get(p, 1) + 1)
     ]
     return {"rows": rows, "rounds": list(range(1, plan.totals.rounds + 1))}
 
@@ -249,7 +242,7 @@ def plan_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session
         "facilitator/plan.html",
         {
             "plan": plan,
-            "grid": _grid(plan),
+            "grid": _grid(plan, {p: found.provider(p)[1] for p in plan.provider_ids}),
             "history": pairing.history(stored).items[::-1],
             "fit": lambda score: strength(score, threshold=stored.min_score),
             "fairness": FAIRNESS_CHOICES[plan.fairness],
