@@ -1,16 +1,108 @@
-"""The facilitator's pages under /facilitator: its home, with the tenant's companies and providers."""
+"""The facilitator's pages under /facilitator: home, demo days (plan, revise, compare, print, export), the
+engagements board and the programme's dashboard and report. Thin: the services are the API's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+import base64
+import hashlib
+from collections import defaultdict
+from typing import Annotated, Any
 
-from app.core.deps import SessionDep
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.core.deps import MatcherDep, SessionDep, SettingsDep
+from app.core.errors import AppError
+from app.core.work import BlockingWorkDep
+from app.engagements import service as engagements
+from app.engagements.repository import EngagementFilters, EngagementScope
+from app.engagements.schemas import DECLINE_LABELS, AdoptReason, PlanEngagementsCreate
+from app.facilitator import forms
+from app.facilitator.runs import PlanRuns
+from app.models import EngagementStage, Person
+from app.pairing import exports
+from app.pairing import service as pairing
+from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead
 from app.people import service as people
-from app.web.rendering import render
-from app.web.security import FacilitatorDep
+from app.programme import exports as programme_exports
+from app.programme import service as programme
+from app.programme.plots import PLOTS, plot_png
+from app.web.rendering import SECURITY_HEADERS, flash, render
+from app.web.security import CsrfDep, FacilitatorDep
+from matching.pairing.optimiser import FAIRNESS_MODES
+from matching.ranking.bands import strength
 
 router = APIRouter(prefix="/facilitator", include_in_schema=False)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+EngagementId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+PlotName = Annotated[str, Path(pattern=f"^({'|'.join(PLOTS)})$")]
+
+FAIRNESS_CHOICES = {
+    "none": "Most useful demonstrations in total",
+    "coverage": "Every SME a demo first, then the most useful demonstrations",
+    "maximin": "Every SME a demo, and the worst-off SME's best demo as good as possible",
+}
+assert set(FAIRNESS_CHOICES) == set(FAIRNESS_MODES)
+STAGE_LABELS = {
+    EngagementStage.introduced: "Introduced",
+    EngagementStage.met: "Met",
+    EngagementStage.demonstrated: "Demonstrated",
+    EngagementStage.pilot: "Pilot",
+    EngagementStage.adopted: "Adopted",
+    EngagementStage.declined: "Declined",
+}
+ADOPT_LABELS = {AdoptReason.solved: "Solved the need", AdoptReason.partly_solved: "Partly solved the need"}
+TOTAL_LABELS = {
+    "total_score": "Useful demonstrations expected (sum of scores)",
+    "pairs": "Demonstrations",
+    "covered_companies": "SMEs with a demo",
+    "worst_best_score": "Worst-off SME's best demo score",
+    "rounds": "Rounds",
+    "unscheduled": "Chosen pairs that did not fit the rounds",
+}
+# The printable plan carries its own small stylesheet; the page's policy admits exactly that one.
+_PRINT_STYLE = "'sha256-" + base64.b64encode(hashlib.sha256(exports.PRINT_CSS.encode()).digest()).decode() + "'"
+PRINT_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", f"style-src {_PRINT_STYLE}"
+    ),
+}
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form (Starlette keeps it, so the CSRF check and the page read it once)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def plan_runs(request: Request) -> PlanRuns:
+    runs: PlanRuns = request.app.state.plan_runs
+    return runs
+
+
+PlanRunsDep = Annotated[PlanRuns, Depends(plan_runs)]
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _problem(request: Request, exc: AppError) -> HTMLResponse:
+    return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+
+
+def _fields(form: FormData) -> dict[str, str]:
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _strings(form: FormData, key: str) -> list[str]:
+    return [value for value in form.getlist(key) if isinstance(value, str)]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -21,5 +113,414 @@ def home(request: Request, person: FacilitatorDep, session: SessionDep) -> Respo
         {
             "companies": people.companies_of(session, tenant=person.tenant),
             "providers": people.providers_of(session, tenant=person.tenant),
+            "plans": pairing.list_plans(session, limit=10, offset=0, tenant=person.tenant)[0][::-1],
         },
+    )
+
+
+# -- demo days -------------------------------------------------------------------------------------
+
+
+def _new_plan_page(
+    request: Request, person: Person, session: SessionDep, *, form: dict[str, Any], problems: list[str], status: int
+) -> HTMLResponse:
+    plans, _ = pairing.list_plans(session, limit=200, offset=0, tenant=person.tenant)
+    return render(
+        request,
+        "facilitator/demo_days.html",
+        {
+            "plans": plans[::-1],
+            "summaries": {plan.id: pairing.plan_summary(plan) for plan in plans},
+            "companies": people.companies_of(session, tenant=person.tenant),
+            "providers": people.providers_of(session, tenant=person.tenant),
+            "fairness": FAIRNESS_CHOICES,
+            "form": form,
+            "problems": problems,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/demo-days", response_class=HTMLResponse)
+def demo_days(request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    return _new_plan_page(request, person, session, form={}, problems=[], status=200)
+
+
+@router.post("/demo-days")
+def start_demo_day(
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    matcher: MatcherDep,
+    form: FormDep,
+    runs: PlanRunsDep,
+) -> Response:
+    """Reads the form, then optimises in the background; the browser goes to the run's progress page."""
+    fields = _fields(form)
+    companies, providers = _strings(form, "company"), _strings(form, "provider")
+    provider_names = {p.id: p.name for p in people.providers_of(session, tenant=person.tenant)}
+    try:
+        data = forms.plan_request(
+            fields=fields,
+            company_values=companies,
+            provider_values=providers,
+            author=person.username,
+            provider_names=provider_names,
+        )
+    except forms.FormProblem as exc:
+        kept = {**fields, "company": set(companies), "provider": set(providers)}
+        return _new_plan_page(request, person, session, form=kept, problems=exc.problems, status=422)
+    tenant = person.tenant
+    try:
+        run = runs.start(
+            factory=request.app.state.session_factory,
+            tenant=tenant,
+            label=f"Planning {data.name}",
+            time_limit=pairing.TIME_LIMIT_SECONDS,
+            work=lambda db: pairing.create_plan(db, matcher=matcher, data=data, settings=settings, tenant=tenant).id,
+        )
+    except AppError as exc:
+        return _problem(request, exc)
+    return _redirect(f"/facilitator/demo-days/runs/{run.id}")
+
+
+@router.get("/demo-days/runs/{run_id}", response_class=HTMLResponse)
+def run_page(run_id: str, request: Request, person: FacilitatorDep, runs: PlanRunsDep) -> Response:
+    run = runs.get(run_id, tenant=person.tenant)
+    if run is None:
+        message = "No such optimiser run here: it may have finished long ago, or the server restarted."
+        return render(request, "error.html", {"message": message}, status_code=404)
+    if run.state == "done":
+        flash(request, "ok", f"{run.label}: done in {run.seconds:.1f} s.")
+        return _redirect(f"/facilitator/demo-days/{run.plan_id}")
+    return render(request, "facilitator/run.html", {"run": run}, status_code=200 if run.state == "running" else 422)
+
+
+@router.get("/demo-days/runs/{run_id}/status")
+def run_status(run_id: str, person: FacilitatorDep, runs: PlanRunsDep) -> dict[str, Any]:
+    """What the progress page polls: the run's state, seconds so far, the plan when done, the error if it failed."""
+    run = runs.get(run_id, tenant=person.tenant)
+    if run is None:
+        return {"state": "unknown"}
+    return {
+        "state": run.state,
+        "seconds": run.seconds,
+        "time_limit": run.time_limit,
+        "plan_url": f"/facilitator/demo-days/{run.plan_id}" if run.plan_id else None,
+        "error": run.error,
+    }
+
+
+def _grid(plan: PairingPlanRead, provider_names: dict[int, str]) -> dict[str, Any]:
+    """The current revision as rows of provider tables (every table of every provider, by name) and
+    columns of rounds; a provider without a demo still has its row, all free."""
+    cells: dict[tuple[int, int], dict[int, PairingAssignmentRead]] = defaultdict(dict)
+    for a in plan.assignments:
+        if a.round is not None and a.table is not None:
+            cells[(a.provider_id, a.table)][a.round] = a
+    providers = sorted(plan.provider_ids, key=lambda p: provider_names[p].lower())
+    rows = [
+        {"provider": provider_names[p], "provider_id": p, "table": t, "cells": cells.get((p, t), {})}
+        for p in providers
+        for t in range(1, plan.tables.get(p, 1) + 1)
+    ]
+    return {"rows": rows, "rounds": list(range(1, plan.totals.rounds + 1))}
+
+
+@router.get("/demo-days/{plan_id}", response_class=HTMLResponse)
+def plan_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    try:
+        stored = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        return _problem(request, exc)
+    plan = pairing.plan_read(session, stored)
+    found = pairing.names(session, stored)
+    return render(
+        request,
+        "facilitator/plan.html",
+        {
+            "plan": plan,
+            "grid": _grid(plan, {p: found.provider(p)[1] for p in plan.provider_ids}),
+            "history": pairing.history(stored).items[::-1],
+            "fit": lambda score: strength(score, threshold=stored.min_score),
+            "fairness": FAIRNESS_CHOICES[plan.fairness],
+            "unassigned": sorted(found.company(c)[1] for c in plan.unassigned_company_ids),
+            "unscheduled": [
+                (found.company(p.company_id)[1], found.provider(p.provider_id)[1]) for p in plan.unscheduled
+            ],
+            "must": {(p.company_id, p.provider_id) for p in plan.must_pairs},
+        },
+    )
+
+
+@router.post("/demo-days/{plan_id}/revisions")
+def revise(
+    plan_id: PlanId,
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    form: FormDep,
+    runs: PlanRunsDep,
+) -> Response:
+    """Locks and removes the ticked pairs and re-optimises the rest into a new revision, in the background."""
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+        data = forms.revision_request(
+            lock=_strings(form, "lock"),
+            remove=_strings(form, "remove"),
+            note=_fields(form).get("note"),
+            author=person.username,
+        )
+    except AppError as exc:
+        return _problem(request, exc)
+    except forms.FormProblem as exc:
+        flash(request, "error", " ".join(exc.problems))
+        return _redirect(f"/facilitator/demo-days/{plan_id}")
+    tenant, label = person.tenant, f"Revision {plan.revision + 1} of {plan.name or 'the plan'}"
+    try:
+        run = runs.start(
+            factory=request.app.state.session_factory,
+            tenant=tenant,
+            label=label,
+            time_limit=pairing.TIME_LIMIT_SECONDS,
+            work=lambda db: pairing.revise_plan(db, plan_id=plan_id, data=data, tenant=tenant).id,
+        )
+    except AppError as exc:
+        return _problem(request, exc)
+    return _redirect(f"/facilitator/demo-days/runs/{run.id}")
+
+
+@router.post("/demo-days/{plan_id}/engagements")
+def plan_engagements(
+    plan_id: PlanId, request: Request, _csrf: CsrfDep, person: FacilitatorDep, session: SessionDep, form: FormDep
+) -> Response:
+    """One engagement per pair of the current revision: introduced before the day, demonstrated after it."""
+    stage = form.get("stage")
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+        data = PlanEngagementsCreate(stage="demonstrated" if stage == "demonstrated" else "introduced")
+        result = engagements.from_plan(session, actor=_actor(person), plan=plan, data=data)
+    except AppError as exc:
+        session.rollback()
+        return _problem(request, exc)
+    flash(
+        request,
+        "ok",
+        f"{len(result.created)} engagements recorded as {data.stage}; {len(result.existing)} pairs already had one.",
+    )
+    return _redirect("/facilitator/engagements")
+
+
+@router.get("/demo-days/{plan_id}/compare", response_class=HTMLResponse)
+def compare_page(
+    plan_id: PlanId,
+    request: Request,
+    person: FacilitatorDep,
+    session: SessionDep,
+    from_revision: Annotated[str | None, Query(alias="from")] = None,
+    to_revision: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+        numbers = [int(v) if v else None for v in (from_revision, to_revision)]
+        comparison = pairing.compare(session, plan, from_number=numbers[0], to_number=numbers[1])
+    except ValueError:
+        return render(request, "error.html", {"message": "Revisions are numbered 1, 2, 3 …"}, status_code=422)
+    except AppError as exc:
+        return _problem(request, exc)
+    found = pairing.names(session, plan)
+    return render(
+        request,
+        "facilitator/compare.html",
+        {
+            "plan": plan,
+            "comparison": comparison,
+            "labels": TOTAL_LABELS,
+            "company": lambda c: found.company(c)[1],
+            "provider": lambda p: found.provider(p)[1],
+            "revisions": [r.number for r in plan.revisions],
+        },
+    )
+
+
+@router.get("/demo-days/{plan_id}/export.html", response_class=HTMLResponse)
+def print_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    """The printable plan: per provider its SMEs by round, then per SME its providers by round."""
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        return _problem(request, exc)
+    return HTMLResponse(exports.export_html(session, plan), headers=PRINT_HEADERS)
+
+
+@router.get("/demo-days/{plan_id}/export.csv")
+def plan_csv(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        return _problem(request, exc)
+    return Response(
+        exports.export_csv(session, plan),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pairing-plan-{plan.id}.csv"'},
+    )
+
+
+@router.get("/demo-days/{plan_id}/export.xlsx")
+def plan_xlsx(
+    plan_id: PlanId, request: Request, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep
+) -> Response:
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        return _problem(request, exc)
+    return Response(
+        exports.export_xlsx(session, plan),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="pairing-plan-{plan.id}.xlsx"'},
+    )
+
+
+@router.get("/demo-days/{plan_id}/heatmap.png")
+def plan_heatmap(
+    plan_id: PlanId, request: Request, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep
+) -> Response:
+    try:
+        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        return _problem(request, exc)
+    return Response(exports.heatmap(session, plan), media_type="image/png")
+
+
+# -- engagements -----------------------------------------------------------------------------------
+
+
+def _actor(person: Person) -> engagements.Actor:
+    return engagements.staff(name=person.username, tenant=person.tenant)
+
+
+@router.get("/engagements", response_class=HTMLResponse)
+def board_page(request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    board = engagements.board(
+        session, scope=EngagementScope(tenant=person.tenant), filters=EngagementFilters(), per_column=100
+    )
+    return render(
+        request,
+        "facilitator/board.html",
+        {"board": board, "stages": STAGE_LABELS, "forward": _forward()},
+    )
+
+
+def _forward() -> dict[EngagementStage, EngagementStage]:
+    """The next step of each open stage: the board's one-click move."""
+    steps = list(engagements.FUNNEL)
+    return {stage: steps[i + 1] for i, stage in enumerate(steps[:-1])}
+
+
+@router.get("/engagements/{engagement_id}", response_class=HTMLResponse)
+def engagement_page(
+    engagement_id: EngagementId, request: Request, person: FacilitatorDep, session: SessionDep
+) -> Response:
+    try:
+        detail = engagements.detail(session, scope=EngagementScope(tenant=person.tenant), engagement_id=engagement_id)
+    except AppError as exc:
+        return _problem(request, exc)
+    return render(
+        request,
+        "facilitator/engagement.html",
+        {
+            "engagement": detail,
+            "stages": STAGE_LABELS,
+            "declines": DECLINE_LABELS,
+            "adoptions": ADOPT_LABELS,
+        },
+    )
+
+
+@router.post("/engagements/{engagement_id}/moves")
+def move_engagement(
+    engagement_id: EngagementId,
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    back = "/facilitator/engagements" if form.get("back") == "board" else f"/facilitator/engagements/{engagement_id}"
+    try:
+        data = forms.move_request(_fields(form))
+        moved = engagements.move(session, actor=_actor(person), engagement_id=engagement_id, data=data)
+    except forms.FormProblem as exc:
+        flash(request, "error", " ".join(exc.problems))
+        return _redirect(back)
+    except AppError as exc:
+        session.rollback()
+        if exc.status == 404:
+            return _problem(request, exc)
+        flash(request, "error", exc.detail)
+        return _redirect(back)
+    shown = engagements.read(session, moved)
+    flash(request, "ok", f"{shown.company_name} and {shown.provider_name}: now {STAGE_LABELS[shown.stage].lower()}.")
+    return _redirect(back)
+
+
+@router.post("/engagements/{engagement_id}")
+def update_engagement(
+    engagement_id: EngagementId,
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    back = f"/facilitator/engagements/{engagement_id}"
+    try:
+        data = forms.update_request(_fields(form))
+        engagements.update(session, actor=_actor(person), engagement_id=engagement_id, data=data)
+    except forms.FormProblem as exc:
+        flash(request, "error", " ".join(exc.problems))
+        return _redirect(back)
+    except AppError as exc:
+        session.rollback()
+        if exc.status == 404:
+            return _problem(request, exc)
+        flash(request, "error", exc.detail)
+        return _redirect(back)
+    flash(request, "ok", "Notes and next action saved.")
+    return _redirect(back)
+
+
+# -- the programme ---------------------------------------------------------------------------------
+
+
+@router.get("/programme", response_class=HTMLResponse)
+def dashboard_page(request: Request, person: FacilitatorDep, session: SessionDep, matcher: MatcherDep) -> Response:
+    picture = programme.picture(session, tenant=person.tenant, matcher=matcher)
+    return render(request, "facilitator/dashboard.html", {"picture": picture, "plots": PLOTS})
+
+
+@router.get("/programme/plots/{name}.png")
+def dashboard_plot(
+    name: PlotName, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep, matcher: MatcherDep
+) -> Response:
+    picture = programme.picture(session, tenant=person.tenant, matcher=matcher)
+    return Response(plot_png(name, picture), media_type="image/png")
+
+
+@router.get("/programme/report", response_class=HTMLResponse)
+def report_page(request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    report = programme.report(session, tenant=person.tenant)
+    return render(request, "facilitator/report.html", {"report": report, "stages": STAGE_LABELS})
+
+
+@router.get("/programme/report.xlsx")
+def report_xlsx(person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep) -> Response:
+    report = programme.report(session, tenant=person.tenant)
+    return Response(
+        programme_exports.report_xlsx(report),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="programme-report.xlsx"'},
     )

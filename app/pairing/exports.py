@@ -102,7 +102,7 @@ def export_xlsx(session: Session, plan: models.PairingPlan) -> bytes:
     )
 
 
-_PRINT_CSS = """
+PRINT_CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; }
 h1 { margin-bottom: 0.2rem; }
 .meta { color: #555; margin-top: 0; }
@@ -181,7 +181,7 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_PRINT_CSS}</style></head><body>"
+        f"<title>{title}</title><style>{PRINT_CSS}</style></head><body>"
         f'<header><h1>{title}</h1><p class="meta">{meta}</p><p class="totals">{escape(figures.summary)}</p>'
         # Relative to .../export.html, so the page works wherever the plan is served from.
         '<nav><a href="heatmap.png">Heat map of scores and chosen pairs</a>'

@@ -17,7 +17,8 @@ from app.core.database import create_db_engine, create_session_factory, unit_of_
 from app.core.migrations import ensure_schema
 from app.core.settings import Settings
 from app.keys.service import create_key
-from app.people.service import create_curator
+from app.models import Role
+from app.people.service import create_curator, create_person
 from matching.encoders.base import HASHING_MODEL
 from matching.encoders.factory import load_encoder
 from matching.evaluation.datasets import load_dataset as read_dataset
@@ -27,6 +28,7 @@ from tests.app.support import HASHING_THRESHOLD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CURATOR = "mette"
+FACILITATOR = "frida"
 PASSWORD = "correct horse battery"
 START_TIMEOUT_S = 120
 
@@ -45,7 +47,7 @@ class LiveSite:
 
 
 def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
-    """Loads the data set, creates the curator account, an admin key and an SME website's key."""
+    """Loads the data set, creates the curator and facilitator accounts, an admin key and an SME website's key."""
     engine = create_db_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -58,6 +60,7 @@ def _seed(settings: Settings, dataset: Path) -> tuple[str, str]:
         )
         with unit_of_work(factory) as session:
             create_curator(session, username=CURATOR, password=PASSWORD, tenant="default")
+            create_person(session, username=FACILITATOR, password=PASSWORD, role=Role.facilitator, tenant="default")
             # Seeding computes every need's matches in a burst; the default rate limit would refuse it.
             admin = create_key(
                 session, tenant="default", scopes=["admin"], name="browser tests", rate_limit="100000/minute"
