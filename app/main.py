@@ -27,12 +27,12 @@ from app.indexing import routes as indexing
 from app.indexing.reembed import reembed
 from app.indexing.service import IndexRebuilder, close_vector_backend, use_vector_backend
 from app.jobs import routes as jobs_routes
-from app.jobs.service import LEARN, PLAN, WORKER_KEY, Handler, JobWorker
+from app.jobs.service import LEARN, PLAN, REVISE, WORKER_KEY, Handler, JobWorker
 from app.learning import routes as learning
 from app.learning.service import learn_job, load_ranking
 from app.matches import routes as matches
 from app.pairing import routes as pairing
-from app.pairing.service import plan_job
+from app.pairing.service import plan_job, revise_job
 from app.privacy import routes as privacy
 from app.programme import routes as programme
 from app.replication import routes as replication
@@ -66,7 +66,7 @@ API_FEATURES = (
     replication,
 )
 # What each kind of long job runs (app/jobs/service.py).
-JOB_HANDLERS: dict[str, Handler] = {PLAN: plan_job, LEARN: learn_job}
+JOB_HANDLERS: dict[str, Handler] = {PLAN: plan_job, REVISE: revise_job, LEARN: learn_job}
 
 
 def api_router() -> APIRouter:

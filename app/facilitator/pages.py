@@ -18,8 +18,7 @@ from app.core.work import BlockingWorkDep
 from app.engagements import service as engagements
 from app.engagements.repository import EngagementFilters, EngagementScope
 from app.engagements.schemas import DECLINE_LABELS, AdoptReason, PlanEngagementsCreate
-from app.facilitator import forms
-from app.facilitator.runs import PlanRuns
+from app.facilitator import forms, runs
 from app.models import EngagementStage, Person
 from app.pairing import exports
 from app.pairing import service as pairing
@@ -79,14 +78,6 @@ async def form_data(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(form_data)]
-
-
-def plan_runs(request: Request) -> PlanRuns:
-    runs: PlanRuns = request.app.state.plan_runs
-    return runs
-
-
-PlanRunsDep = Annotated[PlanRuns, Depends(plan_runs)]
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -155,9 +146,8 @@ def start_demo_day(
     settings: SettingsDep,
     matcher: MatcherDep,
     form: FormDep,
-    runs: PlanRunsDep,
 ) -> Response:
-    """Reads the form, then optimises in the background; the browser goes to the run's progress page."""
+    """Reads the form, then queues the optimiser as a job; the browser goes to the run's progress page."""
     fields = _fields(form)
     companies, providers = _strings(form, "company"), _strings(form, "provider")
     provider_names = {p.id: p.name for p in people.providers_of(session, tenant=person.tenant)}
@@ -172,26 +162,15 @@ def start_demo_day(
     except forms.FormProblem as exc:
         kept = {**fields, "company": set(companies), "provider": set(providers)}
         return _new_plan_page(request, person, session, form=kept, problems=exc.problems, status=422)
-    tenant = person.tenant
-    try:
-        run = runs.start(
-            factory=request.app.state.session_factory,
-            tenant=tenant,
-            label=f"Planning {data.name}",
-            time_limit=pairing.TIME_LIMIT_SECONDS,
-            work=lambda db: pairing.create_plan(db, matcher=matcher, data=data, settings=settings, tenant=tenant).id,
-        )
-    except AppError as exc:
-        return _problem(request, exc)
-    return _redirect(f"/facilitator/demo-days/runs/{run.id}")
+    run_id = runs.start_plan(session, data=data, tenant=person.tenant, author=person.username)
+    return _redirect(f"/facilitator/demo-days/runs/{run_id}")
 
 
 @router.get("/demo-days/runs/{run_id}", response_class=HTMLResponse)
-def run_page(run_id: str, request: Request, person: FacilitatorDep, runs: PlanRunsDep) -> Response:
-    run = runs.get(run_id, tenant=person.tenant)
+def run_page(run_id: int, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant)
     if run is None:
-        message = "No such optimiser run here: it may have finished long ago, or the server restarted."
-        return render(request, "error.html", {"message": message}, status_code=404)
+        return render(request, "error.html", {"message": "No such optimiser run."}, status_code=404)
     if run.state == "done":
         flash(request, "ok", f"{run.label}: done in {run.seconds:.1f} s.")
         return _redirect(f"/facilitator/demo-days/{run.plan_id}")
@@ -199,13 +178,15 @@ def run_page(run_id: str, request: Request, person: FacilitatorDep, runs: PlanRu
 
 
 @router.get("/demo-days/runs/{run_id}/status")
-def run_status(run_id: str, person: FacilitatorDep, runs: PlanRunsDep) -> dict[str, Any]:
-    """What the progress page polls: the run's state, seconds so far, the plan when done, the error if it failed."""
-    run = runs.get(run_id, tenant=person.tenant)
+def run_status(run_id: int, person: FacilitatorDep, session: SessionDep) -> dict[str, Any]:
+    """What the progress page polls: the run's state and progress, the plan when done, the error if it failed."""
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant)
     if run is None:
         return {"state": "unknown"}
     return {
         "state": run.state,
+        "progress": run.progress,
+        "message": run.message,
         "seconds": run.seconds,
         "time_limit": run.time_limit,
         "plan_url": f"/facilitator/demo-days/{run.plan_id}" if run.plan_id else None,
@@ -263,9 +244,8 @@ def revise(
     person: FacilitatorDep,
     session: SessionDep,
     form: FormDep,
-    runs: PlanRunsDep,
 ) -> Response:
-    """Locks and removes the ticked pairs and re-optimises the rest into a new revision, in the background."""
+    """Locks and removes the ticked pairs and queues re-optimising the rest into a new revision."""
     try:
         plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
         data = forms.revision_request(
@@ -279,18 +259,8 @@ def revise(
     except forms.FormProblem as exc:
         flash(request, "error", " ".join(exc.problems))
         return _redirect(f"/facilitator/demo-days/{plan_id}")
-    tenant, label = person.tenant, f"Revision {plan.revision + 1} of {plan.name or 'the plan'}"
-    try:
-        run = runs.start(
-            factory=request.app.state.session_factory,
-            tenant=tenant,
-            label=label,
-            time_limit=pairing.TIME_LIMIT_SECONDS,
-            work=lambda db: pairing.revise_plan(db, plan_id=plan_id, data=data, tenant=tenant).id,
-        )
-    except AppError as exc:
-        return _problem(request, exc)
-    return _redirect(f"/facilitator/demo-days/runs/{run.id}")
+    run_id = runs.start_revision(session, plan=plan, data=data, tenant=person.tenant, author=person.username)
+    return _redirect(f"/facilitator/demo-days/runs/{run_id}")
 
 
 @router.post("/demo-days/{plan_id}/engagements")

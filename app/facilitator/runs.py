@@ -1,109 +1,103 @@
-"""Optimiser runs for the demo-day pages: solved in a background thread while the browser polls for progress.
+"""Optimiser runs of the demo-day pages, as jobs: queued in the jobs table, claimed by any serving process.
 
-There is no job table on this branch, so a run lives in the serving process (on `app.state.plan_runs`):
-the page that starts it and the page that polls it must reach the same process, and a restart forgets
-runs in flight (the plan is only stored when its run finishes, so nothing half-made is left behind).
+A run is a `pairing.plan` or `pairing.revise` job (app/jobs/service.py): whichever process is free
+solves it and commits the plan with the job's result, so the page that starts a run and the page that
+follows it may reach different processes (`techmatch serve --workers N`, several machines), and a run
+whose process dies is claimed again by another.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from app.core.database import unit_of_work
-from app.core.errors import AppError
-
-logger = logging.getLogger(__name__)
+from app.jobs import service as jobs
+from app.jobs.repository import JobRepository
+from app.models import Job, JobStatus, PairingPlan, utcnow
+from app.pairing.schemas import PairingPlanCreate, PairingRevisionCreate
+from app.pairing.service import TIME_LIMIT_SECONDS
 
 RunState = Literal["running", "done", "failed"]
-# Runs kept for polling; the oldest finished ones are forgotten past this.
-KEEP = 200
-# Runs solving at once: each holds a core for up to the optimiser's time limit.
-MAX_RUNNING = 2
+RUN_KINDS = (jobs.PLAN, jobs.REVISE)
+UNEXPECTED = "The optimiser failed unexpectedly; the server's log says why."
 
 
-class RunsBusy(AppError):
-    status = 503
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PlanRun:
-    """One optimiser run: what it is for, how long it has run, and the plan it stored or why it failed."""
+    """What the progress page shows of one run: its state and progress, the plan when done, why not when failed."""
 
-    id: str
-    tenant: str
+    id: int
     label: str
+    state: RunState
+    progress: float
+    message: str
+    seconds: float
     time_limit: float
-    started: float = field(default_factory=time.monotonic)
-    finished: float | None = None
-    plan_id: int | None = None
-    error: str | None = None
-
-    @property
-    def state(self) -> RunState:
-        if self.finished is None:
-            return "running"
-        return "failed" if self.error is not None else "done"
-
-    @property
-    def seconds(self) -> float:
-        return round((self.finished or time.monotonic()) - self.started, 1)
+    plan_id: int | None
+    error: str | None
 
 
-class PlanRuns:
-    """The process's optimiser runs, each solved in its own thread with its own unit of work."""
+def start_plan(session: Session, *, data: PairingPlanCreate, tenant: str, author: str) -> int:
+    """Queue a new plan; returns the run's id."""
+    payload = data.model_dump(mode="json")
+    return jobs.enqueue(session, kind=jobs.PLAN, tenant=tenant, payload=payload, created_by=author).id
 
-    def __init__(self, *, max_running: int = MAX_RUNNING, keep: int = KEEP) -> None:
-        self.max_running = max_running
-        self.keep = keep
-        self._runs: dict[str, PlanRun] = {}
-        self._lock = threading.Lock()
 
-    def start(
-        self,
-        *,
-        factory: sessionmaker[Session],
-        tenant: str,
-        label: str,
-        time_limit: float,
-        work: Callable[[Session], int],
-    ) -> PlanRun:
-        """Starts `work` (which stores a plan or revision and returns the plan's id) in a thread."""
-        run = PlanRun(id=secrets.token_urlsafe(12), tenant=tenant, label=label, time_limit=time_limit)
-        with self._lock:
-            running = sum(r.state == "running" for r in self._runs.values())
-            if running >= self.max_running:
-                raise RunsBusy(f"{running} plans are being optimised; try again when one has finished")
-            self._runs[run.id] = run
-            self._forget_old()
-        threading.Thread(target=self._solve, args=(run, factory, work), name=f"plan-run-{run.id}", daemon=True).start()
-        return run
+def start_revision(
+    session: Session, *, plan: PairingPlan, data: PairingRevisionCreate, tenant: str, author: str
+) -> int:
+    """Queue the plan's next revision (locks and removals re-optimised); returns the run's id."""
+    label = f"Revision {plan.revision + 1} of {plan.name or 'the plan'}"
+    payload = {"plan_id": plan.id, "revision": data.model_dump(mode="json"), "label": label}
+    return jobs.enqueue(session, kind=jobs.REVISE, tenant=tenant, payload=payload, created_by=author).id
 
-    def get(self, run_id: str, *, tenant: str) -> PlanRun | None:
-        run = self._runs.get(run_id)
-        return run if run is not None and run.tenant == tenant else None
 
-    def _solve(self, run: PlanRun, factory: sessionmaker[Session], work: Callable[[Session], int]) -> None:
-        try:
-            with unit_of_work(factory) as session:
-                plan_id = work(session)
-            run.plan_id = plan_id
-        except AppError as exc:
-            run.error = exc.detail
-        except Exception:
-            logger.exception("plan run %s failed", run.id)
-            run.error = "The optimiser failed unexpectedly; the server's log says why."
-        finally:
-            run.finished = time.monotonic()
+def get_run(session: Session, *, run_id: int, tenant: str) -> PlanRun | None:
+    """The tenant's run, or None (another tenant's, another kind of job, or none)."""
+    job = JobRepository(session).get(run_id, tenant=tenant)
+    if job is None or job.kind not in RUN_KINDS:
+        return None
+    return _run(job)
 
-    def _forget_old(self) -> None:
-        finished = [r for r in self._runs.values() if r.state != "running"]
-        for run in sorted(finished, key=lambda r: r.started)[: max(len(self._runs) - self.keep, 0)]:
-            del self._runs[run.id]
+
+def _seconds(start: datetime | None, end: datetime | None) -> float:
+    if start is None:
+        return 0.0
+    return round(max(((end or utcnow()) - start).total_seconds(), 0.0), 1)
+
+
+def _label(job: Job) -> str:
+    payload: dict[str, Any] = job.payload
+    if job.kind == jobs.REVISE:
+        return str(payload.get("label") or f"A new revision of plan {payload.get('plan_id')}")
+    return f"Planning {payload.get('name') or 'a demo day'}"
+
+
+def _run(job: Job) -> PlanRun:
+    state: RunState = (
+        "done" if job.status is JobStatus.succeeded else "failed" if job.status is JobStatus.failed else "running"
+    )
+    error = None
+    if job.status is JobStatus.failed:
+        # The problem the waiting request would have answered; an unexpected failure says only that.
+        detail = (job.error or {}).get("detail")
+        status = (job.error or {}).get("status", 500)
+        error = (
+            str(detail) if detail and status < 500 else "The optimiser failed unexpectedly; the server's log says why."
+        )
+    return PlanRun(
+        id=job.id,
+        label=_label(job),
+        state=state,
+        progress=job.progress,
+        message=job.message
+        if job.status is JobStatus.running
+        else ("waiting for a free worker" if state == "running" else job.message),
+        seconds=_seconds(job.started_at, job.finished_at),
+        time_limit=TIME_LIMIT_SECONDS,
+        plan_id=int(job.result["plan_id"]) if job.result and "plan_id" in job.result else None,
+        error=error,
+    )

@@ -34,11 +34,13 @@ WORKER_KEY = "techmatch.jobs"
 
 # The kinds of job, and the scope a key needs to queue or read one.
 PLAN = "pairing.plan"
+REVISE = "pairing.revise"
 LEARN = "learning.learn"
-SCOPES: Mapping[str, str] = {PLAN: "pairing", LEARN: "admin"}
+SCOPES: Mapping[str, str] = {PLAN: "pairing", REVISE: "pairing", LEARN: "admin"}
 # Where a succeeded job's result lives, by kind.
 LOCATIONS: Mapping[str, Callable[[dict[str, Any]], str]] = {
     PLAN: lambda result: f"/api/v1/pairing-plans/{result['plan_id']}",
+    REVISE: lambda result: f"/api/v1/pairing-plans/{result['plan_id']}",
     LEARN: lambda _result: "/api/v1/admin/ranking-model",
 }
 _MESSAGE_CHARS = 500

@@ -496,6 +496,14 @@ def plan_job(session: Session, context: JobContext) -> dict[str, Any]:
     return {"plan_id": plan.id}
 
 
+def revise_job(session: Session, context: JobContext) -> dict[str, Any]:
+    """A queued revision (the demo-day pages): re-optimised and stored like a waited-for one."""
+    data = PairingRevisionCreate.model_validate(context.payload["revision"])
+    context.report(0.5, f"re-optimising the day (at most {TIME_LIMIT_SECONDS:g} s)")
+    plan = revise_plan(session, plan_id=int(context.payload["plan_id"]), data=data, tenant=context.tenant)
+    return {"plan_id": plan.id}
+
+
 def revise_plan(
     session: Session, *, plan_id: int, data: PairingRevisionCreate, tenant: str | None = None
 ) -> models.PairingPlan:

@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.core.settings import Settings
-from app.facilitator.runs import PlanRuns
 from app.people.passwords import Passwords
 from app.people.throttle import SignInThrottle
 from app.web.security import CsrfFailed, RoleForbidden, SignInRequired, home_of, session_secret
@@ -73,7 +72,6 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     )
     app.state.passwords = Passwords(slots=settings.password_hash_slots, queue=settings.password_hash_queue)
     app.state.signin_throttle = SignInThrottle(settings)
-    app.state.plan_runs = PlanRuns()
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(RoleForbidden, _role_forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)

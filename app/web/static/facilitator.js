@@ -46,6 +46,8 @@
           if (run.state === "running") {
             seconds.textContent = Math.round(run.seconds);
             if (bar) bar.value = Math.min(run.seconds, run.time_limit);
+            var said = document.getElementById("run-message");
+            if (said && run.message) said.textContent = run.message;
             window.setTimeout(poll, 700);
           } else {
             // Done or failed: the run's page says which (and sends a finished run to its plan).

@@ -90,7 +90,8 @@ def test_bad_input_gets_a_page_that_says_what_is_wrong(facilitator: TestClient) 
     assert facilitator.get("/facilitator/demo-days/999999").status_code == 404
     missing = facilitator.get("/facilitator/demo-days/999999/export.html")
     assert missing.status_code == 404 and "999999" in missing.text
-    assert facilitator.get("/facilitator/demo-days/runs/nothing-here").status_code == 404
+    assert facilitator.get("/facilitator/demo-days/runs/999999").status_code == 404
+    assert facilitator.get("/facilitator/demo-days/runs/nothing-here").status_code == 422
     assert facilitator.get("/facilitator/engagements/999999").status_code == 404
     response = facilitator.post(
         "/facilitator/engagements/999999/moves", data={"csrf_token": token, "stage": "met", "version": "1"}
