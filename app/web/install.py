@@ -58,8 +58,9 @@ def page_routers() -> list[object]:
     from app.review.pages import router as review
     from app.sme.pages import router as sme
     from app.widget.pages import router as widget
+    from app.widget.routes import router as widget_script
 
-    return [people, review, facilitator, sme, provider, widget]
+    return [people, review, facilitator, sme, provider, widget, widget_script]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

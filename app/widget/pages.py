@@ -70,7 +70,7 @@ def _refusal(refused: WidgetRefused, lang: str) -> HTMLResponse:
     )
 
 
-def _secret(request: Request) -> str:
+def signing_secret(request: Request) -> str:
     secret: str = request.app.state.signing_secret
     return secret
 
@@ -90,7 +90,7 @@ def _form_page(
         "t": TEXTS[lang],
         "lang": lang,
         "key": presented,
-        "token": tokens.issue(secret=_secret(request), key_prefix=key.prefix, now=time.time()),
+        "token": tokens.issue(secret=signing_secret(request), key_prefix=key.prefix, now=time.time()),
         "form": form or WidgetForm(),
         "error": error,
         "problems": problems or [],
@@ -117,18 +117,12 @@ def widget_page(
     return _form_page(request, found, presented=key, lang=language)
 
 
-def _spend(request: Request, settings: Settings, key: ApiKey) -> None:
+def spend(request: Request, settings: Settings, key: ApiKey) -> None:
     limits: RateLimits = request.app.state.rate_limits
-    waits = [
-        limits.spend(namespace="widget-key", key=key.prefix, limit=key.rate_limit or settings.widget_rate_limit),
-        limits.spend(namespace="widget-client", key=client_address(request), limit=settings.widget_client_rate_limit),
-    ]
-    retry_after = max((wait for wait in waits if wait is not None), default=None)
-    if retry_after is not None:
-        raise WidgetRefused("error_rate", status=429, retry_after=retry_after)
+    widget.spend(limits, settings=settings, key=key, client=client_address(request))
 
 
-def _store(
+def store(
     request: Request, session: Session, settings: Settings, key: ApiKey, sending: Sending
 ) -> WidgetRefused | None:
     matcher = request.app.state.matcher
@@ -169,14 +163,14 @@ def send_need(
     try:
         found = widget.publishable_key(session, presented=key)
         origin = _check_origin(request, settings, found, header="Origin")
-        _spend(request, settings, found)
+        spend(request, settings, found)
         # The honeypot: hidden from people (and from screen readers), filled in by robots that fill everything.
         if website:
             raise WidgetRefused("error_spam", status=400)
     except WidgetRefused as refused:
         return _refusal(refused, language)
     verdict = tokens.check(
-        secret=_secret(request),
+        secret=signing_secret(request),
         token=token,
         key_prefix=found.prefix,
         now=time.time(),
@@ -201,7 +195,7 @@ def send_need(
             problems=problems,
             status_code=422,
         )
-    failed = _store(request, session, settings, found, Sending(form=form, lang=language, origin=origin))
+    failed = store(request, session, settings, found, Sending(form=form, lang=language, origin=origin))
     if failed is not None:
         return _refusal(failed, language)
     # Post/redirect/get: reloading the confirmation sends nothing again.

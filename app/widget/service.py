@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.catalogue import service as catalogue
 from app.catalogue.schemas import CompanyCreate, NeedCreate
+from app.core.auth import RateLimits
 from app.core.schemas import NAME_MAX, TITLE_MAX
 from app.core.settings import Settings
 from app.keys.service import authenticate
@@ -94,6 +95,17 @@ def check_origin(key: ApiKey, *, origin: str | None, own_origin: str) -> None:
     if origin is None or origin == own_origin or origin in (key.origins or []):
         return
     raise WidgetRefused("error_origin", status=403)
+
+
+def spend(limits: RateLimits, *, settings: Settings, key: ApiKey, client: str) -> None:
+    """Counts a sending against the key's limit and the client address's; refused (429) past either."""
+    waits = [
+        limits.spend(namespace="widget-key", key=key.prefix, limit=key.rate_limit or settings.widget_rate_limit),
+        limits.spend(namespace="widget-client", key=client, limit=settings.widget_client_rate_limit),
+    ]
+    retry_after = max((wait for wait in waits if wait is not None), default=None)
+    if retry_after is not None:
+        raise WidgetRefused("error_rate", status=429, retry_after=retry_after)
 
 
 def submit(

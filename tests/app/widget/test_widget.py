@@ -235,3 +235,51 @@ def test_the_cli_creates_a_publishable_key_and_prints_the_snippet(runner: CliRun
     assert refused.exit_code != 0
     listed = runner.invoke(cli, ["keys", "list", "--json"])
     assert f'"origins": ["{SITE}"]' in listed.stdout
+
+
+def test_cors_preflight_answers_the_keys_origins_only(browser: TestClient, widget_app: FastAPI) -> None:
+    key = publishable(widget_app)
+    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = browser.options("/widget/needs", params={"key": key}, headers={"Origin": SITE} | asked)
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == SITE
+    assert allowed.headers["access-control-allow-methods"] == "POST" and "Origin" in allowed.headers["vary"]
+    for origin in ("https://evil.example", "null", ""):
+        refused = browser.options("/widget/needs", params={"key": key}, headers={"Origin": origin} | asked)
+        assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    assert (
+        browser.get("/widget/token", params={"key": key}, headers={"Origin": "https://evil.example"}).status_code == 403
+    )
+    regular = create_api_key(widget_app, scopes=["admin"])
+    assert (
+        browser.options("/widget/needs", params={"key": regular}, headers={"Origin": SITE} | asked).status_code == 403
+    )
+
+
+def test_a_websites_own_script_sends_a_need_as_json(browser: TestClient, widget_app: FastAPI) -> None:
+    key = publishable(widget_app)
+    origin = {"Origin": SITE}
+    given = browser.get("/widget/token", params={"key": key}, headers=origin)
+    assert given.status_code == 200 and given.headers["access-control-allow-origin"] == SITE
+    assert given.json()["min_fill_seconds"] == 3
+    fresh = form(widget_app, key) | {"token": given.json()["token"]}
+    too_fast = browser.post("/widget/needs", params={"key": key}, json=fresh, headers=origin)
+    assert too_fast.status_code == 400 and too_fast.headers["content-type"] == "application/problem+json"
+    assert "very fast" in too_fast.json()["detail"] and too_fast.headers["access-control-allow-origin"] == SITE
+    wrong = browser.post("/widget/needs", params={"key": key}, json=form(widget_app, key, email="x"), headers=origin)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["location"] == ["body", "email"]
+    trapped = browser.post(
+        "/widget/needs", params={"key": key}, json=form(widget_app, key, website="x"), headers=origin
+    )
+    assert trapped.status_code == 400
+    elsewhere = browser.post(
+        "/widget/needs", params={"key": key}, json=form(widget_app, key), headers={"Origin": "https://evil.example"}
+    )
+    assert elsewhere.status_code == 403 and "access-control-allow-origin" not in elsewhere.headers
+    assert stored(widget_app) == []
+    sent = browser.post("/widget/needs", params={"key": key}, json=form(widget_app, key), headers=origin)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["status"] == "pending" and "contacted by e-mail" in " ".join(sent.json()["next"])
+    assert stored(widget_app) == [
+        ("default", "default", "Automated deburring of laser-cut steel parts", "hanne@holm-metal.dk")
+    ]
