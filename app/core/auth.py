@@ -106,9 +106,16 @@ class RateLimits:
         response.headers["RateLimit-Limit"] = str(tightest.amount)
         response.headers["RateLimit-Remaining"] = str(max(stats.remaining, 0))
 
-    def _retry_after(self, item: RateLimitItem, key: str) -> int:
-        reset = self.limiter.get_window_stats(item, "api-key", key).reset_time
+    def _retry_after(self, item: RateLimitItem, key: str, namespace: str = "api-key") -> int:
+        reset = self.limiter.get_window_stats(item, namespace, key).reset_time
         return max(1, math.ceil(reset - time.time()))
+
+    def spend(self, *, namespace: str, key: str, limit: str) -> int | None:
+        """Counts one event against `limit` for `key` in `namespace`: None while allowed, else the seconds to wait."""
+        for item in _parse_limits(limit):
+            if not self.limiter.hit(item, namespace, key):
+                return self._retry_after(item, key, namespace)
+        return None
 
 
 @cache
@@ -158,6 +165,8 @@ def get_principal(
     key = authenticate(session, presented=presented)
     if key is None:
         raise Unauthorized("the API key is not valid or has been revoked")
+    if key.publishable:
+        raise Forbidden("a publishable key can only submit needs through the widget")
     return _principal(request, response, key)
 
 
@@ -168,7 +177,8 @@ def optional_principal(request: Request, response: Response, session: SessionDep
     presented = credentials.strip() if scheme.lower() == "bearer" else ""
     presented = presented or request.headers.get("X-API-Key", "").strip()
     key = authenticate(session, presented=presented) if presented else None
-    return None if key is None else _principal(request, response, key)
+    # A publishable key is public: it tells its holder nothing more than anyone gets.
+    return None if key is None or key.publishable else _principal(request, response, key)
 
 
 def require_key(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     signin_backoff_seconds: int = Field(2, ge=1)
     signin_backoff_max_seconds: int = Field(900, ge=1)
     signin_failure_window_seconds: int = Field(86_400, ge=60)
+    # The widget (docs "A widget for cluster websites"): submissions per publishable key (its own limit,
+    # when it has one, replaces the first) and per client address; a form sent sooner than the minimum
+    # after it was shown is a robot's, one older than the maximum must be reloaded.
+    widget_rate_limit: str = Field("60/hour", min_length=1)
+    widget_client_rate_limit: str = Field("5/hour", min_length=1)
+    widget_min_fill_seconds: int = Field(3, ge=0)
+    widget_max_fill_seconds: int = Field(7_200, ge=60)
     # argon2id takes 64 MiB and a core for tens of milliseconds: at most this many at once, this many
     # more may wait (503 with Retry-After past that).
     password_hash_slots: int = Field(2, ge=1)
@@ -159,7 +166,7 @@ class Settings(BaseSettings):
             return [str(entry).strip().lower() for entry in value if str(entry).strip()]
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "widget_rate_limit", "widget_client_rate_limit")
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:
         # Refuse "120 per minte" at start-up rather than at the first request.

@@ -13,3 +13,7 @@ SCOPES: tuple[str, ...] = (
     "admin",
 )
 ADMIN_SCOPE = "admin"
+
+# A publishable key's only scope, outside SCOPES: such a key sits in a public web page (the widget), so it
+# may submit a need to its tenant through the widget and nothing else; every /api/v1 route refuses it.
+PUBLISHABLE_SCOPE = "needs:submit"

@@ -19,15 +19,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import NotFound, ValidationProblem
 from app.keys.repository import ApiKeyRepository
-from app.keys.scopes import SCOPES
+from app.keys.scopes import PUBLISHABLE_SCOPE, SCOPES
 from app.models.base import utcnow
 from app.models.keys import ApiKey
 
 KEY_MARKER = "tm"
+PUBLISHABLE_MARKER = "pk"  # a publishable key says so: it is meant to be seen
 PREFIX_BYTES = 6  # 12 hex characters: looked up by index, public, not secret
 SECRET_BYTES = 32  # 256 bits from the OS generator: beyond guessing, so one SHA-256 suffices
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_KEY_PATTERN = re.compile(rf"^{KEY_MARKER}_([0-9a-f]{{{2 * PREFIX_BYTES}}})_([A-Za-z0-9_-]{{20,100}})$")
+_KEY_PATTERN = re.compile(
+    rf"^(?:{KEY_MARKER}|{PUBLISHABLE_MARKER})_([0-9a-f]{{{2 * PREFIX_BYTES}}})_([A-Za-z0-9_-]{{20,100}})$"
+)
+# An origin as a browser sends it: scheme, host and an optional port, nothing else.
+_ORIGIN_PATTERN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+MAX_ORIGINS = 20
 
 # last_used_at is written at most this often per key, so reads do not all become writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -66,32 +72,83 @@ def check_tenant(tenant: str) -> str:
     return tenant
 
 
+def parse_origins(origins: Iterable[str]) -> list[str]:
+    """Web origins such as 'https://cluster.example', lower-cased, deduplicated, without a trailing slash."""
+    parsed = list(dict.fromkeys(origin.strip().rstrip("/").lower() for origin in origins if origin.strip()))
+    wrong = [origin for origin in parsed if not _ORIGIN_PATTERN.match(origin)]
+    if wrong:
+        raise ValidationProblem.field(
+            ("origins",), f"not an origin such as 'https://cluster.example': {', '.join(wrong)}"
+        )
+    if not parsed or len(parsed) > MAX_ORIGINS:
+        raise ValidationProblem.field(("origins",), f"between 1 and {MAX_ORIGINS} origins")
+    return parsed
+
+
+def _check_rate_limit(rate_limit: str | None) -> None:
+    if rate_limit is None:
+        return
+    try:
+        from limits import parse_many  # imported when a key has its own limit (CLI start-up)
+
+        parse_many(rate_limit)
+    except ValueError as exc:
+        raise ValidationProblem.field(("rate_limit",), f"not a rate limit such as '600/minute': {exc}") from exc
+
+
 def create_key(
     session: Session, *, tenant: str, scopes: Iterable[str], name: str = "", rate_limit: str | None = None
 ) -> NewKey:
     check_tenant(tenant)
-    if rate_limit is not None:
-        try:
-            from limits import parse_many  # imported when a key has its own limit (CLI start-up)
+    _check_rate_limit(rate_limit)
+    return _add(
+        session, marker=KEY_MARKER, tenant=tenant, scopes=parse_scopes(scopes), name=name, rate_limit=rate_limit
+    )
 
-            parse_many(rate_limit)
-        except ValueError as exc:
-            raise ValidationProblem.field(("rate_limit",), f"not a rate limit such as '600/minute': {exc}") from exc
+
+def create_publishable_key(
+    session: Session, *, tenant: str, origins: Iterable[str], name: str = "", rate_limit: str | None = None
+) -> NewKey:
+    """A key for the widget: it may only submit needs, from pages of `origins`; its limit counts submissions."""
+    check_tenant(tenant)
+    _check_rate_limit(rate_limit)
+    return _add(
+        session,
+        marker=PUBLISHABLE_MARKER,
+        tenant=tenant,
+        scopes=[PUBLISHABLE_SCOPE],
+        name=name,
+        rate_limit=rate_limit,
+        origins=parse_origins(origins),
+    )
+
+
+def _add(
+    session: Session,
+    *,
+    marker: str,
+    tenant: str,
+    scopes: list[str],
+    name: str,
+    rate_limit: str | None,
+    origins: list[str] | None = None,
+) -> NewKey:
     repository = ApiKeyRepository(session)
     # A collision of 48 random bits is unlikely but cheap to rule out.
     while True:
         prefix = secrets.token_hex(PREFIX_BYTES)
         if repository.by_prefix(prefix) is None:
             break
-    secret = f"{KEY_MARKER}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+    secret = f"{marker}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
     key = repository.add(
         ApiKey(
             tenant=tenant,
             name=name,
             prefix=prefix,
             hash=hash_key(secret),
-            scopes=parse_scopes(scopes),
+            scopes=scopes,
             rate_limit=rate_limit,
+            origins=origins,
         )
     )
     return NewKey(key=key, secret=secret)

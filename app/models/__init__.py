@@ -12,6 +12,7 @@ from app.models.people import STAFF_ROLES, Invitation, Person, Role, WebSession
 from app.models.replication import CatalogueChange, ChangeKind
 from app.models.review import ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.models.widget import SubmissionStatus, WidgetSubmission
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -40,11 +41,13 @@ __all__ = [
     "RankingModel",
     "ReviewDecision",
     "Role",
+    "SubmissionStatus",
     "Technology",
     "Timestamped",
     "UTCDateTime",
     "WebSession",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WidgetSubmission",
     "utcnow",
 ]

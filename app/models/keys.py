@@ -30,9 +30,15 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     # Requests per period, e.g. "600/minute"; None means the rate_limit setting.
     rate_limit: Mapped[str | None] = mapped_column(String(64))
+    # A publishable key (the widget's, in a public web page): the origins whose pages may use it.
+    origins: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+    @property
+    def publishable(self) -> bool:
+        return self.origins is not None
 
     @property
     def active(self) -> bool:

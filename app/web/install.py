@@ -57,14 +57,18 @@ def page_routers() -> list[object]:
     from app.provider.pages import router as provider
     from app.review.pages import router as review
     from app.sme.pages import router as sme
+    from app.widget.pages import router as widget
+    from app.widget.routes import router as widget_script
 
-    return [people, review, facilitator, sme, provider]
+    return [people, review, facilitator, sme, provider, widget, widget_script]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
+    secret = session_secret(settings)
+    app.state.signing_secret = secret  # also signs the widget's form tokens
     app.add_middleware(
         SessionMiddleware,
-        secret_key=session_secret(settings),
+        secret_key=secret,
         session_cookie=SECURE_SESSION_COOKIE if settings.cookies_secure else SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site=settings.session_same_site,

@@ -103,3 +103,13 @@ def render(
         }
     )
     return HTMLResponse(body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def render_bare(
+    template: str, context: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """A page without the session: no CSRF token, no flash messages, no cookie (the widget, framed by other sites)."""
+    body = _ENVIRONMENT.get_template(template).render(context)
+    # An empty value drops a header (the widget's pages send no X-Frame-Options).
+    merged = {name: value for name, value in {**SECURITY_HEADERS, **(headers or {})}.items() if value}
+    return HTMLResponse(body, status_code=status_code, headers=merged)

@@ -41,6 +41,7 @@ class LiveSite:
     username: str
     password: str
     log: Path
+    database_url: str = ""  # the server's database, for tests that prepare what a command would
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=60)
@@ -131,7 +132,13 @@ def live_site(
     try:
         _wait_ready(base_url, process, log)
         site = LiveSite(
-            base_url=base_url, api_key=api_key, sme_key=sme_key, username=CURATOR, password=PASSWORD, log=log
+            base_url=base_url,
+            api_key=api_key,
+            sme_key=sme_key,
+            username=CURATOR,
+            password=PASSWORD,
+            log=log,
+            database_url=database_url,
         )
         with site.api() as api:
             needs = api.get("/api/v1/needs", params={"limit": 100}).json()

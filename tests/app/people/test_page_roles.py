@@ -25,7 +25,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "people.md"
 NOT_PAGES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/docs"), ("GET", "/redoc")}
 # Routes that end the session they are called with: the walk signs in again after them.
 SIGN_OUT = {"/logout", "/review/logout"}
-_ROW = re.compile(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE) ([^`]+)`\s*\|(.+)\|\s*$")
+_ROW = re.compile(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE|OPTIONS) ([^`]+)`\s*\|(.+)\|\s*$")
 
 
 def _pages(app: FastAPI) -> list[PageRoute]:
