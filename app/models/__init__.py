@@ -8,7 +8,7 @@ from app.models.learning import RankingModel
 from app.models.matches import Match, MatchStatus
 from app.models.pairing import PairingPlan, PairingRevision
 from app.models.people import STAFF_ROLES, Invitation, Person, Role, WebSession
-from app.models.review import ReviewDecision
+from app.models.review import MatchFeedback, ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "EngagementStage",
     "Invitation",
     "Match",
+    "MatchFeedback",
     "MatchStatus",
     "Need",
     "PairingPlan",
