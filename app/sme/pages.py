@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,18 +63,16 @@ def company_page(company_id: int, request: Request, person: CompanyReaderDep, se
     return render(request, "sme/company.html", {"company": overview.company, "needs": overview.needs})
 
 
-def _need_form(
-    title: str, description: str, lang: str, budget: str | None, min_trl: str | None, region: str | None,
-    languages: list[str],
-) -> sme.NeedForm:  # fmt: skip
+def _need_form(raw: Mapping[str, Any]) -> sme.NeedForm:
+    """The need as typed on the form; a number that is not one is a FormProblem naming its field."""
     return sme.NeedForm(
-        title=title.strip(),
-        description=description.strip(),
-        lang=lang,
-        budget_eur_max=optional_int(budget, "budget"),
-        min_trl=optional_int(min_trl, "min_trl"),
-        region=region or None,
-        languages=languages or None,
+        title=str(raw["title"]).strip(),
+        description=str(raw["description"]).strip(),
+        lang=str(raw["lang"]),
+        budget_eur_max=optional_int(raw["budget"], "budget"),
+        min_trl=optional_int(raw["min_trl"], "min_trl"),
+        region=raw["region"] or None,
+        languages=list(raw["languages"]) or None,
     )
 
 
@@ -111,10 +109,17 @@ def describe_need(
     region: OptionalField = None,
     languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    raw = {"title": title, "description": description, "lang": lang, "budget": budget, "min_trl": min_trl,
-           "region": region, "languages": languages}  # fmt: skip
+    raw = dict(
+        title=title,
+        description=description,
+        lang=lang,
+        budget=budget,
+        min_trl=min_trl,
+        region=region,
+        languages=languages,
+    )
     try:
-        form = _need_form(title, description, lang, budget, min_trl, region, languages)
+        form = _need_form(raw)
         need = sme.describe_need(session, person, matcher=matcher, settings=settings, form=form)
     except (ValidationError, ValueError, AppError) as exc:
         session.rollback()
@@ -184,11 +189,18 @@ def edit_need(
     region: OptionalField = None,
     languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    raw = {"title": title, "description": description, "lang": lang, "budget": budget, "min_trl": min_trl,
-           "region": region, "languages": languages}  # fmt: skip
+    raw = dict(
+        title=title,
+        description=description,
+        lang=lang,
+        budget=budget,
+        min_trl=min_trl,
+        region=region,
+        languages=languages,
+    )
     try:
         need = sme.own_need(session, person, need_id)
-        form = _need_form(title, description, lang, budget, min_trl, region, languages)
+        form = _need_form(raw)
         sme.edit_need(session, person, need_id, matcher=matcher, settings=settings, form=form)
     except (ValidationError, ValueError, AppError) as exc:
         session.rollback()

@@ -23,8 +23,15 @@ class Released:
     technology_title: str
 
 
-def release(app: FastAPI, *, company_id: int, provider_id: int, title: str = "Svejsesømme revner", lang: str = "da",
-            summary: str = "Stærkt match: de skrev om svejsning.") -> Released:  # fmt: skip
+def release(
+    app: FastAPI,
+    *,
+    company_id: int,
+    provider_id: int,
+    title: str = "Svejsesømme revner",
+    lang: str = "da",
+    summary: str = "Stærkt match: de skrev om svejsning.",
+) -> Released:
     """A need of the company with one match to the provider's first offering, approved by a curator through
     the review service (what releases it to both sides)."""
     with unit_of_work(app.state.session_factory) as session:
@@ -32,15 +39,29 @@ def release(app: FastAPI, *, company_id: int, provider_id: int, title: str = "Sv
             select(Technology).where(Technology.provider_id == provider_id).order_by(Technology.id)
         ).first()
         assert technology is not None
-        need = Need(tenant="default", company_id=company_id, title=title, description="Vi har revner i sømmene.",
-                    lang=lang)  # fmt: skip
+        need = Need(
+            tenant="default", company_id=company_id, title=title, description="Vi har revner i sømmene.", lang=lang
+        )
         session.add(need)
         session.flush()
-        match = Match(need_id=need.id, technology_id=technology.id, score=0.55, rank=1, components=COMPONENTS,
-                      explanation={"summary": summary, "sentence_pairs": [], "shared_terms": [],
-                                   "shared_categories": [], "need_categories": [], "constraints": [],
-                                   "strength": "good", "language": lang},
-                      status=MatchStatus.proposed)  # fmt: skip
+        match = Match(
+            need_id=need.id,
+            technology_id=technology.id,
+            score=0.55,
+            rank=1,
+            components=COMPONENTS,
+            explanation={
+                "summary": summary,
+                "sentence_pairs": [],
+                "shared_terms": [],
+                "shared_categories": [],
+                "need_categories": [],
+                "constraints": [],
+                "strength": "good",
+                "language": lang,
+            },
+            status=MatchStatus.proposed,
+        )
         session.add(match)
         session.flush()
         review.decide(
