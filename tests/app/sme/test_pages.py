@@ -126,7 +126,15 @@ def test_bad_input_gives_the_form_again_with_a_clear_error(web: TestClient, cast
         answer = _post(web, "/sme/needs", data)
         assert answer.status_code == 422, data
         assert 'id="form-error"' in answer.text and words in answer.text, (data, answer.text[-2000:])
-    assert _post(web, "/sme/needs", {"lang": "en"}).status_code == 422  # no title at all
+    # What the route itself cannot read is the error page too, naming the field, never JSON or a 500.
+    for answer in (
+        _post(web, "/sme/needs", {"lang": "en"}),
+        _post(web, "/sme/needs", {"title": "x" * 301, "lang": "en"}),
+    ):
+        assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+        assert "title" in answer.text and "Something in the address or the form could not be read" in answer.text
+    unreadable = web.get("/sme/needs/not-a-number", headers={"Accept-Language": "da"})
+    assert unreadable.status_code == 422 and "need_id" in unreadable.text
 
 
 def test_edit_and_withdraw_a_need(web: TestClient, loaded_app: FastAPI, cast: Cast) -> None:
