@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, UnaryExpression, cast, func, select, update
+from sqlalchemy import Select, String, UnaryExpression, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Company, Match, MatchFeedback, MatchStatus, Need, Provider, ReviewDecision, Technology
@@ -138,6 +138,9 @@ class ReviewRepository:
         self.session.add(feedback)
         self.session.flush()
         return feedback
+
+    def delete_feedback_of_need(self, need_id: int) -> None:
+        self.session.execute(delete(MatchFeedback).where(MatchFeedback.need_id == need_id))
 
     def feedback(self, match_ids: Collection[int]) -> dict[int, dict[str, MatchFeedback]]:
         """Match id -> party -> that party's newest answer."""

@@ -193,6 +193,12 @@ def record_feedback(
     )
 
 
+def forget_feedback(session: Session, *, need_id: int) -> None:
+    """Deletes the answers to a need's matches when the need goes: they name people, and nothing could
+    reach them once the need's id is gone (a later erasure of the company finds answers by its needs)."""
+    ReviewRepository(session).delete_feedback_of_need(need_id)
+
+
 def feedback_of(session: Session, match_ids: list[int]) -> dict[int, dict[str, MatchFeedback]]:
     """Match id -> party ("sme", "provider") -> that party's newest answer."""
     return ReviewRepository(session).feedback(match_ids)

@@ -209,8 +209,9 @@ def _propose(session: Session, need: Need, *, matcher: Matcher, settings: Settin
 
 
 def withdraw_need(session: Session, person: Person, need_id: int, *, matcher: Matcher) -> None:
-    """Deletes the need and its matches (the company no longer has this problem)."""
+    """Deletes the need, its matches and the answers to them (the company no longer has this problem)."""
     need = own_need(session, person, need_id)
+    review.forget_feedback(session, need_id=need.id)
     catalogue.delete_need(session, matcher=matcher, need_id=need.id, tenant=person.tenant)
 
 

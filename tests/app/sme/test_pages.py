@@ -146,9 +146,12 @@ def test_edit_and_withdraw_a_need(web: TestClient, loaded_app: FastAPI, cast: Ca
     with unit_of_work(loaded_app.state.session_factory) as session:
         need = session.get(Need, released.need_id)
         assert need is not None and (need.title, need.min_trl) == ("Cracked welds", 7)
+    assert _post(web, f"/sme/needs/{released.need_id}/matches/{released.match_id}/not-relevant").status_code == 303
     assert _post(web, f"/sme/needs/{released.need_id}/withdraw").status_code == 303
     with unit_of_work(loaded_app.state.session_factory) as session:
         assert session.get(Need, released.need_id) is None
+        # The answers went with the need: nothing could reach them to export or erase them later.
+        assert session.scalars(select(MatchFeedback)).first() is None
 
 
 def test_download_and_erase_the_companys_data(web: TestClient, loaded_app: FastAPI, cast: Cast) -> None:
