@@ -129,6 +129,10 @@ class EngagementRepository:
         )
         return self.session.scalars(query).first()
 
+    def of_need(self, need_id: int) -> list[Engagement]:
+        query = select(Engagement).where(Engagement.need_id == need_id).order_by(Engagement.id)
+        return list(self.session.scalars(query))
+
     def add(self, engagement: Engagement) -> Engagement:
         self.session.add(engagement)
         self.session.flush()

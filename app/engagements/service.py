@@ -219,15 +219,19 @@ def _new(
 
 
 def introduce_match(session: Session, *, actor: Actor, data: EngagementFromMatch) -> Engagement:
-    """An engagement for an approved match: the SME is introduced to the offering's provider."""
-    _staff_only(actor, "introduce a match")
+    """An engagement for an approved match: the SME is introduced to the offering's provider.
+
+    A facilitator introduces any match of the tenant; an SME's member asks for the introduction of its
+    own company's match (the SME pages)."""
+    if actor.kind == "provider":
+        raise Conflict("only a facilitator or the SME may introduce a match")
     repository = EngagementRepository(session)
     match = repository.match(data.match_id, tenant=actor.scope.tenant)
-    if match is None:
+    need = repository.needs([match.need_id]).get(match.need_id) if match is not None else None
+    if match is None or need is None or (actor.kind == "sme" and need.company_id != actor.scope.company_id):
         raise NotFound(f"no match {data.match_id}")
     if match.status is not MatchStatus.approved:
         raise Conflict(f"match {match.id} is {match.status}; only an approved match is introduced")
-    need = repository.needs([match.need_id])[match.need_id]
     existing = repository.of_technology(
         tenant=actor.scope.tenant, company_id=need.company_id, technology_id=match.technology_id
     )

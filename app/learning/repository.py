@@ -7,7 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Engagement, EngagementStage, Match, MatchStatus, RankingModel
+from app.models import Engagement, EngagementStage, Match, MatchFeedback, MatchStatus, RankingModel
 
 
 class RankingRepository:
@@ -24,6 +24,19 @@ class RankingRepository:
         out: dict[int, dict[int, bool]] = {}
         for need_id, technology_id, status in self.session.execute(query):
             out.setdefault(need_id, {})[technology_id] = status == MatchStatus.approved
+        return out
+
+    def sme_answers(self) -> dict[int, dict[int, bool]]:
+        """Need id -> technology id -> whether the SME asked for an introduction (True) or found the released
+        match not relevant (False); the newest answer of a pair speaks for it."""
+        query = (
+            select(MatchFeedback.need_id, MatchFeedback.technology_id, MatchFeedback.verdict)
+            .where(MatchFeedback.party == "sme", MatchFeedback.verdict.in_(["introduction", "not_relevant"]))
+            .order_by(MatchFeedback.at, MatchFeedback.id)
+        )
+        out: dict[int, dict[int, bool]] = {}
+        for need_id, technology_id, verdict in self.session.execute(query):
+            out.setdefault(need_id, {})[technology_id] = verdict == "introduction"
         return out
 
     def outcomes(self, *, declines: Collection[str]) -> dict[int, dict[int, bool]]:

@@ -43,14 +43,17 @@ logger = logging.getLogger(__name__)
 
 
 def decisions_and_weights(session: Session) -> tuple[dict[int, dict[int, bool]], dict[int, dict[int, float]]]:
-    """Need id -> technology id -> approved, from curators' decisions and engagements' outcomes, and the
-    weights of those that are outcomes.
+    """Need id -> technology id -> approved, from curators' decisions, SMEs' answers and engagements'
+    outcomes, and the weights of those that are outcomes.
 
-    An outcome (adopted, or declined for a reason about the fit) overrides a curator's verdict on the
-    same pair: it is what happened after the introduction, and it weighs OUTCOME_WEIGHT.
+    An SME's answer to a released match (asked for an introduction, or "not relevant") overrides the
+    curator's approval: the SME knows its problem. An outcome (adopted, or declined for a reason about
+    the fit) overrides both: it is what happened after the introduction, and it weighs OUTCOME_WEIGHT.
     """
     repository = RankingRepository(session)
     decisions = repository.decisions()
+    for need_id, answers in repository.sme_answers().items():
+        decisions.setdefault(need_id, {}).update(answers)
     weights: dict[int, dict[int, float]] = {}
     for need_id, outcomes in repository.outcomes(declines=LEARNING_DECLINES).items():
         for technology_id, adopted in outcomes.items():

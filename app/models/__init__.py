@@ -10,7 +10,7 @@ from app.models.matches import Match, MatchStatus
 from app.models.pairing import PairingPlan, PairingRevision
 from app.models.people import STAFF_ROLES, Invitation, Person, Role, WebSession
 from app.models.replication import CatalogueChange, ChangeKind
-from app.models.review import ReviewDecision
+from app.models.review import MatchFeedback, ReviewDecision
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.models.widget import SubmissionStatus, WidgetSubmission
 
@@ -32,6 +32,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Match",
+    "MatchFeedback",
     "MatchStatus",
     "Need",
     "PairingPlan",

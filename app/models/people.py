@@ -56,6 +56,8 @@ class Person(Base):
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The pages' language ("en" or "da"); None: the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     @property
     def is_staff(self) -> bool:

@@ -12,9 +12,10 @@ from app.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# The e-mail's words, in one place.
-SUBJECT = "Your invitation to techmatch"
-BODY = """Hello,
+# The e-mail's words, in one place, in the languages of the pages (the inviter picks one on the form).
+SUBJECT = {"en": "Your invitation to techmatch", "da": "Din invitation til techmatch"}
+BODY = {
+    "en": """Hello,
 
 {inviter} invites you to techmatch as {role_label}{bound}.
 
@@ -23,7 +24,23 @@ Open this link to choose your username and password (it works once, until {expir
 {link}
 
 If you did not expect this e-mail, ignore it; nothing happens unless the link is opened.
-"""
+""",
+    "da": """Hej,
+
+{inviter} inviterer dig til techmatch som {role_label}{bound}.
+
+Åbn dette link for at vælge dit brugernavn og din adgangskode (det virker én gang, indtil {expires}):
+
+{link}
+
+Hvis du ikke ventede denne e-mail, så se bort fra den; der sker intet, medmindre linket åbnes.
+""",
+}
+FOR = {"en": " for {bound_to}", "da": " for {bound_to}"}
+ROLE_LABELS = {
+    "en": {"curator": "a curator", "facilitator": "a facilitator", "sme": "a member", "provider": "a member"},
+    "da": {"curator": "kurator", "facilitator": "facilitator", "sme": "medlem", "provider": "medlem"},
+}
 
 
 class MailFailed(AppError):
@@ -35,17 +52,27 @@ def mail_configured(settings: Settings) -> bool:
 
 
 def invitation_message(
-    *, settings: Settings, to: str, link: str, inviter: str, role_label: str, bound_to: str | None, expires: str
+    *,
+    settings: Settings,
+    to: str,
+    link: str,
+    inviter: str,
+    role: str,
+    bound_to: str | None,
+    expires: str,
+    language: str = "en",
 ) -> EmailMessage:
+    """The invitation e-mail in `language` ("en" or "da"; another is written in English)."""
+    language = language if language in BODY else "en"
     message = EmailMessage()
-    message["Subject"] = SUBJECT
+    message["Subject"] = SUBJECT[language]
     message["From"] = settings.smtp_from
     message["To"] = to
     message.set_content(
-        BODY.format(
+        BODY[language].format(
             inviter=inviter,
-            role_label=role_label,
-            bound=f" for {bound_to}" if bound_to else "",
+            role_label=ROLE_LABELS[language].get(role, role),
+            bound=FOR[language].format(bound_to=bound_to) if bound_to else "",
             expires=expires,
             link=link,
         )

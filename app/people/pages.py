@@ -15,7 +15,8 @@ from app.people import mail
 from app.people import service as people
 from app.people.passwords import HashingBusy
 from app.people.throttle import SignInThrottled
-from app.web.rendering import flash, render
+from app.web.i18n import N_
+from app.web.rendering import flash, language_of, render, translate
 from app.web.security import (
     CsrfDep,
     PasswordsDep,
@@ -34,19 +35,20 @@ from app.web.security import (
 router = APIRouter(include_in_schema=False)
 
 # What the pages say from Python; everything else is in the templates.
-SIGNED_OUT = "Signed out."
-THROTTLED = "Too many failed sign-ins for this account or from this address. Try again in {seconds} seconds."
-BUSY = "Too many sign-ins are being checked right now. Try again in a moment."
-PASSWORD_CHANGED = "Password changed. Your other sessions have been signed out."
-PASSWORDS_DIFFER = "The two new passwords differ."
-ACCOUNT_READY = "Your account is ready: sign in with the username and password you chose."
-MAIL_SENT = "The invitation was e-mailed to {email}."
-MAIL_FAILED = "The e-mail could not be sent ({reason}); copy the link instead."
+# (English message ids of the catalogues, app/web/locale: shown through translate()).
+SIGNED_OUT = N_("Signed out.")
+THROTTLED = N_("Too many failed sign-ins for this account or from this address. Try again in {seconds} seconds.")
+BUSY = N_("Too many sign-ins are being checked right now. Try again in a moment.")
+PASSWORD_CHANGED = N_("Password changed. Your other sessions have been signed out.")
+PASSWORDS_DIFFER = N_("The two new passwords differ.")
+ACCOUNT_READY = N_("Your account is ready: sign in with the username and password you chose.")
+MAIL_SENT = N_("The invitation was e-mailed to {email}.")
+MAIL_FAILED = N_("The e-mail could not be sent ({reason}); copy the link instead.")
 ROLE_LABELS = {
-    Role.curator: "curator",
-    Role.facilitator: "facilitator",
-    Role.sme: "SME member",
-    Role.provider: "provider member",
+    Role.curator: N_("curator"),
+    Role.facilitator: N_("facilitator"),
+    Role.sme: N_("SME member"),
+    Role.provider: N_("provider member"),
 }
 
 
@@ -103,12 +105,20 @@ def _login(
             passwords=passwords,
         )
     except SignInThrottled as exc:
-        message = THROTTLED.format(seconds=exc.retry_after)
+        message = translate(request, THROTTLED).format(seconds=exc.retry_after)
         return render(request, "people/login.html", {**context, "error": message}, status_code=429, headers=exc.headers)
     except HashingBusy as exc:
-        return render(request, "people/login.html", {**context, "error": BUSY}, status_code=503, headers=exc.headers)
+        return render(
+            request,
+            "people/login.html",
+            {**context, "error": translate(request, BUSY)},
+            status_code=503,
+            headers=exc.headers,
+        )
     except people.SignInFailed as exc:
-        return render(request, "people/login.html", {**context, "error": exc.detail}, status_code=401)
+        return render(
+            request, "people/login.html", {**context, "error": translate(request, exc.detail)}, status_code=401
+        )
     sign_in(request, session, person)
     if target and may_open(request.app, target.split("?")[0], person):
         return _redirect(target)
@@ -148,7 +158,7 @@ def old_login(
 
 def _logout(request: Request, session: SessionDep) -> Response:
     sign_out(request, session)
-    flash(request, "info", SIGNED_OUT)
+    flash(request, "info", translate(request, SIGNED_OUT))
     return _redirect("/login")
 
 
@@ -192,7 +202,9 @@ def change_password(
 ) -> Response:
     context = _account_context(session, person)
     if new_password != new_password_again:
-        return render(request, "people/account.html", {**context, "error": PASSWORDS_DIFFER}, status_code=422)
+        return render(
+            request, "people/account.html", {**context, "error": translate(request, PASSWORDS_DIFFER)}, status_code=422
+        )
     try:
         people.change_password(
             session,
@@ -204,10 +216,27 @@ def change_password(
         )
     except AppError as exc:  # a wrong current password, a short new one, or the hash queue full (503)
         session.rollback()
-        context = {**context, "error": exc.detail}
+        context = {**context, "error": translate(request, exc.detail)}
         return render(request, "people/account.html", context, status_code=exc.status, headers=exc.headers)
-    flash(request, "ok", PASSWORD_CHANGED)
+    flash(request, "ok", translate(request, PASSWORD_CHANGED))
     return _redirect("/account")
+
+
+@router.post("/account/language")
+def choose_language(
+    request: Request,
+    _csrf: CsrfDep,
+    person: SignedInDep,
+    session: SessionDep,
+    language: Annotated[str, Form(max_length=8)] = "",
+    next: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Stores the pages' language of the signed-in person and goes back to the page it was chosen on."""
+    try:
+        people.set_language(session, person=person, language=language)
+    except AppError as exc:
+        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+    return _redirect(_safe_next(next) or home_of(person))
 
 
 # Invitations: staff create them; the link's holder accepts.
@@ -240,6 +269,7 @@ def invite(
     company_id: Annotated[str, Form(max_length=20)] = "",
     provider_id: Annotated[str, Form(max_length=20)] = "",
     email: Annotated[str, Form(max_length=people.MAX_EMAIL_CHARS)] = "",
+    email_language: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     try:
         chosen = people.parse_role(role)
@@ -256,7 +286,11 @@ def invite(
         )
     except AppError as exc:
         session.rollback()
-        context = {**_invitations_context(session, person), "error": exc.detail, "form": {"role": role, "email": email}}
+        context = {
+            **_invitations_context(session, person),
+            "error": translate(request, exc.detail),
+            "form": {"role": role, "email": email},
+        }
         return render(request, "people/invitations.html", context, status_code=exc.status)
     link = created.link(settings.public_url or str(request.base_url))
     notice = None
@@ -265,10 +299,17 @@ def invite(
         # Sent before the request's commit: a failed commit after it (rare: the rows are already flushed)
         # leaves a link that says it is not valid, never an account nobody was told about.
         try:
-            people.mail_invitation(settings=settings, session=session, created=created, link=link, inviter=person)
-            notice = ("ok", MAIL_SENT.format(email=invitation.email))
+            people.mail_invitation(
+                settings=settings,
+                session=session,
+                created=created,
+                link=link,
+                inviter=person,
+                language=email_language or language_of(request),
+            )
+            notice = ("ok", translate(request, MAIL_SENT).format(email=invitation.email))
         except mail.MailFailed as exc:
-            notice = ("error", MAIL_FAILED.format(reason=exc.detail))
+            notice = ("error", translate(request, MAIL_FAILED).format(reason=exc.detail))
     context = {
         **_invitations_context(session, person),
         "created": invitation,
@@ -284,7 +325,7 @@ def invitation_page(token: str, request: Request, _visitor: VisitorDep, session:
     try:
         invitation = people.open_invitation(session, token=token)
     except AppError as exc:
-        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
     return render(request, "people/accept.html", _accept_context(session, invitation, token))
 
 
@@ -314,21 +355,31 @@ def accept_invitation(
     try:
         invitation = people.open_invitation(session, token=token)
     except AppError as exc:
-        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
     context = {**_accept_context(session, invitation, token), "username": username, "email": email}
     if password != password_again:
-        return render(request, "people/accept.html", {**context, "error": PASSWORDS_DIFFER}, status_code=422)
+        return render(
+            request, "people/accept.html", {**context, "error": translate(request, PASSWORDS_DIFFER)}, status_code=422
+        )
     try:
         person = people.accept_invitation(
             session, token=token, username=username, password=password, email=email, passwords=passwords
         )
     except HashingBusy as exc:
         session.rollback()
-        return render(request, "people/accept.html", {**context, "error": BUSY}, status_code=503, headers=exc.headers)
+        return render(
+            request,
+            "people/accept.html",
+            {**context, "error": translate(request, BUSY)},
+            status_code=503,
+            headers=exc.headers,
+        )
     except AppError as exc:
         session.rollback()
-        return render(request, "people/accept.html", {**context, "error": exc.detail}, status_code=exc.status)
+        return render(
+            request, "people/accept.html", {**context, "error": translate(request, exc.detail)}, status_code=exc.status
+        )
     # Whoever was signed in in this browser is not the new person: sign in afresh.
     sign_out(request, session)
-    flash(request, "ok", ACCOUNT_READY)
+    flash(request, "ok", translate(request, ACCOUNT_READY))
     return _redirect("/login?" + urlencode({"username": person.username}))

@@ -458,18 +458,16 @@ def resolve_provider(session: Session, *, tenant: str, value: str | None) -> int
     return provider.id
 
 
-ROLE_NAMES = {
-    Role.curator: "a curator",
-    Role.facilitator: "a facilitator",
-    Role.sme: "a member",
-    Role.provider: "a member",
-}
-
-
 def mail_invitation(
-    *, settings: Settings, session: Session, created: NewInvitation, link: str, inviter: Person | str
+    *,
+    settings: Settings,
+    session: Session,
+    created: NewInvitation,
+    link: str,
+    inviter: Person | str,
+    language: str = "en",
 ) -> None:
-    """E-mails the link to the invitation's address (MailFailed when the server refuses)."""
+    """E-mails the link to the invitation's address, in `language` (MailFailed when the server refuses)."""
     invitation = created.invitation
     assert invitation.email is not None
     message = mail.invitation_message(
@@ -477,8 +475,22 @@ def mail_invitation(
         to=invitation.email,
         link=link,
         inviter=inviter if isinstance(inviter, str) else inviter.username,
-        role_label=ROLE_NAMES[invitation.role],
+        role=invitation.role.value,
         bound_to=invitation_bound_to(session, invitation),
         expires=invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        language=language,
     )
     mail.send(settings, message)
+
+
+# The pages' languages (app.web.i18n.LANGUAGES; people does not import the web layer).
+PAGE_LANGUAGES = ("en", "da")
+UNKNOWN_LANGUAGE = "The pages are in English or Danish only."
+
+
+def set_language(session: Session, *, person: Person, language: str) -> None:
+    """Stores the language a person reads the pages in."""
+    if language not in PAGE_LANGUAGES:
+        raise ValidationProblem.field(("body", "language"), UNKNOWN_LANGUAGE)
+    person.language = language
+    session.flush()

@@ -14,6 +14,7 @@ from app.models import (
     EngagementEvent,
     Invitation,
     Match,
+    MatchFeedback,
     Need,
     PairingPlan,
     Person,
@@ -108,6 +109,21 @@ class PrivacyRepository:
         # is meant for edits; erasure of the data subject's records is the one sanctioned removal.
         for chunk in chunks(sorted(ids)):
             self.session.execute(delete(ReviewDecision).where(ReviewDecision.id.in_(chunk)))
+
+    def feedback_of(self, need_ids: Collection[int]) -> list[MatchFeedback]:
+        found: list[MatchFeedback] = []
+        for chunk in chunks(sorted(need_ids)):
+            query = select(MatchFeedback).where(MatchFeedback.need_id.in_(chunk)).order_by(MatchFeedback.id)
+            found.extend(self.session.scalars(query))
+        return found
+
+    def delete_feedback_of(self, need_ids: Collection[int]) -> int:
+        """The SME's and providers' answers to the needs' matches; how many went."""
+        gone = 0
+        for chunk in chunks(sorted(need_ids)):
+            result = self.session.execute(delete(MatchFeedback).where(MatchFeedback.need_id.in_(chunk)))
+            gone += result.rowcount  # type: ignore[attr-defined]
+        return gone
 
     def delete_deliveries(self, ids: Collection[int]) -> None:
         for chunk in chunks(sorted(ids)):

@@ -45,6 +45,9 @@ class CompanyExport(BaseModel):
     needs: list[NeedRead]
     matches: list[MatchRead]
     review_decisions: list[DecisionRead] = Field(description="curator decisions on the company's matches")
+    match_feedback: list[dict[str, Any]] = Field(
+        default_factory=list, description="the SME's and providers' answers to the company's matches"
+    )
     webhook_deliveries: list[DeliveryRead] = Field(description="deliveries whose payload names the company")
     pairing_plans: list[PlanPlacement]
     engagements: list[dict[str, Any]] = Field(description="the company's engagements with providers")

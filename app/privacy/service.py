@@ -57,6 +57,7 @@ def erase_company(
         _drop_from_plan(plan, company.id)
     repository.delete_engagements_of(company.id, tenant=company.tenant)
     repository.delete_decisions([decision.id for decision in decisions])
+    feedback = repository.delete_feedback_of(need_ids)
     repository.delete_deliveries([delivery.id for delivery in deliveries])
     repository.delete_matches_of(need_ids)
     repository.delete_rows(needs)
@@ -91,6 +92,7 @@ def erase_company(
         "needs": len(needs),
         "matches": len(matches),
         "review_decisions": len(decisions),
+        "match_feedback": feedback,
         "webhook_deliveries": len(deliveries),
         "embeddings": len(embeddings),
         "pairing_plans": len(plans),
@@ -129,8 +131,9 @@ def _columns(row: Any) -> dict[str, Any]:
 
 def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyExport:
     """Everything stored about the company: profile, needs, matches with explanations, curator
-    decisions, webhook deliveries, its place in demonstration-day plans, cached vectors, its members'
-    accounts (without password hashes) and the invitations to join it."""
+    decisions, the SME's and providers' answers to its matches, webhook deliveries, its place in
+    demonstration-day plans, cached vectors, its members' accounts (without password hashes) and the
+    invitations to join it."""
     company = get_company(session, company_id=company_id, tenant=tenant)
     repository = PrivacyRepository(session)
     needs = NeedRepository(session).of_company(company.id)
@@ -154,6 +157,7 @@ def company_data(session: Session, *, company_id: int, tenant: str) -> CompanyEx
         needs=[NeedRead.model_validate(need) for need in needs],
         matches=[_stored_match_read(match) for match in repository.matches_of(need_ids)],
         review_decisions=[DecisionRead.of(row) for row in repository.decisions_of(need_ids)],
+        match_feedback=[_columns(row) for row in repository.feedback_of(need_ids)],
         webhook_deliveries=[DeliveryRead.model_validate(row) for row in deliveries],
         pairing_plans=plans,
         engagements=[_columns(row) for row in repository.engagements_of(company.id, tenant=company.tenant)],

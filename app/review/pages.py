@@ -148,6 +148,7 @@ def match_page(match_id: int, request: Request, curator: CuratorDep, session: Se
                 technology_text, sentences=[p["technology_sentence"] for p in pairs], stems=stems
             ),
             "history": ReviewRepository(session).history(match.id),
+            "answers": review.feedback_of(session, [match.id]).get(match.id, {}),
             "neighbours": review.neighbours(
                 session, tenant=curator.tenant, match_id=match.id, filters=filters, sort=sort
             ),

@@ -8,10 +8,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, UnaryExpression, cast, func, select, update
+from sqlalchemy import Select, String, UnaryExpression, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Company, Match, MatchStatus, Need, Provider, ReviewDecision, Technology
+from app.models import Company, Match, MatchFeedback, MatchStatus, Need, Provider, ReviewDecision, Technology
 
 
 class QueueSort(enum.StrEnum):
@@ -133,6 +133,28 @@ class ReviewRepository:
         self.session.add(decision)
         self.session.flush()
         return decision
+
+    def add_feedback(self, feedback: MatchFeedback) -> MatchFeedback:
+        self.session.add(feedback)
+        self.session.flush()
+        return feedback
+
+    def delete_feedback_of_need(self, need_id: int) -> None:
+        self.session.execute(delete(MatchFeedback).where(MatchFeedback.need_id == need_id))
+
+    def feedback(self, match_ids: Collection[int]) -> dict[int, dict[str, MatchFeedback]]:
+        """Match id -> party -> that party's newest answer."""
+        if not match_ids:
+            return {}
+        query = (
+            select(MatchFeedback)
+            .where(MatchFeedback.match_id.in_(list(match_ids)))
+            .order_by(MatchFeedback.at, MatchFeedback.id)
+        )
+        out: dict[int, dict[str, MatchFeedback]] = {}
+        for row in self.session.scalars(query):
+            out.setdefault(row.match_id, {})[row.party] = row
+        return out
 
     def history(self, match_id: int) -> list[ReviewDecision]:
         query = (

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound, ValidationProblem
-from app.models import Match, MatchStatus, ReviewDecision, utcnow
+from app.models import Match, MatchFeedback, MatchStatus, ReviewDecision, utcnow
 from app.review.repository import QueueFilters, QueueSort, ReviewRepository
 from app.webhooks.service import enqueue_event
 
@@ -150,6 +150,58 @@ def get_match(session: Session, *, tenant: str, match_id: int) -> Match:
     if match is None:
         raise NotFound(f"no match {match_id}")
     return match
+
+
+class Party(enum.StrEnum):
+    sme = "sme"
+    provider = "provider"
+
+
+class Verdict(enum.StrEnum):
+    """What the SME or the provider answered to a released match."""
+
+    introduction = "introduction"  # the SME asked to be introduced: positive feedback
+    not_relevant = "not_relevant"  # the SME found it does not fit: negative feedback
+    interested = "interested"  # the provider wants the lead
+    not_for_us = "not_for_us"  # the provider declines the lead (says nothing about the SME's fit)
+
+
+VERDICTS: dict[Party, frozenset[Verdict]] = {
+    Party.sme: frozenset({Verdict.introduction, Verdict.not_relevant}),
+    Party.provider: frozenset({Verdict.interested, Verdict.not_for_us}),
+}
+
+
+def record_feedback(
+    session: Session, *, tenant: str, actor: str, party: Party, verdict: Verdict, match: Match
+) -> MatchFeedback:
+    """Appends an SME's or provider's answer to a match; the caller has checked it may answer this match."""
+    if verdict not in VERDICTS[party]:
+        raise ValidationProblem.field(("body", "verdict"), f"{party} cannot answer {verdict}")
+    if match.status is not MatchStatus.approved:
+        raise Conflict(f"match {match.id} is {match.status}; only a released match is answered")
+    return ReviewRepository(session).add_feedback(
+        MatchFeedback(
+            tenant=tenant,
+            match_id=match.id,
+            need_id=match.need_id,
+            technology_id=match.technology_id,
+            party=party,
+            verdict=verdict,
+            actor=actor,
+        )
+    )
+
+
+def forget_feedback(session: Session, *, need_id: int) -> None:
+    """Deletes the answers to a need's matches when the need goes: they name people, and nothing could
+    reach them once the need's id is gone (a later erasure of the company finds answers by its needs)."""
+    ReviewRepository(session).delete_feedback_of_need(need_id)
+
+
+def feedback_of(session: Session, match_ids: list[int]) -> dict[int, dict[str, MatchFeedback]]:
+    """Match id -> party ("sme", "provider") -> that party's newest answer."""
+    return ReviewRepository(session).feedback(match_ids)
 
 
 def decide(session: Session, *, actor: Actor, match_id: int, request: DecisionRequest) -> ReviewDecision:

@@ -1,31 +1,57 @@
-"""The SME member's pages under /sme: its home and its company's page (staff of the tenant may open that too)."""
+"""The SME member's pages under /sme: its needs, the suggestions released for them, its answers, its data.
+
+Thin routes: the rules (scoping, what is released, what an answer does) are app/sme/service.py's.
+The company's page may also be opened by staff of the tenant.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from app.core.deps import SessionDep
+from app.core.deps import MatcherDep, SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.models import Person, Role
 from app.sme import service as sme
-from app.web.rendering import render
-from app.web.security import SmeDep, require_roles
+from app.web.forms import form_problem, optional_int
+from app.web.i18n import LANGUAGES
+from app.web.rendering import flash, render, translate
+from app.web.security import CsrfDep, SmeDep, require_roles, sign_out
+from matching.types import REGIONS
 
 router = APIRouter(prefix="/sme", include_in_schema=False)
 
 CompanyReaderDep = Annotated[Person, Depends(require_roles(Role.sme, Role.curator, Role.facilitator))]
+# The languages a need may be written in, and those an SME may ask its provider to speak.
+NEED_LANGUAGES = tuple(LANGUAGES)
+SPOKEN_LANGUAGES = ("da", "en", "de", "sv", "nb", "nl")
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _problem(request: Request, exc: AppError) -> Response:
+    return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+
+
+def _choices() -> dict[str, object]:
+    return {"need_languages": NEED_LANGUAGES, "spoken_languages": SPOKEN_LANGUAGES, "regions": REGIONS}
 
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, person: SmeDep, session: SessionDep) -> Response:
     try:
         company = sme.own_company(session, person)
+        overview = sme.company_overview(session, person, company.id)
     except AppError as exc:
-        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
-    return render(request, "sme/home.html", {"company": company})
+        return _problem(request, exc)
+    return render(request, "sme/home.html", {"company": company, "needs": overview.needs})
 
 
 @router.get("/companies/{company_id}", response_class=HTMLResponse)
@@ -33,5 +59,243 @@ def company_page(company_id: int, request: Request, person: CompanyReaderDep, se
     try:
         overview = sme.company_overview(session, person, company_id)
     except AppError as exc:
-        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+        return _problem(request, exc)
     return render(request, "sme/company.html", {"company": overview.company, "needs": overview.needs})
+
+
+def _need_form(raw: Mapping[str, Any]) -> sme.NeedForm:
+    """The need as typed on the form; a number that is not one is a FormProblem naming its field."""
+    return sme.NeedForm(
+        title=str(raw["title"]).strip(),
+        description=str(raw["description"]).strip(),
+        lang=str(raw["lang"]),
+        budget_eur_max=optional_int(raw["budget"], "budget"),
+        min_trl=optional_int(raw["min_trl"], "min_trl"),
+        region=raw["region"] or None,
+        languages=list(raw["languages"]) or None,
+    )
+
+
+TitleField = Annotated[str, Form(max_length=300)]
+TextField = Annotated[str, Form(max_length=20000)]
+LangField = Annotated[str, Form(max_length=8)]
+OptionalField = Annotated[str | None, Form(max_length=40)]
+LanguagesField = Annotated[list[str], Form()]
+
+
+@router.get("/needs/new", response_class=HTMLResponse)
+def new_need_page(request: Request, person: SmeDep, session: SessionDep) -> Response:
+    try:
+        company = sme.own_company(session, person)
+    except AppError as exc:
+        return _problem(request, exc)
+    blank = {"title": "", "description": "", "lang": person.language or "en", "languages": []}
+    return render(request, "sme/need_form.html", {"company": company, "form": blank, "need": None, **_choices()})
+
+
+@router.post("/needs")
+def describe_need(
+    request: Request,
+    _csrf: CsrfDep,
+    person: SmeDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    title: TitleField,
+    lang: LangField,
+    description: TextField = "",
+    budget: OptionalField = None,
+    min_trl: OptionalField = None,
+    region: OptionalField = None,
+    languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    raw = dict(
+        title=title,
+        description=description,
+        lang=lang,
+        budget=budget,
+        min_trl=min_trl,
+        region=region,
+        languages=languages,
+    )
+    try:
+        form = _need_form(raw)
+        need = sme.describe_need(session, person, matcher=matcher, settings=settings, form=form)
+    except (ValidationError, ValueError, AppError) as exc:
+        session.rollback()
+        return _form_again(request, session, person, raw, exc, need=None)
+    flash(
+        request, "ok", translate(request, "Your need is saved. A curator reviews the suggestions before you see them.")
+    )
+    return _redirect(f"/sme/needs/{need.id}")
+
+
+def _form_again(
+    request: Request, session: SessionDep, person: Person, raw: Mapping[str, object], exc: Exception, *, need: object
+) -> Response:
+    """The form again with what was typed and a plain account of what is wrong (never a 500)."""
+    if isinstance(exc, AppError) and exc.status in (403, 404):
+        return _problem(request, exc)
+    try:
+        company = sme.own_company(session, person)
+    except AppError as problem:
+        return _problem(request, problem)
+    context = {"company": company, "form": raw, "need": need, "error": form_problem(request, exc), **_choices()}
+    return render(request, "sme/need_form.html", context, status_code=422)
+
+
+@router.get("/needs/{need_id}", response_class=HTMLResponse)
+def need_page(need_id: int, request: Request, person: SmeDep, session: SessionDep, settings: SettingsDep) -> Response:
+    try:
+        view = sme.need_view(session, person, need_id, threshold=settings.match_threshold)
+    except AppError as exc:
+        return _problem(request, exc)
+    return render(request, "sme/need.html", {"view": view, "need": view.need})
+
+
+@router.get("/needs/{need_id}/edit", response_class=HTMLResponse)
+def edit_need_page(need_id: int, request: Request, person: SmeDep, session: SessionDep) -> Response:
+    try:
+        company = sme.own_company(session, person)
+        need = sme.own_need(session, person, need_id)
+    except AppError as exc:
+        return _problem(request, exc)
+    form = {
+        "title": need.title,
+        "description": need.description,
+        "lang": need.lang,
+        "budget": need.budget_eur_max,
+        "min_trl": need.min_trl,
+        "region": need.region,
+        "languages": need.languages or [],
+    }
+    return render(request, "sme/need_form.html", {"company": company, "form": form, "need": need, **_choices()})
+
+
+@router.post("/needs/{need_id}")
+def edit_need(
+    need_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    person: SmeDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    title: TitleField,
+    lang: LangField,
+    description: TextField = "",
+    budget: OptionalField = None,
+    min_trl: OptionalField = None,
+    region: OptionalField = None,
+    languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    raw = dict(
+        title=title,
+        description=description,
+        lang=lang,
+        budget=budget,
+        min_trl=min_trl,
+        region=region,
+        languages=languages,
+    )
+    try:
+        need = sme.own_need(session, person, need_id)
+        form = _need_form(raw)
+        sme.edit_need(session, person, need_id, matcher=matcher, settings=settings, form=form)
+    except (ValidationError, ValueError, AppError) as exc:
+        session.rollback()
+        return _form_again(request, session, person, raw, exc, need={"id": need_id})
+    flash(request, "ok", translate(request, "Your need is changed."))
+    return _redirect(f"/sme/needs/{need.id}")
+
+
+@router.post("/needs/{need_id}/withdraw")
+def withdraw_need(
+    need_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep, matcher: MatcherDep
+) -> Response:
+    try:
+        sme.withdraw_need(session, person, need_id, matcher=matcher)
+    except AppError as exc:
+        return _problem(request, exc)
+    flash(request, "ok", translate(request, "The need is withdrawn."))
+    return _redirect("/sme")
+
+
+@router.post("/needs/{need_id}/matches/{match_id}/introduction")
+def ask_introduction(
+    need_id: int, match_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep
+) -> Response:
+    try:
+        sme.ask_introduction(session, person, need_id, match_id)
+    except AppError as exc:
+        session.rollback()
+        if exc.status in (403, 404):
+            return _problem(request, exc)
+        flash(request, "error", translate(request, exc.detail))
+        return _redirect(f"/sme/needs/{need_id}")
+    flash(request, "ok", translate(request, "Introduction asked for: the cluster puts you in touch with the provider."))
+    return _redirect(f"/sme/needs/{need_id}")
+
+
+@router.post("/needs/{need_id}/matches/{match_id}/not-relevant")
+def not_relevant(
+    need_id: int, match_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep
+) -> Response:
+    try:
+        sme.not_relevant(session, person, need_id, match_id)
+    except AppError as exc:
+        session.rollback()
+        if exc.status in (403, 404):
+            return _problem(request, exc)
+        flash(request, "error", translate(request, exc.detail))
+        return _redirect(f"/sme/needs/{need_id}")
+    flash(request, "ok", translate(request, "Noted: this suggestion is not relevant. It helps the next suggestions."))
+    return _redirect(f"/sme/needs/{need_id}")
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request, person: SmeDep, session: SessionDep) -> Response:
+    try:
+        company = sme.own_company(session, person)
+    except AppError as exc:
+        return _problem(request, exc)
+    return render(request, "sme/data.html", {"company": company})
+
+
+@router.get("/data/export")
+def export_data(request: Request, person: SmeDep, session: SessionDep) -> Response:
+    try:
+        export = sme.export(session, person)
+    except AppError as exc:
+        return _problem(request, exc)
+    body = json.dumps(export.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    name = f"company-{export.company.id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/data/erase")
+def erase_data(
+    request: Request,
+    _csrf: CsrfDep,
+    person: SmeDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    confirmation: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        sme.erase(session, person, matcher=matcher, settings=settings, confirmation=confirmation)
+    except AppError as exc:
+        session.rollback()
+        if exc.status in (403, 404):
+            return _problem(request, exc)
+        flash(request, "error", translate(request, exc.detail))
+        return _redirect("/sme/data")
+    # The company's members went with it, this one included.
+    sign_out(request, session)
+    flash(request, "ok", translate(request, "Your company's data is erased."))
+    return _redirect("/login")

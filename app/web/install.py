@@ -10,13 +10,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.core.problems import validation_problem
 from app.core.settings import Settings
 from app.people.passwords import Passwords
 from app.people.throttle import SignInThrottle
+from app.web.i18n import N_
 from app.web.security import CsrfFailed, RoleForbidden, SignInRequired, home_of, session_secret
 
 STATIC = Path(__file__).parent / "static"
@@ -24,7 +27,9 @@ SESSION_COOKIE = "techmatch_session"
 # Over HTTPS the cookie is bound to this host and path "/" by the browser itself (RFC 6265bis).
 SECURE_SESSION_COOKIE = "__Host-techmatch_session"
 
-CSRF_MESSAGE = "The form was missing its security token or it had expired. Reload the page and try again."
+API_PREFIX = "/api/"
+INVALID_REQUEST = N_("Something in the address or the form could not be read ({fields}). Go back and check it.")
+CSRF_MESSAGE = N_("The form was missing its security token or it had expired. Reload the page and try again.")
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
@@ -37,17 +42,30 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
 
 async def _role_forbidden(request: Request, exc: Exception) -> Response:
     from app.people.access import NOT_FOR_YOUR_ROLE
-    from app.web.rendering import render  # the templates need the session, set up by then
+    from app.web.rendering import render, translate  # the templates need the session, set up by then
 
     assert isinstance(exc, RoleForbidden)
-    context = {"message": NOT_FOR_YOUR_ROLE, "home": home_of(exc.viewer)}
+    context = {"message": translate(request, NOT_FOR_YOUR_ROLE), "home": home_of(exc.viewer)}
     return render(request, "error.html", context, status_code=403)
 
 
-async def _csrf_failed(request: Request, exc: Exception) -> Response:
-    from app.web.rendering import render
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A page's address or form that cannot be read (a need id that is not a number, a title too long):
+    the error page naming the fields; the API keeps its problem+json answer."""
+    if request.url.path.startswith(API_PREFIX):
+        return await validation_problem(request, exc)
+    from app.web.rendering import render, translate
 
-    return render(request, "error.html", {"message": CSRF_MESSAGE}, status_code=403)
+    assert isinstance(exc, RequestValidationError)
+    fields = ", ".join(".".join(str(part) for part in e.get("loc", ())[1:]) for e in exc.errors())
+    message = translate(request, INVALID_REQUEST).format(fields=fields)
+    return render(request, "error.html", {"message": message}, status_code=422)
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    from app.web.rendering import render, translate
+
+    return render(request, "error.html", {"message": translate(request, CSRF_MESSAGE)}, status_code=403)
 
 
 def page_routers() -> list[object]:
@@ -79,6 +97,8 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(RoleForbidden, _role_forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    # After the API's handlers (app.core.problems), so pages get a page; it hands API paths back to them.
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in page_routers():
         app.include_router(router)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
+from app.web.i18n import LANGUAGES, page_language, translations
 from app.web.security import CSRF_FIELD, HOMES, csrf_token
 from matching.language.wording import category_label
 
@@ -59,13 +60,16 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _environment() -> Environment:
+def _environment(language: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATE_DIRS),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # One environment per language: the i18n extension's callables are the environment's, not a request's.
+    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["when"] = _when
     environment.filters["category"] = category_label
     environment.filters["constraint"] = _constraint
@@ -73,7 +77,25 @@ def _environment() -> Environment:
     return environment
 
 
-_ENVIRONMENT = _environment()
+_ENVIRONMENTS = {language: _environment(language) for language in LANGUAGES}
+
+
+def language_of(request: Request) -> str:
+    """The language of the request's pages (app.web.i18n.page_language), worked out once per request."""
+    language = getattr(request.state, "language", None)
+    if isinstance(language, str):
+        return language
+    person = getattr(request.state, "person", None)
+    language = page_language(
+        stored=getattr(person, "language", None), accept_language=request.headers.get("accept-language")
+    )
+    request.state.language = language
+    return language
+
+
+def translate(request: Request, message: str) -> str:
+    """`message` in the request's language: for flash messages and errors made in Python."""
+    return translations(language_of(request)).gettext(message)
 
 
 def flash(request: Request, kind: str, message: str) -> None:
@@ -90,17 +112,24 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     flashes = request.session.pop("flash", [])
-    body = _ENVIRONMENT.get_template(template).render(
-        {
-            "request": request,
-            "csrf_field": CSRF_FIELD,
-            "csrf_token": csrf_token(request),
-            "flashes": flashes,
-            # The signed-in person (a plain Viewer), when the page's dependency looked them up (every page does).
-            "person": getattr(request.state, "person", None),
-            "homes": {role.value: path for role, path in HOMES.items()},
-            **context,
-        }
+    language = language_of(request)
+    body = (
+        _ENVIRONMENTS[language]
+        .get_template(template)
+        .render(
+            {
+                "request": request,
+                "csrf_field": CSRF_FIELD,
+                "csrf_token": csrf_token(request),
+                "flashes": flashes,
+                # The signed-in person (a plain Viewer), when the page's dependency looked them up (every page does).
+                "person": getattr(request.state, "person", None),
+                "homes": {role.value: path for role, path in HOMES.items()},
+                "language": language,
+                "languages": LANGUAGES,
+                **context,
+            }
+        )
     )
     return HTMLResponse(body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
 
@@ -109,7 +138,10 @@ def render_bare(
     template: str, context: dict[str, Any], *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
     """A page without the session: no CSRF token, no flash messages, no cookie (the widget, framed by other sites)."""
-    body = _ENVIRONMENT.get_template(template).render(context)
+    # The widget brings its own texts in both languages (`t`); the environment's only for its filters.
+    asked = str(context.get("lang", ""))
+    language = asked if asked in _ENVIRONMENTS else next(iter(_ENVIRONMENTS))
+    body = _ENVIRONMENTS[language].get_template(template).render(context)
     # An empty value drops a header (the widget's pages send no X-Frame-Options).
     merged = {name: value for name, value in {**SECURITY_HEADERS, **(headers or {})}.items() if value}
     return HTMLResponse(body, status_code=status_code, headers=merged)

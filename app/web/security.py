@@ -65,6 +65,7 @@ class Viewer:
     tenant: str
     company_id: int | None
     provider_id: int | None
+    language: str | None = None
 
     @classmethod
     def of(cls, person: Person) -> Viewer:
@@ -76,6 +77,7 @@ class Viewer:
             tenant=person.tenant,
             company_id=person.company_id,
             provider_id=person.provider_id,
+            language=person.language,
         )
 
     @property

@@ -29,6 +29,8 @@ def test_curators_become_people_with_the_curator_role(database_url: str) -> None
                 {"hash": Passwords().hash("a long passphrase")},
             )
         upgrade(engine, revision=PEOPLE_REVISION)
+        # The ORM reads today's schema; the later revisions keep the copied rows as they are.
+        upgrade(engine)
         with unit_of_work(create_session_factory(engine)) as session:
             mette = people.find_person(session, username="mette")
             ole = people.find_person(session, username="ole")
