@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 AD_HOC_NEED_ID = 0
 
-# The plain answer when nothing in the catalogue reaches the match threshold, in the need's language.
+# The plain answer when nothing in the catalogue reaches the match threshold, in the need's language:
+# for a stored need (which curators see) and for an ad-hoc text (stored nowhere).
 NOTHING_FITS = {
     "en": (
         "Nothing in the catalogue fits this need well enough to suggest it. The curators see the need "
@@ -49,11 +50,23 @@ NOTHING_FITS = {
         "og lede efter en leverandør, eller I kan beskrive problemet med andre ord."
     ),
 }
+NOTHING_FITS_AD_HOC = {
+    "en": (
+        "Nothing in the catalogue fits this need well enough to suggest it. Describe the problem in other "
+        "words, or submit it as a need so that the curators can look for a provider."
+    ),
+    "da": (
+        "Intet i kataloget passer godt nok til dette behov til at foreslå det. Beskriv problemet med andre "
+        "ord, eller indsend det som et behov, så kuratorerne kan lede efter en leverandør."
+    ),
+}
 
 
-def nothing_fits_message(fit: Fit, language: str) -> str | None:
+def nothing_fits_message(fit: Fit, language: str, *, stored: bool = True) -> str | None:
     """The plain answer for a list whose verdict is "none"; None otherwise."""
-    return NOTHING_FITS[wording_language(language)] if fit == "none" else None
+    if fit != "none":
+        return None
+    return (NOTHING_FITS if stored else NOTHING_FITS_AD_HOC)[wording_language(language)]
 
 
 def _passing(results: list[types.Match], threshold: float) -> list[types.Match]:
@@ -244,7 +257,9 @@ def ad_hoc_matches(
         for m in _present(results, known)
     ]
     fit = fit_of([m.score for m in items], threshold=settings.match_threshold)
-    return AdHocMatches(k=k, fit=fit, message=nothing_fits_message(fit, text_language(request.text)), items=items)
+    return AdHocMatches(
+        k=k, fit=fit, message=nothing_fits_message(fit, text_language(request.text), stored=False), items=items
+    )
 
 
 def technology_leads(

@@ -214,6 +214,9 @@ def test_nothing_fits_is_said_plainly_and_nothing_below_the_threshold_is_present
         ad_hoc = client.post("/api/v1/match", json={"text": "Lejerne i vores pumper går i stykker uden varsel"}).json()
         assert (ad_hoc["fit"], ad_hoc["items"]) == ("none", [])
         assert ad_hoc["message"].startswith("Intet i kataloget passer")
+        # An ad-hoc text is stored nowhere, so its answer does not promise that curators see it.
+        assert "indsend det som et behov" in ad_hoc["message"] and "Kuratorerne kan se" not in ad_hoc["message"]
+        assert "Kuratorerne kan se behovet" in computed["message"]
         technology = _ids_by_ref(client, "technologies")["T04"]
         leads = client.get(f"/api/v1/technologies/{technology}/leads").json()
         assert (leads["fit"], leads["items"]) == ("none", [])
