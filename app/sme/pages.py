@@ -93,14 +93,7 @@ def new_need_page(request: Request, person: SmeDep, session: SessionDep) -> Resp
     return render(request, "sme/need_form.html", {"company": company, "form": blank, "need": None, **_choices()})
 
 
-@router.post("/needs")
-def describe_need(
-    request: Request,
-    _csrf: CsrfDep,
-    person: SmeDep,
-    session: SessionDep,
-    matcher: MatcherDep,
-    settings: SettingsDep,
+def need_fields(
     title: TitleField,
     lang: LangField,
     description: TextField = "",
@@ -108,8 +101,9 @@ def describe_need(
     min_trl: OptionalField = None,
     region: OptionalField = None,
     languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
-) -> Response:
-    raw = dict(
+) -> dict[str, Any]:
+    """The need form's fields as posted (describe and edit read the same form)."""
+    return dict(
         title=title,
         description=description,
         lang=lang,
@@ -118,6 +112,21 @@ def describe_need(
         region=region,
         languages=languages,
     )
+
+
+NeedFieldsDep = Annotated[dict[str, Any], Depends(need_fields)]
+
+
+@router.post("/needs")
+def describe_need(
+    request: Request,
+    _csrf: CsrfDep,
+    person: SmeDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    raw: NeedFieldsDep,
+) -> Response:
     try:
         form = _need_form(raw)
         need = sme.describe_need(session, person, matcher=matcher, settings=settings, form=form)
@@ -181,23 +190,8 @@ def edit_need(
     session: SessionDep,
     matcher: MatcherDep,
     settings: SettingsDep,
-    title: TitleField,
-    lang: LangField,
-    description: TextField = "",
-    budget: OptionalField = None,
-    min_trl: OptionalField = None,
-    region: OptionalField = None,
-    languages: LanguagesField = [],  # noqa: B006 (FastAPI copies defaults)
+    raw: NeedFieldsDep,
 ) -> Response:
-    raw = dict(
-        title=title,
-        description=description,
-        lang=lang,
-        budget=budget,
-        min_trl=min_trl,
-        region=region,
-        languages=languages,
-    )
     try:
         need = sme.own_need(session, person, need_id)
         form = _need_form(raw)
