@@ -140,6 +140,21 @@ def _release_connection(session: Session) -> None:
     session.commit()
 
 
+def propose(session: Session, *, need: models.Need, matcher: Matcher, settings: Settings) -> NeedMatches:
+    """A need's proposals for the curators, as the service's settings say (k, threshold, shared catalogue).
+
+    Commits what the session holds first (`compute_matches` releases its connection during the match)."""
+    return compute_matches(
+        session,
+        matcher=matcher,
+        need_id=need.id,
+        k=settings.default_k,
+        tenant=need.tenant,
+        shared=settings.share_catalogue,
+        threshold=settings.match_threshold,
+    )
+
+
 def compute_matches(
     session: Session,
     *,

@@ -175,7 +175,7 @@ def describe_need(session: Session, person: Person, *, matcher: Matcher, setting
         settings=settings,
         tenant=company.tenant,
     )
-    _propose(session, need, matcher=matcher, settings=settings)
+    matches.propose(session, need=need, matcher=matcher, settings=settings)
     return need
 
 
@@ -192,20 +192,8 @@ def edit_need(
         settings=settings,
         tenant=person.tenant,
     )
-    _propose(session, need, matcher=matcher, settings=settings)
+    matches.propose(session, need=need, matcher=matcher, settings=settings)
     return need
-
-
-def _propose(session: Session, need: Need, *, matcher: Matcher, settings: Settings) -> None:
-    matches.compute_matches(
-        session,
-        matcher=matcher,
-        need_id=need.id,
-        k=settings.default_k,
-        tenant=need.tenant,
-        shared=settings.share_catalogue,
-        threshold=settings.match_threshold,
-    )
 
 
 def withdraw_need(session: Session, person: Person, need_id: int, *, matcher: Matcher) -> None:

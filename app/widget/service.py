@@ -14,6 +14,7 @@ from app.core.auth import RateLimits
 from app.core.schemas import NAME_MAX, TITLE_MAX
 from app.core.settings import Settings
 from app.keys.service import authenticate
+from app.matches import service as matches
 from app.models import ApiKey, WidgetSubmission
 from app.widget.repository import WidgetSubmissionRepository
 from matching.matcher import Matcher
@@ -126,7 +127,7 @@ def submit(
         settings=settings,
         tenant=key.tenant,
     )
-    return WidgetSubmissionRepository(session).add(
+    submission = WidgetSubmissionRepository(session).add(
         WidgetSubmission(
             tenant=key.tenant,
             need_id=need.id,
@@ -136,6 +137,9 @@ def submit(
             origin=sending.origin,
         )
     )
+    # Proposals for the curators' queue, as for a need described on the SME pages.
+    matches.propose(session, need=need, matcher=matcher, settings=settings)
+    return submission
 
 
 def submissions(session: Session, *, tenant: str) -> list[WidgetSubmission]:

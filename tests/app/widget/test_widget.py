@@ -17,7 +17,7 @@ from app.core.database import unit_of_work
 from app.core.settings import Settings
 from app.keys.service import create_publishable_key
 from app.main import create_app
-from app.models import Need, Role, WidgetSubmission
+from app.models import Match, MatchStatus, Need, Role, WidgetSubmission
 from app.widget import tokens
 from app.widget.texts import choose_language
 from tests.app.core.test_auth_routes import _api, _send
@@ -153,6 +153,9 @@ def test_a_visitors_need_is_stored_in_the_keys_tenant_for_curators(browser: Test
     assert "Vision inspection of welds" not in listing.text
     with unit_of_work(widget_app.state.session_factory) as session:
         need_id = session.scalars(select(Need.id).where(Need.title.startswith("Automated deburring"))).one()
+        # Its proposals are already in the curators' queue, as for a need described on the SME pages.
+        proposed = session.scalars(select(Match).where(Match.need_id == need_id)).all()
+        assert proposed and {m.status for m in proposed} == {MatchStatus.proposed}
     assert browser.get(f"/review/needs/{need_id}").status_code == 200
 
 
