@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -480,17 +482,34 @@ def dashboard_plot(
     return Response(plot_png(name, picture), media_type="image/png")
 
 
+# The report's period, as the API's programme routes take it.
+Start = Annotated[date | None, Query(alias="from")]
+End = Annotated[date | None, Query(alias="to")]
+
+
 @router.get("/programme/report", response_class=HTMLResponse)
-def report_page(request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
-    report = programme.report(session, tenant=person.tenant)
-    return render(request, "facilitator/report.html", {"report": report, "stages": STAGE_LABELS})
+def report_page(
+    request: Request, person: FacilitatorDep, session: SessionDep, start: Start = None, end: End = None
+) -> Response:
+    """The funders' report for a period (`from`, `to`: the form at its top), printable."""
+    if start is not None and end is not None and end < start:
+        message = "The period ends before it starts: choose a last day on or after the first."
+        return render(request, "error.html", {"message": message}, status_code=422)
+    report = programme.report(session, tenant=person.tenant, start=start, end=end)
+    period = urlencode({k: v.isoformat() for k, v in (("from", start), ("to", end)) if v is not None})
+    return render(
+        request, "facilitator/report.html", {"report": report, "stages": STAGE_LABELS, "period_query": period}
+    )
 
 
 @router.get("/programme/report.xlsx")
-def report_xlsx(person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep) -> Response:
-    report = programme.report(session, tenant=person.tenant)
+def report_xlsx(
+    person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep, start: Start = None, end: End = None
+) -> Response:
+    report = programme.report(session, tenant=person.tenant, start=start, end=end)
+    period = f"{start.isoformat() if start else 'start'}_{end.isoformat() if end else 'now'}"
     return Response(
         programme_exports.report_xlsx(report),
         media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="programme-report.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="programme-report-{period}.xlsx"'},
     )

@@ -189,3 +189,17 @@ def test_dashboard_plots_and_report(facilitator: TestClient) -> None:
     assert facilitator.get("/facilitator/programme/plots/nope.png").status_code in (404, 422)
     assert "Adoptions" in facilitator.get("/facilitator/programme/report").text
     assert facilitator.get("/facilitator/programme/report.xlsx").content[:2] == b"PK"
+
+
+def test_the_report_is_for_the_period_chosen(facilitator: TestClient) -> None:
+    page = facilitator.get("/facilitator/programme/report", params={"from": "2026-01-01", "to": "2026-06-30"})
+    assert page.status_code == 200
+    assert "from 2026-01-01 to 2026-06-30" in page.text
+    # The spreadsheet link carries the same period, and its file is named after it.
+    assert 'report.xlsx?from=2026-01-01&amp;to=2026-06-30"' in page.text
+    workbook = facilitator.get("/facilitator/programme/report.xlsx", params={"from": "2026-01-01", "to": "2026-06-30"})
+    assert workbook.content[:2] == b"PK" and "2026-01-01_2026-06-30" in workbook.headers["content-disposition"]
+    # A period that ends before it starts, or a day that is not a date, gets a page that says so.
+    backwards = facilitator.get("/facilitator/programme/report", params={"from": "2026-06-30", "to": "2026-01-01"})
+    assert backwards.status_code == 422 and "ends before it starts" in backwards.text
+    assert facilitator.get("/facilitator/programme/report", params={"from": "June"}).status_code == 422
