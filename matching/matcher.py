@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.encoders.base import Encoder, reuses_passage_vector
+from matching.encoders.base import Encoder
 from matching.language.detection import text_language
 from matching.ranking.calibration import DEFAULT_CALIBRATION, Calibration
 from matching.ranking.explanation import Explainer, evidence_text
@@ -17,7 +17,6 @@ from matching.ranking.features import (
     Mode,
     PairFeatures,
     candidates,
-    candidates_among,
     pair_features,
     with_sentences,
 )
@@ -25,17 +24,13 @@ from matching.ranking.fusion import RankingWeights
 from matching.ranking.scoring import Scored, ranking_scores, rerank_rows, top_k
 from matching.ranking.taxonomy import Taxonomy
 from matching.retrieval.collection import CatalogueIndex, Side
-from matching.retrieval.sentence_cache import SentenceCache
+from matching.retrieval.queries import QueryVectors
 from matching.retrieval.texts import need_text, own_text, split_sentences, technology_text
 from matching.types import Match, Need, Technology
 
 NeedTerm = Callable[[np.ndarray, int, list[int]], np.ndarray]
 
-# Query vectors of needs scored for demonstration days whose query vector is not their stored one
-# (a Danish need read through the glossary), kept by text: 8 MiB, about 5,000 of a 384-dimensional model.
-QUERY_CACHE_BYTES = 8 * 1024 * 1024
 SENTENCE_CACHE_FILE = "sentences.npz"
-QUERY_CACHE_FILE = "queries.npz"
 
 
 class Matcher:
@@ -59,7 +54,9 @@ class Matcher:
         self.catalogue = CatalogueIndex(model=encoder.name, dimension=encoder.dimension)
         self.taxonomy = Taxonomy(encoder)
         self.explainer = Explainer(encoder)
-        self.query_cache = SentenceCache(dimension=encoder.dimension, max_bytes=QUERY_CACHE_BYTES)
+        # Query vectors of needs and offerings: stored, cached or encoded (matching.retrieval.queries).
+        self.queries = QueryVectors(encoder, self.catalogue)
+        self.query_cache = self.queries.cache
 
     @property
     def sentence_cache(self):  # type: ignore[no-untyped-def]
@@ -68,7 +65,7 @@ class Matcher:
     def save_vector_caches(self, directory: Path) -> None:
         """Save the cached sentence and query vectors beside the index, so a restart encodes none of them again."""
         self.explainer.sentence_cache.save(directory / SENTENCE_CACHE_FILE, model=self.encoder.name)
-        self.query_cache.save(directory / QUERY_CACHE_FILE, model=self.encoder.name)
+        self.queries.save(directory)
 
     def forget_needs(self, ids: Collection[int]) -> int:
         """Remove needs from the index and every cached vector of their texts and sentences (an erasure).
@@ -78,7 +75,7 @@ class Matcher:
         with self.catalogue.lock:
             records = [self.catalogue.needs.records[i] for i in ids if i in self.catalogue.needs.records]
             self.catalogue.remove_needs(ids)
-        dropped = self.query_cache.discard([need_text(n) for n in records], kind="query")
+        dropped = self.queries.forget(records)
         sentences = [s for n in records for s in split_sentences(evidence_text(n.title, n.description))]
         for kind in ("query", "passage"):
             dropped += self.explainer.sentence_cache.discard(sentences, kind=kind)
@@ -86,9 +83,8 @@ class Matcher:
 
     def load_vector_caches(self, directory: Path) -> int:
         """Take back the vectors `save_vector_caches` saved with this model; returns how many."""
-        return self.explainer.sentence_cache.load(
-            directory / SENTENCE_CACHE_FILE, model=self.encoder.name
-        ) + self.query_cache.load(directory / QUERY_CACHE_FILE, model=self.encoder.name)
+        sentences = self.explainer.sentence_cache.load(directory / SENTENCE_CACHE_FILE, model=self.encoder.name)
+        return sentences + self.queries.load(directory)
 
     def set_ranking(
         self,
@@ -119,35 +115,9 @@ class Matcher:
         """Affinity of a need vector to each category, and the categories it is tagged with."""
         return self.taxonomy.need_categories(vector)
 
-    def _query_vector(self, side: Side, ident: int, text: str) -> np.ndarray:  # type: ignore[type-arg]
-        """The stored vector of a profile already in the index (same text, same vector as a query), else encode."""
-        with self.catalogue.lock:
-            # The text comparison first: an ad-hoc text is never stored, and needs no language check.
-            if side.texts.get(ident) == text and reuses_passage_vector(self.encoder, text):
-                stored: np.ndarray = side.vectors.vectors([ident])[0]
-                return stored
-        encoded: np.ndarray = self.encoder.encode([text], kind="query")[0]
-        return encoded
-
     def query_vectors(self, needs: Sequence[Need]) -> np.ndarray:
-        """Each need's query vector, row-aligned: the stored vector where the encoder reuses it, the
-        others from the query cache or encoded together in one call."""
-        texts = [need_text(n) for n in needs]
-        out = np.zeros((len(needs), self.encoder.dimension), dtype=np.float32)
-        with self.catalogue.lock:
-            side = self.catalogue.needs
-            stored = [
-                row
-                for row, (need, text) in enumerate(zip(needs, texts, strict=True))
-                if side.texts.get(need.id) == text and reuses_passage_vector(self.encoder, text)
-            ]
-            if stored:
-                out[stored] = side.vectors.vectors([needs[row].id for row in stored])
-        missing = sorted(set(range(len(needs))) - set(stored))
-        if missing:
-            vectors = self.query_cache.vectors(self.encoder, [[texts[row]] for row in missing], kind="query")
-            out[missing] = np.stack([v[0] for v in vectors])
-        return out
+        """Each need's query vector, row-aligned (stored, cached or encoded in one call)."""
+        return self.queries.of_needs(needs)
 
     def _candidates(
         self,
@@ -180,7 +150,7 @@ class Matcher:
             row: own_text(side.records[found.ids[row]].title, side.records[found.ids[row]].description) for row in rows
         }
 
-    def _score(
+    def score(
         self,
         found: CandidateFeatures | None,
         *,
@@ -189,6 +159,7 @@ class Matcher:
         priors: Mapping[int, float] | None = None,
         extra: Callable[[list[int]], np.ndarray] | None = None,
     ) -> list[Scored]:
+        """The k best of `found` by calibrated probability, with each one's score components."""
         if found is None:
             return []
         scores, parts = ranking_scores(
@@ -200,7 +171,7 @@ class Matcher:
         """The hybrid candidate set of `need` with every feature scoring uses (for learning and calibration)."""
         text = need_text(need)
         if query_vector is None:
-            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
+            query_vector = self.queries.of(self.catalogue.needs, need.id, text)
         affinity, _ = self.need_categories(query_vector)
         with self.catalogue.lock:
             side = self.catalogue.technologies
@@ -219,67 +190,6 @@ class Matcher:
             found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
         )
 
-    def scores_among(
-        self,
-        need: Need,
-        technology_ids: Collection[int],
-        *,
-        query_vector: np.ndarray | None = None,
-    ) -> list[Match]:
-        """`need` scored against exactly `technology_ids` (those in the index), best first, unexplained.
-
-        A known set of pairs (a demonstration day's offerings) scored without searching the whole
-        catalogue. Each pair gets the score a search gives it, its best-sentence feature included for
-        every one of them (a search computes that for its `rerank_depth` best candidates only), so a
-        pair outside a need's 30 best may score a little differently here than in the need's list.
-        """
-        text = need_text(need)
-        if query_vector is None:
-            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
-        affinity, _ = self.need_categories(query_vector)
-        with self.catalogue.lock:
-            side = self.catalogue.technologies
-            found = candidates_among(
-                side,
-                ids=technology_ids,
-                query_vector=query_vector,
-                query_text=text,
-                features=lambda i: pair_features(need, side.records[i], affinity),
-            )
-            texts = (
-                {
-                    row: own_text(side.records[ident].title, side.records[ident].description)
-                    for row, ident in enumerate(found.ids)
-                }
-                if found is not None
-                else {}
-            )
-            priors, need_term = self.priors, self.need_term
-        if found is None:
-            return []
-        found = with_sentences(
-            found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
-        )
-        ranked = self._score(
-            found,
-            k=len(found.ids),
-            mode="hybrid",
-            priors=priors,
-            extra=None if need_term is None else partial(need_term, query_vector, need.id),
-        )
-        return [
-            Match(need_id=need.id, technology_id=r.id, rank=rank, score=r.score, components=r.components)
-            for rank, r in enumerate(ranked, start=1)
-        ]
-
-    def warm_sentences(self, technology_ids: Collection[int]) -> None:
-        """Encode, in one call, the sentences of these technologies that the cache lacks (before scoring many needs)."""
-        with self.catalogue.lock:
-            records = self.catalogue.technologies.records
-            texts = [own_text(records[i].title, records[i].description) for i in technology_ids if i in records]
-        if texts:
-            self.explainer.sentence_vectors(texts, kind="passage")
-
     def match(
         self,
         need: Need,
@@ -293,7 +203,7 @@ class Matcher:
         """The k technologies that best solve `need`, best first."""
         text = need_text(need)
         if query_vector is None:
-            query_vector = self._query_vector(self.catalogue.needs, need.id, text)
+            query_vector = self.queries.of(self.catalogue.needs, need.id, text)
         affinity, tags = self.need_categories(query_vector)
         exclude = set(exclude)
         with self.catalogue.lock:
@@ -314,7 +224,7 @@ class Matcher:
             found = with_sentences(
                 found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
             )
-        ranked = self._score(
+        ranked = self.score(
             found,
             k=k,
             mode=mode,
@@ -354,7 +264,7 @@ class Matcher:
     ) -> list[Match]:
         """The k stored needs that `technology` fits best (leads for its provider), best first."""
         text = technology_text(technology)
-        query_vector = self._query_vector(self.catalogue.technologies, technology.id, text)
+        query_vector = self.queries.of(self.catalogue.technologies, technology.id, text)
         need_tags: dict[int, tuple[str, ...]] = {}
         exclude = set(exclude)
         with self.catalogue.lock:
@@ -379,7 +289,7 @@ class Matcher:
             found = with_sentences(
                 found, query_vector=query_vector, texts=texts, sentence_vectors=self.explainer.sentence_vectors
             )
-        ranked = self._score(found, k=k, mode=mode)
+        ranked = self.score(found, k=k, mode=mode)
         explanations = {}
         if explain:
             explanations = self.explainer.for_technology(

@@ -23,6 +23,7 @@ from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from matching.errors import MatchingError
 from matching.pairing.schedule import Pair, Schedule, schedule_rounds, tables_for
+from matching.pairing.scores import scores_among, warm_sentences
 
 if TYPE_CHECKING:
     from matching.matcher import Matcher
@@ -270,12 +271,12 @@ def company_provider_scores(
     else:
         vectors = np.asarray([v for n, v in zip(needs, query_vectors, strict=True) if n.company_id in row])
     if offered and planned:
-        matcher.warm_sentences(offered)
+        warm_sentences(matcher, offered)
     for need, vector in zip(planned, vectors, strict=True):
         company = need.company_id
         if company is None:
             continue
-        for match in matcher.scores_among(need, offered, query_vector=vector):
+        for match in scores_among(matcher, need, offered, query_vector=vector):
             i, j = row[company], col[provider_of[match.technology_id]]
             score = min(max(match.score, 0.0), 1.0)
             if score > values[i, j]:

@@ -27,8 +27,9 @@ from app.models import (
     WebhookSubscription,
 )
 from app.people import service as people
-from matching.matcher import QUERY_CACHE_FILE, SENTENCE_CACHE_FILE, Matcher
+from matching.matcher import SENTENCE_CACHE_FILE, Matcher
 from matching.ranking.explanation import evidence_text
+from matching.retrieval.queries import QUERY_CACHE_FILE
 from matching.retrieval.sentence_cache import _digest
 from matching.retrieval.texts import split_sentences
 from matching.retrieval.vector_index import VectorIndex

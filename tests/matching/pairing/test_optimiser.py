@@ -29,6 +29,7 @@ from matching.pairing.optimiser import (
     solve,
 )
 from matching.pairing.schedule import Schedule, schedule_rounds
+from matching.pairing.scores import scores_among
 from matching.retrieval.texts import own_text, split_sentences
 from matching.types import Need
 from tests.matching.conftest import TECHNOLOGIES, build_matcher
@@ -438,7 +439,7 @@ def test_scores_are_computed_for_the_plan_offerings_only_with_stored_vectors_and
     assert set(encoder.calls[0][1]) == provider_1
     for need in needs:
         full = {m.technology_id: m.score for m in matcher.match(need, k=len(technologies), explain=False)}
-        among = matcher.scores_among(need, [11, 55])
+        among = scores_among(matcher, need, [11, 55])
         assert {m.technology_id for m in among} == {11, 55}
         for m in among:
             assert m.score == pytest.approx(full[m.technology_id])  # the same score as in the need's list
