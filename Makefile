@@ -52,17 +52,19 @@ docs: venv
 system-deps:
 	bash scripts/system-deps.sh
 
-# The whole suite on the embedded SQLite database, then the app tests again on a real PostgreSQL
-# server that scripts/test-postgres.sh starts on 127.0.0.1; both run, and either failing fails.
 # axe-core from the npm registry, at the version package-lock.json pins: the browser tests run it in each page.
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# The whole suite on the embedded SQLite database (the tests that stay in one process spread over the
+# cores, then those that start servers, browsers or clusters one at a time), then the app tests again
+# on a real PostgreSQL server that scripts/test-postgres.sh starts on 127.0.0.1; all run, any failing fails.
 test: system-deps venv lint docs node_modules/axe-core/axe.min.js
-	$(BIN)/python -m pytest; sqlite=$$?; \
+	$(BIN)/python -m pytest -n auto -m "not browser and not server"; inprocess=$$?; \
+	$(BIN)/python -m pytest -m "browser or server"; processes=$$?; \
 	bash scripts/test-postgres.sh; postgres=$$?; \
-	test $$sqlite -eq 0 && test $$postgres -eq 0
+	test $$inprocess -eq 0 && test $$processes -eq 0 && test $$postgres -eq 0
 
 eval: venv
 	$(BIN)/techmatch eval $(DATASET) --mode $(or $(MODE),hybrid)
