@@ -132,6 +132,9 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         # From the version the index reflects to the database's, then every change other processes commit.
         follower = Follower(session_factory, matcher=ready, settings=settings, applied=result.catalogue_version)
         follower.catch_up()
+        if follower.applied != result.catalogue_version:
+            # Caught up through the log: saved, so the next start (after a crash too) resumes from here.
+            follower.save()
         info: dict[str, object] = {FOLLOWER_KEY: follower}
         if settings.job_worker:
             jobs = JobWorker(

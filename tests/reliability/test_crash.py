@@ -123,36 +123,40 @@ def test_sigkill_while_clients_write_loses_nothing_acknowledged(tmp_path: Path) 
     started = time.monotonic()
     killed_with_requests = 0
 
-    for round_number in range(ROUNDS):
-        server.start()
-        server.wait_ready(timeout=90)
-        # The start-up repaired the index if the kill left it behind the database.
-        assert check_index(database, index_dir) == [], f"round {round_number}"
-        company_ids = _company_ids(server.url, key)
-        _warm_up(server.url, key)
-        writers = [
-            Writer(
-                url=server.url,
-                key=key,
-                company_ids=company_ids,
-                seed=rng.randrange(2**32),
-                label=f"r{round_number}w{i}",
-                computed=sorted(ledger.computed),
-            )
-            for i in range(WRITERS)
-        ]
-        for writer in writers:
-            writer.start()
-        time.sleep(rng.uniform(1.5, 5.0))
-        server.kill()
-        for writer in writers:
-            writer.join(60)
-            assert not writer.is_alive()
-            ledger.merge(writer.ledger)
-            server_errors += writer.server_errors
-        killed_with_requests += sum(1 for writer in writers if writer.attempts)
-        # Straight on the file, before anything else opens it.
-        assert check_database(database, ledger) == [], f"after the kill of round {round_number}"
+    try:
+        for round_number in range(ROUNDS):
+            server.start()
+            server.wait_ready(timeout=90)
+            # The start-up repaired the index if the kill left it behind the database.
+            assert check_index(database, index_dir) == [], f"round {round_number}"
+            company_ids = _company_ids(server.url, key)
+            _warm_up(server.url, key)
+            writers = [
+                Writer(
+                    url=server.url,
+                    key=key,
+                    company_ids=company_ids,
+                    seed=rng.randrange(2**32),
+                    label=f"r{round_number}w{i}",
+                    computed=sorted(ledger.computed),
+                )
+                for i in range(WRITERS)
+            ]
+            for writer in writers:
+                writer.start()
+            time.sleep(rng.uniform(1.5, 5.0))
+            server.kill()
+            for writer in writers:
+                writer.join(60)
+                assert not writer.is_alive()
+                ledger.merge(writer.ledger)
+                server_errors += writer.server_errors
+            killed_with_requests += sum(1 for writer in writers if writer.attempts)
+            # Straight on the file, before anything else opens it.
+            assert check_database(database, ledger) == [], f"after the kill of round {round_number}"
+    except BaseException:
+        server.stop()  # a failed round leaves no server running behind the next test
+        raise
 
     # One more start: the last kill is repaired too, and every acknowledged write is served.
     server.start()
