@@ -85,28 +85,32 @@ def encode_command(
         dimension = load_encoder(settings.model, precision=settings.encoder_precision).dimension
     except EncoderError as exc:
         fail(str(exc))
-    _, factory = open_database(settings)
-    pool = PoolOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor)
+    engine, factory = open_database(settings)
+    # Disposed at the end: a server database's connections close with the command.
     try:
-        with ray_session(ray_address), _progress(f"encoding with {settings.model}", quiet=as_json) as (total, done):
-            report = encode_missing(
-                factory,
-                model=settings.model,
-                dimension=dimension,
-                precision=settings.encoder_precision,
-                pool=pool,
-                mapper=actor_pool_map,
-                on_total=total,
-                on_written=done,
-            )
-    except RayUnavailable as exc:
-        fail(str(exc))
-    _finish(
-        report,
-        as_json=as_json,
-        summary=f"{settings.model}: {report.todo} of {report.read} texts had no vector; {report.written} written "
-        f"in {report.seconds:.1f} s",
-    )
+        pool = PoolOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor)
+        try:
+            with ray_session(ray_address), _progress(f"encoding with {settings.model}", quiet=as_json) as (total, done):
+                report = encode_missing(
+                    factory,
+                    model=settings.model,
+                    dimension=dimension,
+                    precision=settings.encoder_precision,
+                    pool=pool,
+                    mapper=actor_pool_map,
+                    on_total=total,
+                    on_written=done,
+                )
+        except RayUnavailable as exc:
+            fail(str(exc))
+        _finish(
+            report,
+            as_json=as_json,
+            summary=f"{settings.model}: {report.todo} of {report.read} texts had no vector; {report.written} written "
+            f"in {report.seconds:.1f} s",
+        )
+    finally:
+        engine.dispose()
 
 
 @batch_cli.command("score")
@@ -131,42 +135,46 @@ def score_command(
         dimension = load_encoder(settings.model, precision=settings.encoder_precision).dimension
     except EncoderError as exc:
         fail(str(exc))
-    _, factory = open_database(settings)
+    engine, factory = open_database(settings)
+    # Disposed at the end: a server database's connections close with the command.
     try:
-        with unit_of_work(factory) as session:
-            catalogue, exclude = scoring_catalogue(
-                session,
-                model=settings.model,
-                dimension=dimension,
-                precision=settings.encoder_precision,
-                k=k,
-                threshold=settings.match_threshold,
-                shared=settings.share_catalogue,
-                labels_dir=settings.labels_dir,
-                cache_dir=settings.index_dir,
-            )
-    except MissingVectors as exc:
-        fail(str(exc))
-    pool = PoolOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor)
-    try:
-        with ray_session(ray_address), _progress("scoring needs", quiet=as_json) as (total, done):
-            import ray
+        try:
+            with unit_of_work(factory) as session:
+                catalogue, exclude = scoring_catalogue(
+                    session,
+                    model=settings.model,
+                    dimension=dimension,
+                    precision=settings.encoder_precision,
+                    k=k,
+                    threshold=settings.match_threshold,
+                    shared=settings.share_catalogue,
+                    labels_dir=settings.labels_dir,
+                    cache_dir=settings.index_dir,
+                )
+        except MissingVectors as exc:
+            fail(str(exc))
+        pool = PoolOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor)
+        try:
+            with ray_session(ray_address), _progress("scoring needs", quiet=as_json) as (total, done):
+                import ray
 
-            report = score_all(
-                factory,
-                catalogue=catalogue,
-                exclude=exclude,
-                pool=pool,
-                mapper=actor_pool_map,
-                put=ray.put,
-                on_total=total,
-                on_written=done,
-            )
-    except RayUnavailable as exc:
-        fail(str(exc))
-    _finish(
-        report,
-        as_json=as_json,
-        summary=f"{report.read} needs scored against {report.extra['technologies']} technologies: "
-        f"{report.written} proposed matches in {report.seconds:.1f} s",
-    )
+                report = score_all(
+                    factory,
+                    catalogue=catalogue,
+                    exclude=exclude,
+                    pool=pool,
+                    mapper=actor_pool_map,
+                    put=ray.put,
+                    on_total=total,
+                    on_written=done,
+                )
+        except RayUnavailable as exc:
+            fail(str(exc))
+        _finish(
+            report,
+            as_json=as_json,
+            summary=f"{report.read} needs scored against {report.extra['technologies']} technologies: "
+            f"{report.written} proposed matches in {report.seconds:.1f} s",
+        )
+    finally:
+        engine.dispose()
