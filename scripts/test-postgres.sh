@@ -48,7 +48,10 @@ fi
 flock -u 9
 psql=("$pg_bin/psql" -h 127.0.0.1 -p "$port" -U "$user" -v ON_ERROR_STOP=1 -qtA)
 finish() {
-    "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true
+    # This run's database and those of its xdist workers (<name>_gw0, ...).
+    for name in $("${psql[@]}" -d postgres -c "SELECT datname FROM pg_database WHERE datname = '$database' OR datname LIKE '${database}\_%'" || true); do
+        "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
+    done
     others="$("${psql[@]}" -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'techmatch\_test\_%'" || echo 1)"
     if [ "$started" = yes ] && [ "$others" = 0 ]; then
         "${as_server[@]}" "$pg_bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
@@ -69,11 +72,19 @@ if [ "$#" -gt 0 ]; then
     .venv/bin/python -m pytest "$@"
     exit
 fi
+# As make test does on SQLite: the tests that stay in one process over the cores (each xdist worker
+# with a database of its own), then those that start servers one at a time.
+split() {
+    local code=0
+    .venv/bin/python -m pytest -n auto -m "not browser and not server" "$@" || code=$?
+    .venv/bin/python -m pytest -m "browser or server" "$@" || code=$?
+    return "$code"
+}
 faiss=0
-.venv/bin/python -m pytest tests/app || faiss=$?
+split tests/app || faiss=$?
 echo "test-postgres: the tests that touch vectors again on the pgvector backend, and its benchmark's mechanics" >&2
 pgvector=0
-TECHMATCH_TEST_VECTOR_BACKEND=pgvector .venv/bin/python -m pytest tests/app/indexing tests/app/catalogue \
-    tests/app/matches tests/app/privacy tests/app/replication tests/app/pairing \
+TECHMATCH_TEST_VECTOR_BACKEND=pgvector split tests/app/indexing tests/app/catalogue tests/app/matches \
+    tests/app/privacy tests/app/replication tests/app/pairing \
     "tests/scripts/test_bench.py::test_bench_backends_case_measures_both" || pgvector=$?
 test "$faiss" -eq 0 && test "$pgvector" -eq 0

@@ -19,6 +19,9 @@ from app.models import Base
 # Set by scripts/test-postgres.sh (`make test` runs the app tests a second time with it).
 POSTGRES_URL_VARIABLE = "TECHMATCH_TEST_DATABASE_URL"
 SERVER_URL = os.environ.get(POSTGRES_URL_VARIABLE) or None
+# Under pytest-xdist each worker gets a database of its own beside it (`<name>_gw0`, ...), which
+# scripts/test-postgres.sh drops with its own at the end.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 # Set to "pgvector" by scripts/test-postgres.sh's second pass: the app tests again, vectors in PostgreSQL.
 VECTOR_BACKEND_VARIABLE = "TECHMATCH_TEST_VECTOR_BACKEND"
 VECTOR_BACKEND = os.environ.get(VECTOR_BACKEND_VARIABLE) or "faiss"
@@ -39,13 +42,14 @@ class TestDatabases:
     def prepare(cls, scratch: Path) -> TestDatabases:
         """Migrates once per session: into a template file, or into the server database from scratch."""
         if SERVER_URL is not None:
-            engine = create_db_engine(SERVER_URL)
+            url = _worker_database(SERVER_URL)
+            engine = create_db_engine(url)
             try:
                 _reset_schema(engine)
                 upgrade(engine)
             finally:
                 engine.dispose()
-            return cls(template=None, server_url=SERVER_URL)
+            return cls(template=None, server_url=url)
         template = scratch / "template.db"
         engine = create_db_engine(f"sqlite:///{template}")
         try:
@@ -75,6 +79,23 @@ class TestDatabases:
         target = directory / "techmatch.db"
         shutil.copyfile(self.template, target)
         return f"sqlite:///{target}"
+
+
+def _worker_database(url: str) -> str:
+    """This xdist worker's own database on the same server (created when missing), or `url` itself."""
+    if not WORKER:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{WORKER}"
+    engine = create_db_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_schema(engine: Engine) -> None:
