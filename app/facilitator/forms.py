@@ -86,6 +86,8 @@ def plan_request(
             capacities[provider] = slots
         elif default is None:
             problems.append(f"{label}: give a number, or slots for every provider.")
+    day = _day(fields.get("event_date"), problems)
+    slot_minutes = _whole(fields.get("slot_minutes"), "Minutes per demonstration", problems, low=5, high=240)
     fairness = fields.get("fairness") or "none"
     if fairness not in FAIRNESS_MODES:
         problems.append("Choose one of the fairness options.")
@@ -94,6 +96,8 @@ def plan_request(
     try:
         return PairingPlanCreate(
             name=name,
+            event_date=day,
+            slot_minutes=slot_minutes,
             company_ids=companies,
             provider_ids=providers,
             capacities=capacities,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     Float,
     ForeignKey,
     String,
@@ -32,6 +33,9 @@ class PairingPlan(Timestamped, Base):
     # A plan names companies, so it belongs to their tenant.
     tenant: Mapped[str] = mapped_column(String(64), index=True, default=DEFAULT_TENANT, server_default=DEFAULT_TENANT)
     name: Mapped[str | None] = mapped_column(String(300))
+    # The day itself: its date and each demonstration's length in minutes (both optional).
+    event_date: Mapped[date | None] = mapped_column(Date, default=None)
+    slot_minutes: Mapped[int | None] = mapped_column(default=None)
     fairness: Mapped[str] = mapped_column(String(20))
     min_score: Mapped[float] = mapped_column(Float)
     max_per_company: Mapped[int]

@@ -174,8 +174,10 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
     )
     title = escape(plan.name or f"Demo-day plan {plan.id}")
     figures = totals(revision, plan)
+    day = f"{plan.event_date:%A %d %B %Y} &middot; " if plan.event_date else ""
+    slots = f"{plan.slot_minutes}-minute rounds &middot; " if plan.slot_minutes else ""
     meta = (
-        f"Revision {revision.number} of {revision.created_at:%Y-%m-%d %H:%M} UTC &middot; "
+        f"{day}{slots}Revision {revision.number} of {revision.created_at:%Y-%m-%d %H:%M} UTC &middot; "
         f"{figures.pairs} demonstrations in {figures.rounds} round(s) &middot; "
         f"{figures.covered_companies} of {len(plan.company_ids)} SMEs with a demo &middot; locked pairs in bold"
     )

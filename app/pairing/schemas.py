@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Self
 
 from pydantic import (
@@ -52,6 +52,10 @@ class PairRead(BaseModel):
 
 class PairingPlanCreate(Input):
     name: Name | None = None
+    event_date: date | None = Field(None, description="the demonstration day's date")
+    slot_minutes: Annotated[int, Field(ge=5, le=240)] | None = Field(
+        None, description="length of one demonstration (one round) in minutes"
+    )
     company_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_COMPANIES)
     provider_ids: Annotated[list[int], AfterValidator(_unique_ids)] = Field(min_length=1, max_length=MAX_PLAN_PROVIDERS)
     capacities: dict[int, Annotated[int, Field(ge=0)]] = Field(
@@ -165,6 +169,8 @@ class PairingRevisionRead(BaseModel):
 class PairingPlanRead(BaseModel):
     id: int
     name: str | None
+    event_date: date | None
+    slot_minutes: int | None
     fairness: str
     min_score: float
     max_per_company: int
@@ -187,6 +193,7 @@ class PairingPlanRead(BaseModel):
 class PairingPlanSummary(BaseModel):
     id: int
     name: str | None
+    event_date: date | None
     fairness: str
     revision: int
     companies: int

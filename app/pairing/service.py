@@ -196,6 +196,8 @@ def plan_read(session: Session, plan: models.PairingPlan) -> PairingPlanRead:
     return PairingPlanRead(
         id=plan.id,
         name=plan.name,
+        event_date=plan.event_date,
+        slot_minutes=plan.slot_minutes,
         fairness=plan.fairness,
         min_score=plan.min_score,
         max_per_company=plan.max_per_company,
@@ -220,6 +222,7 @@ def plan_summary(plan: models.PairingPlan) -> PairingPlanSummary:
     return PairingPlanSummary(
         id=plan.id,
         name=plan.name,
+        event_date=plan.event_date,
         fairness=plan.fairness,
         revision=plan.revision,
         companies=len(plan.company_ids),
@@ -451,6 +454,8 @@ def create_plan(
     plan = models.PairingPlan(
         tenant=tenant,
         name=data.name,
+        event_date=data.event_date,
+        slot_minutes=data.slot_minutes,
         fairness=data.fairness,
         # A pair below the nothing-fits threshold is no match, so it is not proposed for a demo either.
         min_score=settings.match_threshold if data.min_score is None else data.min_score,

@@ -203,3 +203,30 @@ def test_the_report_is_for_the_period_chosen(facilitator: TestClient) -> None:
     backwards = facilitator.get("/facilitator/programme/report", params={"from": "2026-06-30", "to": "2026-01-01"})
     assert backwards.status_code == 422 and "ends before it starts" in backwards.text
     assert facilitator.get("/facilitator/programme/report", params={"from": "June"}).status_code == 422
+
+
+def test_the_day_has_a_date_and_a_slot_length(facilitator: TestClient) -> None:
+    url = _plan(facilitator, event_date="2027-03-18", slot_minutes="20")
+    page = facilitator.get(url).text
+    assert "Thursday 18 March 2027" in page and "20-minute rounds" in page
+    plan_id = int(url.rsplit("/", 1)[-1])
+    printed = facilitator.get(f"/facilitator/demo-days/{plan_id}/export.html").text
+    assert "Thursday 18 March 2027" in printed and "20-minute rounds" in printed
+    # Not a date, or a slot too short to demonstrate anything: the form says so and keeps the choices.
+    page = facilitator.get("/facilitator/demo-days").text
+    refused = facilitator.post(
+        "/facilitator/demo-days",
+        data={
+            "csrf_token": csrf(facilitator, "/facilitator/demo-days"),
+            "name": "Autumn day",
+            "event_date": "next Thursday",
+            "slot_minutes": "2",
+            "max_per_company": "1",
+            "default_capacity": "1",
+            "company": _form_ids(page, "company")[:2],
+            "provider": _form_ids(page, "provider")[:1],
+        },
+    )
+    assert refused.status_code == 422
+    assert "is not a date" in refused.text and "Minutes per demonstration" in refused.text
+    assert 'value="Autumn day"' in refused.text

@@ -431,3 +431,12 @@ def test_a_greedy_total_above_the_plans_reads_as_what_it_is() -> None:
     )
     older = figures.model_copy(update={"greedy_covered_companies": None, "greedy_total_score": 50.0})
     assert totals_summary(older, fairness="none", companies=60).endswith("ignoring fairness): 50.0.")
+
+
+def test_a_plan_carries_its_day_and_slot_length(loaded_client: TestClient, ids: dict[str, int]) -> None:
+    plan = loaded_client.post(PLANS, json=plan_body(ids, event_date="2027-03-18", slot_minutes=20)).json()
+    assert (plan["event_date"], plan["slot_minutes"]) == ("2027-03-18", 20)
+    listed = loaded_client.get(PLANS).json()["items"]
+    assert any(item["id"] == plan["id"] and item["event_date"] == "2027-03-18" for item in listed)
+    for wrong in ({"slot_minutes": 2}, {"event_date": "March"}):
+        assert loaded_client.post(PLANS, json=plan_body(ids, **wrong)).status_code == 422
