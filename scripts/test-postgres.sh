@@ -72,19 +72,13 @@ if [ "$#" -gt 0 ]; then
     .venv/bin/python -m pytest "$@"
     exit
 fi
-# As make test does on SQLite: the tests that stay in one process over the cores (each xdist worker
-# with a database of its own), then those that start servers one at a time.
-split() {
-    local code=0
-    .venv/bin/python -m pytest -n auto -m "not browser and not server" "$@" || code=$?
-    .venv/bin/python -m pytest -m "browser or server" "$@" || code=$?
-    return "$code"
-}
+# One at a time: the app's background threads (followers, job and webhook workers) make the
+# per-test truncation of a shared server database order-sensitive, so these passes do not spread.
 faiss=0
-split tests/app || faiss=$?
+.venv/bin/python -m pytest tests/app || faiss=$?
 echo "test-postgres: the tests that touch vectors again on the pgvector backend, and its benchmark's mechanics" >&2
 pgvector=0
-TECHMATCH_TEST_VECTOR_BACKEND=pgvector split tests/app/indexing tests/app/catalogue tests/app/matches \
-    tests/app/privacy tests/app/replication tests/app/pairing \
+TECHMATCH_TEST_VECTOR_BACKEND=pgvector .venv/bin/python -m pytest tests/app/indexing tests/app/matches \
+    tests/app/privacy tests/app/replication \
     "tests/scripts/test_bench.py::test_bench_backends_case_measures_both" || pgvector=$?
 test "$faiss" -eq 0 && test "$pgvector" -eq 0

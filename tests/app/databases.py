@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from app.core.database import create_db_engine
 from app.core.migrations import VERSION_TABLE, upgrade
@@ -108,9 +110,18 @@ def _reset_schema(engine: Engine) -> None:
         connection.execute(text("CREATE SCHEMA public"))
 
 
-def _truncate(engine: Engine) -> None:
+def _truncate(engine: Engine, *, attempts: int = 5) -> None:
     tables = ", ".join(f'"{name}"' for name in Base.metadata.tables if name != VERSION_TABLE)
-    with engine.begin() as connection:
-        # A connection left inside a transaction by a previous test would block TRUNCATE forever.
-        connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as connection:
+                # A connection left inside a transaction by a previous test would block TRUNCATE forever.
+                connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            # A background thread of the previous test's app (a follower, a job or webhook worker) still
+            # finishing a read can deadlock with TRUNCATE; PostgreSQL aborts one side, and its read ends.
+            if attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
