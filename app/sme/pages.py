@@ -7,7 +7,7 @@ The company's page may also be opened by staff of the tenant.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -215,36 +215,44 @@ def withdraw_need(
     return _redirect("/sme")
 
 
-@router.post("/needs/{need_id}/matches/{match_id}/introduction")
-def ask_introduction(
-    need_id: int, match_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep
-) -> Response:
+def _answer(request: Request, session: SessionDep, need_id: int, answer: Callable[[], object], done: str) -> Response:
+    """An SME's answer to a released suggestion: stored, then back to the need's page saying so (or why not)."""
     try:
-        sme.ask_introduction(session, person, need_id, match_id)
+        answer()
     except AppError as exc:
         session.rollback()
         if exc.status in (403, 404):
             return _problem(request, exc)
         flash(request, "error", translate(request, exc.detail))
         return _redirect(f"/sme/needs/{need_id}")
-    flash(request, "ok", translate(request, "Introduction asked for: the cluster puts you in touch with the provider."))
+    flash(request, "ok", translate(request, done))
     return _redirect(f"/sme/needs/{need_id}")
+
+
+@router.post("/needs/{need_id}/matches/{match_id}/introduction")
+def ask_introduction(
+    need_id: int, match_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep
+) -> Response:
+    return _answer(
+        request,
+        session,
+        need_id,
+        lambda: sme.ask_introduction(session, person, need_id, match_id),
+        "Introduction asked for: the cluster puts you in touch with the provider.",
+    )
 
 
 @router.post("/needs/{need_id}/matches/{match_id}/not-relevant")
 def not_relevant(
     need_id: int, match_id: int, request: Request, _csrf: CsrfDep, person: SmeDep, session: SessionDep
 ) -> Response:
-    try:
-        sme.not_relevant(session, person, need_id, match_id)
-    except AppError as exc:
-        session.rollback()
-        if exc.status in (403, 404):
-            return _problem(request, exc)
-        flash(request, "error", translate(request, exc.detail))
-        return _redirect(f"/sme/needs/{need_id}")
-    flash(request, "ok", translate(request, "Noted: this suggestion is not relevant. It helps the next suggestions."))
-    return _redirect(f"/sme/needs/{need_id}")
+    return _answer(
+        request,
+        session,
+        need_id,
+        lambda: sme.not_relevant(session, person, need_id, match_id),
+        "Noted: this suggestion is not relevant. It helps the next suggestions.",
+    )
 
 
 @router.get("/data", response_class=HTMLResponse)
