@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
+import socket
 import threading
 from typing import Protocol
 
@@ -45,6 +48,8 @@ class ChangeListener:
         self.follower = follower
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # stop() writes a byte here to end the wait for notifications at once, not after WAIT_S.
+        self._interrupt, self._interrupter = socket.socketpair()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="techmatch-listener", daemon=True)
@@ -52,8 +57,12 @@ class ChangeListener:
 
     def stop(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):  # already stopped once
+            self._interrupter.send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=WAIT_S + 5)
+        self._interrupt.close()
+        self._interrupter.close()
 
     def _run(self) -> None:
         backoff = 0.5
@@ -65,10 +74,12 @@ class ChangeListener:
                     self.follower.wake()
                     backoff = 0.5
                     while not self._stop.is_set():
-                        woken = False
-                        for _ in connection.notifies(timeout=WAIT_S, stop_after=1):
-                            woken = True
-                        if woken:
+                        ready, _, _ = select.select([connection.fileno(), self._interrupt.fileno()], [], [], WAIT_S)
+                        if self._stop.is_set():
+                            break
+                        # timeout=0 takes what has arrived without waiting; a dropped connection
+                        # shows as readable, and reading it raises, which reconnects below.
+                        if connection.fileno() in ready and any(True for _ in connection.notifies(timeout=0)):
                             self.follower.wake()
             except psycopg.Error as exc:
                 logger.warning("listening for changes failed (polling meanwhile): %s", exc)

@@ -1,7 +1,13 @@
+import gc
+import weakref
+
+from fastapi.testclient import TestClient
+
 from app.core.settings import Settings
-from app.main import serving_encoder
+from app.main import create_app, serving_encoder
 from matching.encoders.batching import MicroBatchingEncoder
 from matching.encoders.hashing import HashingEncoder
+from tests.app.support import authorize
 
 
 def test_queries_are_micro_batched_unless_turned_off():
@@ -14,3 +20,19 @@ def test_queries_are_micro_batched_unless_turned_off():
     finally:
         batched.close()
     assert isinstance(serving_encoder(Settings(model="hashing", micro_batching=False)), HashingEncoder)
+
+
+def test_a_stopped_app_is_freed(settings: Settings) -> None:
+    """Nothing process-wide (FastAPI's caches of endpoints, a thread, a registry) keeps a stopped app
+    alive: a process that builds many apps, like the test suite or a reloading server, stays flat."""
+    app = create_app(settings)
+    with TestClient(app) as client:
+        authorize(client)
+        assert client.get("/docs").status_code == 200
+        assert client.get("/redoc").status_code == 200
+        assert client.get("/readyz").status_code == 200
+    app.state.engine.dispose()
+    freed = weakref.ref(app)
+    del app, client
+    gc.collect()
+    assert freed() is None, [type(r).__name__ for r in gc.get_referrers(freed())]
