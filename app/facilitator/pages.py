@@ -21,7 +21,7 @@ from app.engagements import service as engagements
 from app.engagements.repository import EngagementFilters, EngagementScope
 from app.engagements.schemas import DECLINE_LABELS, AdoptReason, PlanEngagementsCreate
 from app.facilitator import forms, runs
-from app.models import EngagementStage, Person
+from app.models import EngagementStage, PairingPlan, Person
 from app.pairing import exports
 from app.pairing import service as pairing
 from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead
@@ -30,7 +30,7 @@ from app.programme import exports as programme_exports
 from app.programme import service as programme
 from app.programme.plots import PLOTS, plot_png
 from app.web.rendering import SECURITY_HEADERS, flash, render
-from app.web.security import CsrfDep, FacilitatorDep
+from app.web.security import CsrfDep, FacilitatorDep, PageError
 from matching.pairing.optimiser import FAIRNESS_MODES
 from matching.ranking.bands import strength
 
@@ -88,6 +88,17 @@ def _redirect(url: str) -> RedirectResponse:
 
 def _problem(request: Request, exc: AppError) -> HTMLResponse:
     return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+
+
+def facilitator_plan(plan_id: PlanId, person: FacilitatorDep, session: SessionDep) -> PairingPlan:
+    """The demo-day plan the address names, if it is the facilitator's tenant's (else the 404 page)."""
+    try:
+        return pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
+    except AppError as exc:
+        raise PageError(exc.detail, status=exc.status) from exc
+
+
+PlanDep = Annotated[PairingPlan, Depends(facilitator_plan)]
 
 
 def _fields(form: FormData) -> dict[str, str]:
@@ -213,11 +224,7 @@ def _grid(plan: PairingPlanRead, provider_names: dict[int, str]) -> dict[str, An
 
 
 @router.get("/demo-days/{plan_id}", response_class=HTMLResponse)
-def plan_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
-    try:
-        stored = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
-    except AppError as exc:
-        return _problem(request, exc)
+def plan_page(stored: PlanDep, request: Request, session: SessionDep) -> Response:
     plan = pairing.plan_read(session, stored)
     found = pairing.names(session, stored)
     return render(
@@ -240,7 +247,7 @@ def plan_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session
 
 @router.post("/demo-days/{plan_id}/revisions")
 def revise(
-    plan_id: PlanId,
+    plan: PlanDep,
     request: Request,
     _csrf: CsrfDep,
     person: FacilitatorDep,
@@ -249,30 +256,26 @@ def revise(
 ) -> Response:
     """Locks and removes the ticked pairs and queues re-optimising the rest into a new revision."""
     try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
         data = forms.revision_request(
             lock=_strings(form, "lock"),
             remove=_strings(form, "remove"),
             note=_fields(form).get("note"),
             author=person.username,
         )
-    except AppError as exc:
-        return _problem(request, exc)
     except forms.FormProblem as exc:
         flash(request, "error", " ".join(exc.problems))
-        return _redirect(f"/facilitator/demo-days/{plan_id}")
+        return _redirect(f"/facilitator/demo-days/{plan.id}")
     run_id = runs.start_revision(session, plan=plan, data=data, tenant=person.tenant, author=person.username)
     return _redirect(f"/facilitator/demo-days/runs/{run_id}")
 
 
 @router.post("/demo-days/{plan_id}/engagements")
 def plan_engagements(
-    plan_id: PlanId, request: Request, _csrf: CsrfDep, person: FacilitatorDep, session: SessionDep, form: FormDep
+    plan: PlanDep, request: Request, _csrf: CsrfDep, person: FacilitatorDep, session: SessionDep, form: FormDep
 ) -> Response:
     """One engagement per pair of the current revision: introduced before the day, demonstrated after it."""
     stage = form.get("stage")
     try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
         data = PlanEngagementsCreate(stage="demonstrated" if stage == "demonstrated" else "introduced")
         result = engagements.from_plan(session, actor=_actor(person), plan=plan, data=data)
     except AppError as exc:
@@ -288,15 +291,13 @@ def plan_engagements(
 
 @router.get("/demo-days/{plan_id}/compare", response_class=HTMLResponse)
 def compare_page(
-    plan_id: PlanId,
+    plan: PlanDep,
     request: Request,
-    person: FacilitatorDep,
     session: SessionDep,
     from_revision: Annotated[str | None, Query(alias="from")] = None,
     to_revision: Annotated[str | None, Query(alias="to")] = None,
 ) -> Response:
     try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
         numbers = [int(v) if v else None for v in (from_revision, to_revision)]
         comparison = pairing.compare(session, plan, from_number=numbers[0], to_number=numbers[1])
     except ValueError:
@@ -319,21 +320,13 @@ def compare_page(
 
 
 @router.get("/demo-days/{plan_id}/export.html", response_class=HTMLResponse)
-def print_page(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
+def print_page(plan: PlanDep, session: SessionDep) -> Response:
     """The printable plan: per provider its SMEs by round, then per SME its providers by round."""
-    try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
-    except AppError as exc:
-        return _problem(request, exc)
     return HTMLResponse(exports.export_html(session, plan), headers=PRINT_HEADERS)
 
 
 @router.get("/demo-days/{plan_id}/export.csv")
-def plan_csv(plan_id: PlanId, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
-    try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
-    except AppError as exc:
-        return _problem(request, exc)
+def plan_csv(plan: PlanDep, session: SessionDep) -> Response:
     return Response(
         exports.export_csv(session, plan),
         media_type="text/csv; charset=utf-8",
@@ -342,13 +335,7 @@ def plan_csv(plan_id: PlanId, request: Request, person: FacilitatorDep, session:
 
 
 @router.get("/demo-days/{plan_id}/export.xlsx")
-def plan_xlsx(
-    plan_id: PlanId, request: Request, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep
-) -> Response:
-    try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
-    except AppError as exc:
-        return _problem(request, exc)
+def plan_xlsx(plan: PlanDep, _turn: BlockingWorkDep, session: SessionDep) -> Response:
     return Response(
         exports.export_xlsx(session, plan),
         media_type=XLSX,
@@ -357,13 +344,7 @@ def plan_xlsx(
 
 
 @router.get("/demo-days/{plan_id}/heatmap.png")
-def plan_heatmap(
-    plan_id: PlanId, request: Request, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep
-) -> Response:
-    try:
-        plan = pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
-    except AppError as exc:
-        return _problem(request, exc)
+def plan_heatmap(plan: PlanDep, _turn: BlockingWorkDep, session: SessionDep) -> Response:
     return Response(exports.heatmap(session, plan), media_type="image/png")
 
 

@@ -20,7 +20,7 @@ from app.core.settings import Settings
 from app.people.passwords import Passwords
 from app.people.throttle import SignInThrottle
 from app.web.i18n import N_
-from app.web.security import CsrfFailed, RoleForbidden, SignInRequired, home_of, session_secret
+from app.web.security import CsrfFailed, PageError, RoleForbidden, SignInRequired, home_of, session_secret
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "techmatch_session"
@@ -68,6 +68,13 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"message": translate(request, CSRF_MESSAGE)}, status_code=403)
 
 
+async def _page_error(request: Request, exc: Exception) -> Response:
+    from app.web.rendering import render, translate
+
+    assert isinstance(exc, PageError)
+    return render(request, "error.html", {"message": translate(request, exc.message)}, status_code=exc.status)
+
+
 def page_routers() -> list[object]:
     """Every feature's pages, in the order they are matched."""
     from app.facilitator.pages import router as facilitator
@@ -97,6 +104,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(RoleForbidden, _role_forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(PageError, _page_error)
     # After the API's handlers (app.core.problems), so pages get a page; it hands API paths back to them.
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

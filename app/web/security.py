@@ -97,6 +97,16 @@ class CsrfFailed(Exception):
     """A form without the session's CSRF token: answered 403, nothing changes."""
 
 
+class PageError(Exception):
+    """Raised by a page's dependency (the record it names is missing, another tenant's): the error page
+    with this message, translated, and this status."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
 def session_secret(settings: Settings) -> str:
     """The configured secret, or (outside production) one generated once and kept in the data dir."""
     if settings.secret_key is not None:

@@ -6,6 +6,8 @@ import gc
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,17 +89,40 @@ def _worker_database(url: str) -> str:
     """This xdist worker's own database on the same server (created when missing), or `url` itself."""
     if not WORKER:
         return url
+    return _database_beside(url, WORKER)
+
+
+def _database_beside(url: str, suffix: str, *, drop: bool = False) -> str:
+    """The URL of `<name>_<suffix>` on the same server, created when missing (or dropped, with `drop`).
+
+    scripts/test-postgres.sh drops every `<name>_...` database of its run at the end."""
     base = make_url(url)
-    name = f"{base.database}_{WORKER}"
+    name = f"{base.database}_{suffix}"
     engine = create_db_engine(url)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-            if exists is None:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            if drop:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+                if exists is None:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def empty_database(suffix: str) -> Iterator[str]:
+    """A new, empty database beside the run's (for a command that wants one of its own), dropped after."""
+    if SERVER_URL is None:
+        raise RuntimeError(f"an empty PostgreSQL database needs {POSTGRES_URL_VARIABLE}")
+    _database_beside(SERVER_URL, suffix, drop=True)
+    url = _database_beside(SERVER_URL, suffix)
+    try:
+        yield url
+    finally:
+        _database_beside(SERVER_URL, suffix, drop=True)
 
 
 def _reset_schema(engine: Engine) -> None:

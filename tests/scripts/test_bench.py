@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.databases import empty_database
+
 pytestmark = pytest.mark.server
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -114,9 +116,12 @@ def test_bench_batch_case_compares_ray_with_in_process(tmp_path: Path) -> None:
     not os.environ.get("TECHMATCH_TEST_DATABASE_URL", "").startswith("postgresql"),
     reason="needs PostgreSQL with pgvector: bash scripts/test-postgres.sh tests/scripts/test_bench.py",
 )
-def test_bench_backends_case_measures_both(tmp_path: Path) -> None:
+def test_bench_backends_case_measures_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     command = [sys.executable, str(SCRIPTS / "bench.py"), "backends", "--json", "--tiny"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    # The bench wants a database without techmatch's tables: one of its own beside the run's.
+    with empty_database("bench") as url:
+        monkeypatch.setenv("TECHMATCH_TEST_DATABASE_URL", url)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     backends = json.loads(result.stdout.strip().splitlines()[-1])["backends"]
 

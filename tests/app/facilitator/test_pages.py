@@ -88,7 +88,11 @@ def test_bad_input_gets_a_page_that_says_what_is_wrong(facilitator: TestClient) 
     for words in ("Give the demo day a name", "Pick at least one SME", "Rounds must be a whole number"):
         assert words in text
     assert facilitator.get("/facilitator/demo-days/999999").status_code == 404
-    missing = facilitator.get("/facilitator/demo-days/999999/export.html")
+    for page in ("export.html", "export.csv", "export.xlsx", "heatmap.png", "compare"):
+        missing = facilitator.get(f"/facilitator/demo-days/999999/{page}")
+        assert missing.status_code == 404 and "999999" in missing.text, page
+        assert missing.headers["content-type"].startswith("text/html"), page
+    missing = facilitator.post("/facilitator/demo-days/999999/revisions", data={"csrf_token": token})
     assert missing.status_code == 404 and "999999" in missing.text
     assert facilitator.get("/facilitator/demo-days/runs/999999").status_code == 404
     assert facilitator.get("/facilitator/demo-days/runs/nothing-here").status_code == 422

@@ -86,7 +86,7 @@ def test_a_write_through_one_process_reaches_the_other(replicas: tuple[TestClien
 
 
 def test_an_erasure_leaves_no_copy_in_any_process_or_saved_index(
-    replicas: tuple[TestClient, TestClient], tmp_path: Path
+    replicas: tuple[TestClient, TestClient], vector_backend: str
 ) -> None:
     a, b = replicas
     company = a.get("/api/v1/companies").json()["items"][0]
@@ -97,6 +97,8 @@ def test_an_erasure_leaves_no_copy_in_any_process_or_saved_index(
     for client in (a, b):
         app = _app(client)
         assert not need_ids & app.state.matcher.catalogue.need_ids()
+        if vector_backend != "faiss":
+            continue  # pgvector: the vectors are rows of the one database, and need_ids() read them
         # The saved files of each process were rewritten without them.
         index_dir = app.state.settings.index_dir
         saved = VectorIndex.load(index_dir, name="needs", expected=VectorIndex.saved_meta(index_dir, name="needs"))
@@ -124,7 +126,9 @@ def test_a_learned_ranking_reaches_every_process(replicas: tuple[TestClient, Tes
     assert _app(b).state.matcher.calibration == _app(a).state.matcher.calibration
 
 
-def test_a_restart_resumes_from_its_saved_index_through_the_log(loaded_settings: Settings, tmp_path: Path) -> None:
+def test_a_restart_resumes_from_its_saved_index_through_the_log(
+    loaded_settings: Settings, tmp_path: Path, vector_backend: str
+) -> None:
     """The saved index is stamped with the version it reflects; changes made while a process was down are
     applied from the log at its start, without a full rebuild and without encoding."""
     settings_b = _settings(loaded_settings, tmp_path / "second")
@@ -143,7 +147,10 @@ def test_a_restart_resumes_from_its_saved_index_through_the_log(loaded_settings:
         with TestClient(create_app(settings_b, matcher=matcher)) as b:
             authorize(b)
             sync = _app(b).state.index_sync
-            assert (sync.outcome, sync.reason.startswith("resumed from version")) == ("loaded", True)
+            assert sync.outcome == "loaded"
+            if vector_backend == "faiss":
+                # pgvector has no saved vectors to resume: its start checks the vector tables instead.
+                assert sync.reason.startswith("resumed from version"), sync.reason
             assert encoder.texts_encoded == 0
             _equal_to_database(a, b)
             assert b.get("/api/v1/admin/replication").json()["full_syncs"] == 0
