@@ -55,6 +55,20 @@ class ProgrammeRepository:
         counts.update({MatchStatus(status): n for status, n in self.session.execute(query.group_by(Match.status))})
         return counts
 
+    def approved_taken_up(self, *, tenant: str, since: datetime | None, until: datetime | None) -> int:
+        """Approved matches of the tenant's needs, proposed within the period, that an engagement started from."""
+        query = (
+            select(func.count(func.distinct(Match.id)))
+            .join(Need, Need.id == Match.need_id)
+            .join(Engagement, Engagement.match_id == Match.id)
+            .where(Need.tenant == tenant, Engagement.tenant == tenant, Match.status == MatchStatus.approved)
+        )
+        if since is not None:
+            query = query.where(Match.created_at >= since)
+        if until is not None:
+            query = query.where(Match.created_at < until)
+        return int(self.session.scalar(query) or 0)
+
     def engagements(self, *, tenant: str) -> list[Engagement]:
         return list(self.session.scalars(select(Engagement).where(Engagement.tenant == tenant).order_by(Engagement.id)))
 

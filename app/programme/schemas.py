@@ -21,7 +21,10 @@ class CountRow(BaseModel):
 class FunnelStep(BaseModel):
     stage: str = Field(description="proposed, approved, introduced, met, demonstrated, pilot, adopted")
     count: int = Field(description="matches (proposed, approved) or engagements that got at least this far")
-    conversion: float | None = Field(description="count / the step before's count; null for the first step or 0")
+    conversion: float | None = Field(
+        description="the share of the step before's count that reached this step (for introduced: the approved"
+        " matches an engagement started from); null for the first step or after 0"
+    )
 
 
 class WaitingSme(BaseModel):

@@ -84,14 +84,22 @@ def _count_rows(counts: Counter[str], label: dict[str, str] | None = None) -> li
     ]
 
 
-def _funnel(matches: dict[MatchStatus, int], engagements: Sequence[Engagement]) -> list[FunnelStep]:
+def _funnel(
+    repository: ProgrammeRepository, *, tenant: str, window: Window, engagements: Sequence[Engagement]
+) -> list[FunnelStep]:
+    """Each step's count and the share of the step before that reached it, always a share of a set that
+    contains it: engagements also start at demo days and on request, without an approved match, so the
+    approved -> introduced share counts only the approved matches an engagement started from."""
+    matches = repository.match_counts(tenant=tenant, since=window.since, until=window.until)
     counts: list[tuple[str, int]] = [("proposed", sum(matches.values())), ("approved", matches[MatchStatus.approved])]
     for milestone in FUNNEL:
         counts.append((str(milestone), sum(1 for e in engagements if _ORDER[e.furthest_stage] >= _ORDER[milestone])))
+    taken_up = repository.approved_taken_up(tenant=tenant, since=window.since, until=window.until)
     steps = []
     for position, (step, count) in enumerate(counts):
         previous = counts[position - 1][1] if position else 0
-        steps.append(FunnelStep(stage=step, count=count, conversion=round(count / previous, 4) if previous else None))
+        reached = taken_up if step == str(FUNNEL[0]) else count
+        steps.append(FunnelStep(stage=step, count=count, conversion=round(reached / previous, 4) if previous else None))
     return steps
 
 
@@ -162,7 +170,7 @@ def picture(
             +categories, {c: category_label(c) for c in CATEGORIES} | {"unknown": "not indexed"}
         ),
         needs_by_sector=_count_rows(sectors, {s: sector_label(s) for s in sectors if s != "unknown"}),
-        funnel=_funnel(repository.match_counts(tenant=tenant, since=window.since, until=window.until), in_period),
+        funnel=_funnel(repository, tenant=tenant, window=window, engagements=in_period),
         declined=len(declined),
         declined_by_reason=_count_rows(
             Counter(e.end_reason or "unknown" for e in declined),
@@ -308,9 +316,7 @@ def report(session: Session, *, tenant: str, start: date | None = None, end: dat
         training_done=sum(1 for item in items if item.get("status") == "done"),
         demo_days=len(plans),
         demo_day_pairs=sum(len(p.current.assignments) for p in plans),
-        funnel=_funnel(
-            repository.match_counts(tenant=tenant, since=window.since, until=window.until), in_period_created
-        ),
+        funnel=_funnel(repository, tenant=tenant, window=window, engagements=in_period_created),
         engagements=[
             EngagementRow(
                 id=e.id,

@@ -75,6 +75,13 @@ def test_the_dashboard_counts_what_happened(loaded_client: TestClient, programme
     assert funnel["introduced"]["count"] == funnel["demonstrated"]["count"] == 3
     assert funnel["pilot"]["count"] == 2 and funnel["adopted"]["count"] == 1
     assert funnel["adopted"]["conversion"] == 0.5 and funnel["proposed"]["conversion"] is None
+    # Three introduced from one approved match, but none started from it: a share, not 300%.
+    assert funnel["introduced"]["conversion"] == 0.0
+    assert all(step["conversion"] is None or 0 <= step["conversion"] <= 1 for step in funnel.values())
+    approved = loaded_client.get("/api/v1/review/queue", params={"status": "approved"}).json()["items"]
+    assert loaded_client.post(ENGAGEMENTS, json={"match_id": approved[0]["match_id"]}).status_code == 201
+    funnel = {step["stage"]: step for step in loaded_client.get(f"{PROGRAMME}/dashboard").json()["funnel"]}
+    assert funnel["introduced"]["count"] == 4 and funnel["introduced"]["conversion"] == 1.0
     assert picture["declined"] == 1 and picture["declined_by_reason"][0]["key"] == "not_relevant"
 
     # C4 and C5 have needs and no engagement: not served, the one with the older need first.
