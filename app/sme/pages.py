@@ -19,7 +19,7 @@ from app.core.errors import AppError
 from app.models import Person, Role
 from app.sme import service as sme
 from app.web.forms import form_problem, optional_int
-from app.web.i18n import LANGUAGES
+from app.web.i18n import LANGUAGES, N_
 from app.web.rendering import flash, render, translate
 from app.web.security import CsrfDep, SmeDep, require_roles, sign_out
 from matching.types import REGIONS
@@ -238,7 +238,7 @@ def ask_introduction(
         session,
         need_id,
         lambda: sme.ask_introduction(session, person, need_id, match_id),
-        "Introduction asked for: the cluster puts you in touch with the provider.",
+        N_("Introduction asked for: the cluster puts you in touch with the provider."),
     )
 
 
@@ -251,7 +251,7 @@ def not_relevant(
         session,
         need_id,
         lambda: sme.not_relevant(session, person, need_id, match_id),
-        "Noted: this suggestion is not relevant. It helps the next suggestions.",
+        N_("Noted: this suggestion is not relevant. It helps the next suggestions."),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
@@ -46,6 +47,32 @@ def _template_ids(path: Path) -> set[str]:
 def test_the_danish_catalogue_covers_every_message_of_the_template(path: Path) -> None:
     danish = _danish()
     ids = _template_ids(path)
+    untranslated = sorted(i for i in ids if i not in danish or not danish[i].string or danish[i].fuzzy)  # type: ignore[attr-defined]
+    assert untranslated == [], f"add these to app/web/locale/da/LC_MESSAGES/messages.po: {untranslated}"
+
+
+# The Python of the translated pages: what it passes to translate() or marks with N_.
+TRANSLATED_PYTHON = sorted(
+    [
+        APP / "sme" / "pages.py",
+        APP / "provider" / "pages.py",
+        APP / "people" / "pages.py",
+        APP / "web" / "install.py",
+    ]
+)
+
+
+def _python_ids(path: Path) -> set[str]:
+    with path.open("rb") as file:
+        found = extract("python", file, keywords={"translate": (2,), "N_": None})
+        return {m if isinstance(m, str) else m[0] for _, m, _, _ in found if m}
+
+
+@pytest.mark.parametrize("path", TRANSLATED_PYTHON, ids=lambda p: str(p.relative_to(APP)))
+def test_the_danish_catalogue_covers_every_message_of_the_pages_python(path: Path) -> None:
+    danish = _danish()
+    ids = _python_ids(path)
+    assert ids, "the walk found no message: the extraction keywords no longer match the code"
     untranslated = sorted(i for i in ids if i not in danish or not danish[i].string or danish[i].fuzzy)  # type: ignore[attr-defined]
     assert untranslated == [], f"add these to app/web/locale/da/LC_MESSAGES/messages.po: {untranslated}"
 
