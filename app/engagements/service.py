@@ -37,7 +37,7 @@ from app.engagements.schemas import (
     TrainingItemRead,
     TrainingStatus,
 )
-from app.models import Engagement, EngagementEvent, EngagementStage, MatchStatus, PairingPlan, utcnow
+from app.models import Engagement, EngagementEvent, EngagementStage, MatchStatus, PairingPlan, Person, Role, utcnow
 from matching.ranking.competences import competence_gap
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,39 @@ class Actor:
 
 def staff(*, name: str, tenant: str) -> Actor:
     return Actor(name=name, kind="facilitator", scope=EngagementScope(tenant=tenant))
+
+
+def member(person: Person) -> Actor:
+    """An SME's or a provider's member, who sees and reports steps of its own company's or provider's
+    engagements only."""
+    if person.role is Role.sme and person.company_id is not None:
+        return Actor(
+            name=person.username,
+            kind="sme",
+            scope=EngagementScope(tenant=person.tenant, company_id=person.company_id),
+        )
+    if person.role is Role.provider and person.provider_id is not None:
+        return Actor(
+            name=person.username,
+            kind="provider",
+            scope=EngagementScope(tenant=person.tenant, provider_id=person.provider_id),
+        )
+    raise Conflict("only an SME's or a provider's member reports its own steps")
+
+
+def of_member(session: Session, actor: Actor) -> list[EngagementRead]:
+    """The member's engagements, open ones first, then the newest."""
+    rows, _ = EngagementRepository(session).page(actor.scope, EngagementFilters(), limit=200, offset=0)
+    rows = sorted(rows, key=lambda e: (e.stage in ENDED, -e.id))
+    return reads(session, rows)
+
+
+# What a member may report next from each open stage: a step forward, or that it ended.
+def next_steps(stage: EngagementStage) -> list[EngagementStage]:
+    if stage in ENDED:
+        return []
+    ahead = [s for s in FUNNEL if _ORDER[s] > _ORDER[stage]]
+    return [*ahead, EngagementStage.declined]
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from app.core.deps import MatcherDep, SessionDep, SettingsDep
 from app.core.errors import AppError
+from app.engagements.pages import member_context
 from app.models import Person, Role
 from app.provider import service as providers
 from app.review.service import Verdict
@@ -62,7 +63,8 @@ def leads_page(request: Request, person: ProviderDep, session: SessionDep, setti
         leads = providers.leads(session, person, threshold=settings.match_threshold)
     except AppError as exc:
         return _problem(request, exc)
-    return render(request, "provider/leads.html", {"provider": provider, "leads": leads})
+    context = {"provider": provider, "leads": leads, **member_context(session, person)}
+    return render(request, "provider/leads.html", context)
 
 
 @router.post("/leads/{match_id}/answer")

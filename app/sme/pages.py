@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from app.core.deps import MatcherDep, SessionDep, SettingsDep
 from app.core.errors import AppError
+from app.engagements.pages import member_context
 from app.models import Person, Role
 from app.sme import service as sme
 from app.web.forms import form_problem, optional_int
@@ -51,7 +52,8 @@ def home(request: Request, person: SmeDep, session: SessionDep) -> Response:
         overview = sme.company_overview(session, person, company.id)
     except AppError as exc:
         return _problem(request, exc)
-    return render(request, "sme/home.html", {"company": company, "needs": overview.needs})
+    context = {"company": company, "needs": overview.needs, **member_context(session, person)}
+    return render(request, "sme/home.html", context)
 
 
 @router.get("/companies/{company_id}", response_class=HTMLResponse)

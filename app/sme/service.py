@@ -19,7 +19,7 @@ from app.catalogue.schemas import ConstraintsIn, NeedCreate, NeedUpdate
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.settings import Settings
 from app.engagements import service as engagements
-from app.engagements.repository import EngagementRepository, EngagementScope
+from app.engagements.repository import EngagementRepository
 from app.engagements.schemas import EngagementFromMatch
 from app.matches import service as matches
 from app.matches.repository import MatchRepository
@@ -214,12 +214,9 @@ def ask_introduction(session: Session, person: Person, need_id: int, match_id: i
     """Opens an engagement at stage introduced for a released suggestion and records it as the SME's answer."""
     need = own_need(session, person, need_id)
     match = _released_match(session, need, match_id)
-    actor = engagements.Actor(
-        name=person.username,
-        kind="sme",
-        scope=EngagementScope(tenant=person.tenant, company_id=need.company_id),
+    engagement = engagements.introduce_match(
+        session, actor=engagements.member(person), data=EngagementFromMatch(match_id=match.id)
     )
-    engagement = engagements.introduce_match(session, actor=actor, data=EngagementFromMatch(match_id=match.id))
     _answer(session, person, match, review.Verdict.introduction)
     return engagement
 

@@ -77,6 +77,7 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 
 def page_routers() -> list[object]:
     """Every feature's pages, in the order they are matched."""
+    from app.engagements.pages import router as engagement_steps
     from app.facilitator.pages import router as facilitator
     from app.people.pages import router as people
     from app.provider.pages import router as provider
@@ -85,7 +86,7 @@ def page_routers() -> list[object]:
     from app.widget.pages import router as widget
     from app.widget.routes import router as widget_script
 
-    return [people, review, facilitator, sme, provider, widget, widget_script]
+    return [people, review, facilitator, sme, provider, engagement_steps, widget, widget_script]
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -24,6 +24,7 @@ TRANSLATED = sorted(
         *(APP / "people" / "templates").rglob("*.html"),
         APP / "web" / "templates" / "base.html",
         APP / "web" / "templates" / "error.html",
+        APP / "web" / "templates" / "_engagements.html",
     ]
 )
 OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -58,6 +59,7 @@ TRANSLATED_PYTHON = sorted(
         APP / "provider" / "pages.py",
         APP / "people" / "pages.py",
         APP / "web" / "install.py",
+        APP / "engagements" / "pages.py",
     ]
 )
 
