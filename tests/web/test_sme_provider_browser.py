@@ -124,6 +124,18 @@ def test_an_sme_member_describes_a_need_in_danish_and_asks_for_an_introduction(p
     expect(page.locator(f"#answer-{seeded.match_id}")).to_have_text("I har bedt om en introduktion.")
     assert_accessible(page)
 
+    # The introduction is an engagement on the home page, whose next step the SME reports itself.
+    page.goto("/sme")
+    engagement = page.locator("#engagements .engagement").first
+    expect(engagement.locator(".badge")).to_have_text("Introduceret")
+    assert_accessible(page)
+    engagement.locator("select[name=stage]").select_option("met")
+    engagement.locator("button.report-step").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Jeres skridt er gemt")
+    expect(page.locator("#engagements .engagement").first.locator(".badge")).to_have_text("Vi har mødtes")
+    assert_accessible(page)
+    _screenshot(page, "sme-steps.png")
+
     response = page.goto(f"/sme/companies/{seeded.other_company_id}")
     assert response is not None and response.status == 403
     expect(page.locator("main")).to_contain_text("Denne side tilhører en anden virksomhed.")
