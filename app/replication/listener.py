@@ -61,6 +61,8 @@ class ChangeListener:
             self._interrupter.send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=WAIT_S + 5)
+            if self._thread.is_alive():
+                return  # stuck in a connect: it still reads the interrupt socket when it gets out
         self._interrupt.close()
         self._interrupter.close()
 
