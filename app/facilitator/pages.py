@@ -449,23 +449,45 @@ def update_engagement(
 # -- the programme ---------------------------------------------------------------------------------
 
 
+# The period of the dashboard and the report, as the API's programme routes take it.
+Start = Annotated[date | None, Query(alias="from")]
+End = Annotated[date | None, Query(alias="to")]
+PERIOD_BACKWARDS = "The period ends before it starts: choose a last day on or after the first."
+
+
+def _period_query(start: date | None, end: date | None) -> str:
+    return urlencode({k: v.isoformat() for k, v in (("from", start), ("to", end)) if v is not None})
+
+
 @router.get("/programme", response_class=HTMLResponse)
-def dashboard_page(request: Request, person: FacilitatorDep, session: SessionDep, matcher: MatcherDep) -> Response:
-    picture = programme.picture(session, tenant=person.tenant, matcher=matcher)
-    return render(request, "facilitator/dashboard.html", {"picture": picture, "plots": PLOTS})
+def dashboard_page(
+    request: Request,
+    person: FacilitatorDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    start: Start = None,
+    end: End = None,
+) -> Response:
+    """The programme's picture for a period (`from`, `to`: the form at its top; all of it without them)."""
+    if start is not None and end is not None and end < start:
+        return render(request, "error.html", {"message": PERIOD_BACKWARDS}, status_code=422)
+    picture = programme.picture(session, tenant=person.tenant, matcher=matcher, start=start, end=end)
+    context = {"picture": picture, "plots": PLOTS, "period_query": _period_query(start, end)}
+    return render(request, "facilitator/dashboard.html", context)
 
 
 @router.get("/programme/plots/{name}.png")
 def dashboard_plot(
-    name: PlotName, person: FacilitatorDep, _turn: BlockingWorkDep, session: SessionDep, matcher: MatcherDep
+    name: PlotName,
+    person: FacilitatorDep,
+    _turn: BlockingWorkDep,
+    session: SessionDep,
+    matcher: MatcherDep,
+    start: Start = None,
+    end: End = None,
 ) -> Response:
-    picture = programme.picture(session, tenant=person.tenant, matcher=matcher)
+    picture = programme.picture(session, tenant=person.tenant, matcher=matcher, start=start, end=end)
     return Response(plot_png(name, picture), media_type="image/png")
-
-
-# The report's period, as the API's programme routes take it.
-Start = Annotated[date | None, Query(alias="from")]
-End = Annotated[date | None, Query(alias="to")]
 
 
 @router.get("/programme/report", response_class=HTMLResponse)
@@ -474,10 +496,9 @@ def report_page(
 ) -> Response:
     """The funders' report for a period (`from`, `to`: the form at its top), printable."""
     if start is not None and end is not None and end < start:
-        message = "The period ends before it starts: choose a last day on or after the first."
-        return render(request, "error.html", {"message": message}, status_code=422)
+        return render(request, "error.html", {"message": PERIOD_BACKWARDS}, status_code=422)
     report = programme.report(session, tenant=person.tenant, start=start, end=end)
-    period = urlencode({k: v.isoformat() for k, v in (("from", start), ("to", end)) if v is not None})
+    period = _period_query(start, end)
     return render(
         request, "facilitator/report.html", {"report": report, "stages": STAGE_LABELS, "period_query": period}
     )

@@ -209,6 +209,23 @@ def test_the_report_is_for_the_period_chosen(facilitator: TestClient) -> None:
     assert facilitator.get("/facilitator/programme/report", params={"from": "June"}).status_code == 422
 
 
+def test_the_dashboard_is_for_the_period_chosen(facilitator: TestClient) -> None:
+    everything = facilitator.get("/facilitator/programme").text
+    assert "From the beginning to now" in everything
+    assert re.search(r"<dt>Needs</dt><dd>[1-9]", everything)  # the catalogue's needs
+    # A period in the future: no need or match in it; the plots and the report links carry it.
+    later = facilitator.get("/facilitator/programme", params={"from": "2099-01-01", "to": "2099-12-31"})
+    assert later.status_code == 200 and "From 2099-01-01 to 2099-12-31" in later.text
+    assert "<dt>Needs</dt><dd>0 " in later.text and '<th scope="row">proposed</th><td>0</td>' in later.text
+    assert "report?from=2099-01-01&amp;to=2099-12-31" in later.text
+    plots = re.findall(r'/facilitator/programme/plots/([\w-]+)\.png\?from=2099-01-01&amp;to=2099-12-31"', later.text)
+    assert plots
+    png = facilitator.get(f"/facilitator/programme/plots/{plots[0]}.png", params={"from": "2099-01-01"})
+    assert png.content[:4] == b"\x89PNG"
+    backwards = facilitator.get("/facilitator/programme", params={"from": "2026-06-30", "to": "2026-01-01"})
+    assert backwards.status_code == 422 and "ends before it starts" in backwards.text
+
+
 def test_the_day_has_a_date_and_a_slot_length(facilitator: TestClient) -> None:
     url = _plan(facilitator, event_date="2027-03-18", slot_minutes="20")
     page = facilitator.get(url).text
