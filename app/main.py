@@ -197,20 +197,29 @@ def create_app(settings: Settings | None = None, *, matcher: Matcher | None = No
         thread.start()
         return thread
 
+    # Started once at a time: a second start would replace the running workers on app.state, and the
+    # first ones would run on, unreferenced and never stopped.
+    running = threading.Lock()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Loading the model and the index blocks; keep it off the event loop.
-        starting = None
-        if settings.background_start:
-            starting = start_in_background(app)
-        else:
-            await anyio.to_thread.run_sync(start, app)
+        if not running.acquire(blocking=False):
+            raise RuntimeError("this app is already started; a second client of it needs no start of its own")
         try:
-            yield
+            # Loading the model and the index blocks; keep it off the event loop.
+            starting = None
+            if settings.background_start:
+                starting = start_in_background(app)
+            else:
+                await anyio.to_thread.run_sync(start, app)
+            try:
+                yield
+            finally:
+                if starting is not None:
+                    await anyio.to_thread.run_sync(starting.join)
+                await anyio.to_thread.run_sync(stop, app)
         finally:
-            if starting is not None:
-                await anyio.to_thread.run_sync(starting.join)
-            await anyio.to_thread.run_sync(stop, app)
+            running.release()
 
     app = FastAPI(
         title="techmatch",

@@ -40,3 +40,24 @@ def test_stopped_apps_are_freed(settings: Settings) -> None:
     gc.collect()
     alive = [ref() for ref in freed if ref() is not None]
     assert len(alive) <= 1, [type(r).__name__ for r in gc.get_referrers(alive[0])]
+
+
+def test_a_started_app_refuses_a_second_start(settings: Settings) -> None:
+    """A second start would replace the running workers on app.state and leave the first ones running,
+    unreferenced; a second client of a started app needs no start of its own."""
+    app = create_app(settings)
+    with TestClient(app) as client:
+        authorize(client)
+        follower = app.state.follower
+        try:
+            with TestClient(app):
+                raise AssertionError("the second start must be refused")
+        except RuntimeError as exc:
+            assert "already started" in str(exc)
+        assert app.state.follower is follower  # the running one, untouched
+        other = TestClient(app)  # another browser on the same server: no start
+        authorize(other)
+        assert other.get("/readyz").status_code == 200
+    with TestClient(app) as again:  # stopped, it may start again
+        assert again.get("/healthz").status_code == 200
+    app.state.engine.dispose()

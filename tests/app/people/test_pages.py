@@ -148,8 +148,9 @@ def _copy_cookies(client: TestClient) -> dict[str, str]:
 
 
 def _works(app: FastAPI, cookies: dict[str, str]) -> bool:
-    with TestClient(app, cookies=cookies) as other:
-        return other.get("/account", follow_redirects=False).status_code == 200
+    """Whether another browser holding these cookies is signed in (a client of the started app: no start)."""
+    other = TestClient(app, cookies=cookies)
+    return other.get("/account", follow_redirects=False).status_code == 200
 
 
 def test_a_cookie_copied_before_sign_out_no_longer_works(web: TestClient, loaded_app: FastAPI, cast: Cast) -> None:
@@ -163,40 +164,40 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(web: TestClient, loaded
 def test_a_password_change_ends_the_other_sessions(web: TestClient, loaded_app: FastAPI, cast: Cast) -> None:
     sign_in(web, "sam")
     copied = _copy_cookies(web)
-    with TestClient(loaded_app) as second:
-        sign_in(second, "sam")
-        token = csrf(second, "/account")
-        differ = second.post(
-            "/account/password",
-            data={
-                "csrf_token": token,
-                "current_password": PASSWORD,
-                "new_password": "a new passphrase",
-                "new_password_again": "x",
-            },
-        )
-        assert differ.status_code == 422 and "differ" in differ.text
-        wrong = second.post(
-            "/account/password",
-            data={
-                "csrf_token": token,
-                "current_password": "not it at all",
-                "new_password": "a new passphrase",
-                "new_password_again": "a new passphrase",
-            },
-        )
-        assert wrong.status_code == 422 and _works(loaded_app, copied)
-        changed = second.post(
-            "/account/password",
-            data={
-                "csrf_token": token,
-                "current_password": PASSWORD,
-                "new_password": "a new passphrase",
-                "new_password_again": "a new passphrase",
-            },
-        )
-        assert changed.status_code == 200 and "Password changed" in changed.text
-        assert second.get("/account").status_code == 200  # the browser that changed it stays signed in
+    second = TestClient(loaded_app)  # a second browser on the server `web` started
+    sign_in(second, "sam")
+    token = csrf(second, "/account")
+    differ = second.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "a new passphrase",
+            "new_password_again": "x",
+        },
+    )
+    assert differ.status_code == 422 and "differ" in differ.text
+    wrong = second.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not it at all",
+            "new_password": "a new passphrase",
+            "new_password_again": "a new passphrase",
+        },
+    )
+    assert wrong.status_code == 422 and _works(loaded_app, copied)
+    changed = second.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "a new passphrase",
+            "new_password_again": "a new passphrase",
+        },
+    )
+    assert changed.status_code == 200 and "Password changed" in changed.text
+    assert second.get("/account").status_code == 200  # the browser that changed it stays signed in
     assert not _works(loaded_app, copied)
     assert sign_in(web, "sam").status_code == 401
     assert sign_in(web, "sam", "a new passphrase").status_code == 303
