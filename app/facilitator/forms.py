@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from app.engagements.schemas import EngagementMove, EngagementUpdate
+from app.engagements.schemas import EngagementMove, EngagementUpdate, TrainingStatus
 from app.models import EngagementStage
 from app.pairing.schemas import MAX_ROUNDS, PairIn, PairingPlanCreate, PairingRevisionCreate
 from matching.pairing.optimiser import FAIRNESS_MODES
@@ -190,5 +190,41 @@ def update_request(fields: Form) -> EngagementUpdate:
         values["next_action_on"] = next_action
     try:
         return EngagementUpdate.model_validate(values)
+    except ValidationError as exc:
+        raise FormProblem(_messages(exc)) from exc
+
+
+TRAINING_ROWS_MAX = 50
+
+
+def training_request(
+    fields: Form, *, competences: list[str], statuses: list[str], days: list[str], notes: list[str]
+) -> EngagementUpdate:
+    """The competence plan from the form's rows (one row per competence; a row without one is left out)."""
+    problems: list[str] = []
+    version = _version(fields)
+    rows: list[dict[str, str | date | None]] = []
+    seen: set[str] = set()
+    for position, competence in enumerate(competences):
+        name = competence.strip()
+        if not name:
+            continue
+        status = statuses[position] if position < len(statuses) else ""
+        if status not in TrainingStatus.__members__:
+            problems.append(f"Choose where the training for “{name[:40]}” stands.")
+            continue
+        planned_on = _day(days[position] if position < len(days) else "", problems)
+        note = (notes[position] if position < len(notes) else "").strip() or None
+        if name.casefold() in seen:
+            problems.append(f"“{name[:40]}” is in the plan twice: keep one row for it.")
+            continue
+        seen.add(name.casefold())
+        rows.append({"competence": name, "status": status, "planned_on": planned_on, "note": note})
+    if len(rows) > TRAINING_ROWS_MAX:
+        problems.append(f"A plan holds at most {TRAINING_ROWS_MAX} competences.")
+    if problems:
+        raise FormProblem(problems)
+    try:
+        return EngagementUpdate.model_validate({"expected_version": version, "training": rows})
     except ValidationError as exc:
         raise FormProblem(_messages(exc)) from exc

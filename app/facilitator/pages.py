@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +21,13 @@ from app.core.errors import AppError
 from app.core.work import BlockingWorkDep
 from app.engagements import service as engagements
 from app.engagements.repository import EngagementFilters, EngagementScope
-from app.engagements.schemas import DECLINE_LABELS, AdoptReason, PlanEngagementsCreate
+from app.engagements.schemas import (
+    DECLINE_LABELS,
+    AdoptReason,
+    EngagementUpdate,
+    PlanEngagementsCreate,
+    TrainingStatus,
+)
 from app.facilitator import forms, runs
 from app.models import EngagementStage, PairingPlan, Person
 from app.pairing import exports
@@ -54,6 +62,11 @@ STAGE_LABELS = {
     EngagementStage.pilot: "Pilot",
     EngagementStage.adopted: "Adopted",
     EngagementStage.declined: "Declined",
+}
+TRAINING_LABELS = {
+    TrainingStatus.needed: "Needed",
+    TrainingStatus.planned: "Planned",
+    TrainingStatus.done: "Done",
 }
 ADOPT_LABELS = {AdoptReason.solved: "Solved the need", AdoptReason.partly_solved: "Partly solved the need"}
 TOTAL_LABELS = {
@@ -381,6 +394,7 @@ def engagement_page(
         detail = engagements.detail(session, scope=EngagementScope(tenant=person.tenant), engagement_id=engagement_id)
     except AppError as exc:
         return _problem(request, exc)
+    planned = {item.competence for item in detail.training}
     return render(
         request,
         "facilitator/engagement.html",
@@ -389,6 +403,9 @@ def engagement_page(
             "stages": STAGE_LABELS,
             "declines": DECLINE_LABELS,
             "adoptions": ADOPT_LABELS,
+            "training_statuses": TRAINING_LABELS,
+            # The competences the SME lacks and the plan does not hold yet, offered as rows to fill in.
+            "suggested_training": [c for c in detail.competence_gap if c not in planned],
         },
     )
 
@@ -420,19 +437,18 @@ def move_engagement(
     return _redirect(back)
 
 
-@router.post("/engagements/{engagement_id}")
-def update_engagement(
-    engagement_id: EngagementId,
+def _save_update(
     request: Request,
-    _csrf: CsrfDep,
-    person: FacilitatorDep,
     session: SessionDep,
-    form: FormDep,
+    person: Person,
+    engagement_id: int,
+    build: Callable[[], EngagementUpdate],
+    done: str,
 ) -> Response:
+    """Saves an update of the engagement built from its form, then back to its page saying so (or why not)."""
     back = f"/facilitator/engagements/{engagement_id}"
     try:
-        data = forms.update_request(_fields(form))
-        engagements.update(session, actor=_actor(person), engagement_id=engagement_id, data=data)
+        engagements.update(session, actor=_actor(person), engagement_id=engagement_id, data=build())
     except forms.FormProblem as exc:
         flash(request, "error", " ".join(exc.problems))
         return _redirect(back)
@@ -442,8 +458,42 @@ def update_engagement(
             return _problem(request, exc)
         flash(request, "error", exc.detail)
         return _redirect(back)
-    flash(request, "ok", "Notes and next action saved.")
+    flash(request, "ok", done)
     return _redirect(back)
+
+
+@router.post("/engagements/{engagement_id}")
+def update_engagement(
+    engagement_id: EngagementId,
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    build = partial(forms.update_request, _fields(form))
+    return _save_update(request, session, person, engagement_id, build, "Notes and next action saved.")
+
+
+@router.post("/engagements/{engagement_id}/training")
+def update_training(
+    engagement_id: EngagementId,
+    request: Request,
+    _csrf: CsrfDep,
+    person: FacilitatorDep,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    """The competence plan: one row per competence the SME's people must learn, where its training stands."""
+    build = partial(
+        forms.training_request,
+        _fields(form),
+        competences=_strings(form, "competence"),
+        statuses=_strings(form, "status"),
+        days=_strings(form, "planned_on"),
+        notes=_strings(form, "training_note"),
+    )
+    return _save_update(request, session, person, engagement_id, build, "Training plan saved.")
 
 
 # -- the programme ---------------------------------------------------------------------------------

@@ -126,6 +126,16 @@ def test_a_facilitator_plans_a_demo_day_and_follows_it_up(page: Page, site: Live
     expect(page.locator("#stage")).to_have_text("Adopted")
     expect(page.locator("#history")).to_contain_text("moved pilot → adopted")
     assert_accessible(page)
+    # The training plan: a competence the SME's people learn, planned for a day.
+    row = page.locator("#training-form tbody tr").first
+    row.locator("input[name=competence]").fill("cobot programming")
+    row.locator("select[name=status]").select_option("planned")
+    row.locator("input[name=planned_on]").fill("2030-02-01")
+    page.click("#save-training")
+    expect(page.locator(".flash-ok")).to_contain_text("Training plan saved.")
+    expect(page.locator("#history")).to_contain_text("updated training")
+    assert_accessible(page)
+    _shot(page, tmp_path, "engagement-training.png")
 
     # The programme: figures, plots and the report.
     page.click("nav >> text=Programme")

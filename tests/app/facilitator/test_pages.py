@@ -184,6 +184,49 @@ def test_move_an_engagement_on_the_board(facilitator: TestClient, loaded_app: Fa
     assert "is not a date" in bad_date.text
 
 
+def test_the_training_plan_is_kept_on_the_engagement_page(facilitator: TestClient, loaded_app: FastAPI) -> None:
+    plan_url = _plan(facilitator)
+    token = csrf(facilitator, plan_url)
+    facilitator.post(f"{plan_url}/engagements", data={"csrf_token": token, "stage": "introduced"})
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        engagement = session.scalars(select(Engagement).order_by(Engagement.id)).first()
+        assert engagement is not None
+        engagement_id, version = engagement.id, engagement.version
+    here = f"/facilitator/engagements/{engagement_id}"
+    assert 'id="training-form"' in facilitator.get(here).text
+    rows = {
+        "csrf_token": token,
+        "version": str(version),
+        "competence": ["cobot programming", "", "CNC setup"],
+        "status": ["planned", "needed", "done"],
+        "planned_on": ["2030-02-01", "", ""],
+        "training_note": ["two days at the provider", "", ""],
+    }
+    saved = facilitator.post(f"{here}/training", data=rows)
+    assert saved.status_code == 200 and "Training plan saved." in saved.text
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        stored = session.get(Engagement, engagement_id)
+        assert stored is not None
+        assert [(t["competence"], t["status"], t["planned_on"]) for t in stored.training] == [
+            ("cobot programming", "planned", "2030-02-01"),
+            ("CNC setup", "done", None),
+        ]
+        assert stored.version == version + 1
+    page = facilitator.get(here).text
+    assert 'value="cobot programming"' in page and "two days at the provider" in page and "updated training" in page
+    # A stale version, a day that is not a date and an unknown status are refused in words; nothing changes.
+    stale = facilitator.post(f"{here}/training", data=rows)
+    assert "flash-error" in stale.text
+    bad = dict(rows, version=str(version + 1), planned_on=["soon", "", ""], status=["planned", "needed", "maybe"])
+    refused = facilitator.post(f"{here}/training", data=bad).text
+    assert "is not a date" in refused and "where the training for “CNC setup” stands" in refused
+    twice = dict(rows, version=str(version + 1), competence=["cobot programming", "", "Cobot Programming"])
+    assert "is in the plan twice" in facilitator.post(f"{here}/training", data=twice).text
+    with unit_of_work(loaded_app.state.session_factory) as session:
+        stored = session.get(Engagement, engagement_id)
+        assert stored is not None and stored.version == version + 1 and len(stored.training) == 2
+
+
 def test_dashboard_plots_and_report(facilitator: TestClient) -> None:
     page = facilitator.get("/facilitator/programme")
     assert page.status_code == 200 and 'id="funnel"' in page.text
