@@ -6,17 +6,17 @@ import math
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.core.auth import RateLimits
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import NotReady
+from app.core.errors import AppError, NotReady
 from app.core.settings import Settings
-from app.models import ApiKey
-from app.web.rendering import render, render_bare
-from app.web.security import CuratorDep, VisitorDep, client_address
+from app.models import ApiKey, SubmissionStatus
+from app.web.rendering import flash, render, render_bare
+from app.web.security import CsrfDep, CuratorDep, VisitorDep, client_address
 from app.widget import service as widget
 from app.widget import tokens
 from app.widget.service import Sending, WidgetForm, WidgetRefused
@@ -225,3 +225,24 @@ def widget_needs_page(request: Request, curator: CuratorDep, session: SessionDep
     """Needs sent through the widget, newest first, with whom to contact."""
     rows = widget.submissions(session, tenant=curator.tenant)
     return render(request, "widget/submissions.html", {"submissions": rows})
+
+
+@router.post("/review/widget/{submission_id}/status")
+def mark_submission(
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    _csrf: CsrfDep,
+    curator: CuratorDep,
+    session: SessionDep,
+    status: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Marks a sending reviewed (the sender was contacted), or pending again."""
+    if status not in SubmissionStatus.__members__:
+        return render(request, "error.html", {"message": "Mark a sending reviewed or pending."}, status_code=422)
+    try:
+        widget.mark(session, tenant=curator.tenant, submission_id=submission_id, status=SubmissionStatus(status))
+    except AppError as exc:
+        session.rollback()
+        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+    flash(request, "ok", "Marked reviewed." if status == SubmissionStatus.reviewed else "Marked pending again.")
+    return RedirectResponse("/review/widget", status_code=303)

@@ -25,3 +25,7 @@ class WidgetSubmissionRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query).all())
+
+    def get(self, submission_id: int, *, tenant: str) -> WidgetSubmission | None:
+        submission = self.session.get(WidgetSubmission, submission_id)
+        return submission if submission is not None and submission.tenant == tenant else None

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from app.catalogue import service as catalogue
 from app.catalogue.schemas import CompanyCreate, NeedCreate
 from app.core.auth import RateLimits
+from app.core.errors import NotFound
 from app.core.schemas import NAME_MAX, TITLE_MAX
 from app.core.settings import Settings
 from app.keys.service import authenticate
 from app.matches import service as matches
-from app.models import ApiKey, WidgetSubmission
+from app.models import ApiKey, SubmissionStatus, WidgetSubmission
 from app.widget.repository import WidgetSubmissionRepository
 from matching.matcher import Matcher
 
@@ -144,3 +145,12 @@ def submit(
 
 def submissions(session: Session, *, tenant: str) -> list[WidgetSubmission]:
     return WidgetSubmissionRepository(session).latest(tenant=tenant)
+
+
+def mark(session: Session, *, tenant: str, submission_id: int, status: SubmissionStatus) -> WidgetSubmission:
+    """A curator marks a sending reviewed (the sender was contacted) or back to pending."""
+    submission = WidgetSubmissionRepository(session).get(submission_id, tenant=tenant)
+    if submission is None:
+        raise NotFound(f"no widget sending with id {submission_id}")
+    submission.status = status
+    return submission

@@ -17,11 +17,11 @@ from app.core.database import unit_of_work
 from app.core.settings import Settings
 from app.keys.service import create_publishable_key
 from app.main import create_app
-from app.models import Match, MatchStatus, Need, Role, WidgetSubmission
+from app.models import Match, MatchStatus, Need, Role, SubmissionStatus, WidgetSubmission
 from app.widget import tokens
 from app.widget.texts import choose_language
 from tests.app.core.test_auth_routes import _api, _send
-from tests.app.people.conftest import Cast, create_cast, sign_in
+from tests.app.people.conftest import Cast, create_cast, csrf, sign_in
 from tests.app.support import create_api_key
 
 SITE = "https://cluster.example"
@@ -157,6 +157,22 @@ def test_a_visitors_need_is_stored_in_the_keys_tenant_for_curators(browser: Test
         proposed = session.scalars(select(Match).where(Match.need_id == need_id)).all()
         assert proposed and {m.status for m in proposed} == {MatchStatus.proposed}
     assert browser.get(f"/review/needs/{need_id}").status_code == 200
+
+    # Once the sender is contacted, the curator marks the sending reviewed (and can take it back).
+    with unit_of_work(widget_app.state.session_factory) as session:
+        ours = session.scalars(select(WidgetSubmission).where(WidgetSubmission.tenant == "default")).one().id
+        theirs = session.scalars(select(WidgetSubmission).where(WidgetSubmission.tenant == "north")).one().id
+    token = csrf(browser, "/review/widget")
+    marked = browser.post(f"/review/widget/{ours}/status", data={"csrf_token": token, "status": "reviewed"})
+    assert marked.status_code == 200 and "Marked reviewed." in marked.text
+    assert f'id="status-{ours}">reviewed<' in marked.text and f'id="pending-{ours}"' in marked.text
+    # Another tenant's sending is a 404 like a missing one; an unknown status is refused; nothing changes.
+    other = browser.post(f"/review/widget/{theirs}/status", data={"csrf_token": token, "status": "reviewed"})
+    assert other.status_code == 404
+    assert browser.post(f"/review/widget/{ours}/status", data={"csrf_token": token, "status": "x"}).status_code == 422
+    with unit_of_work(widget_app.state.session_factory) as session:
+        statuses = dict(session.execute(select(WidgetSubmission.tenant, WidgetSubmission.status)).all())
+    assert statuses == {"default": SubmissionStatus.reviewed, "north": SubmissionStatus.pending}
 
 
 @pytest.mark.parametrize(
