@@ -420,9 +420,21 @@ def move_engagement(
     form: FormDep,
 ) -> Response:
     back = "/facilitator/engagements" if form.get("back") == "board" else f"/facilitator/engagements/{engagement_id}"
+
+    def change() -> str:
+        moved = engagements.move(
+            session, actor=_actor(person), engagement_id=engagement_id, data=forms.move_request(_fields(form))
+        )
+        shown = engagements.read(session, moved)
+        return f"{shown.company_name} and {shown.provider_name}: now {STAGE_LABELS[shown.stage].lower()}."
+
+    return _change_engagement(request, session, back, change)
+
+
+def _change_engagement(request: Request, session: SessionDep, back: str, change: Callable[[], str]) -> Response:
+    """Runs a change of an engagement from its form, then goes `back` saying what it did (or why not)."""
     try:
-        data = forms.move_request(_fields(form))
-        moved = engagements.move(session, actor=_actor(person), engagement_id=engagement_id, data=data)
+        done = change()
     except forms.FormProblem as exc:
         flash(request, "error", " ".join(exc.problems))
         return _redirect(back)
@@ -432,8 +444,7 @@ def move_engagement(
             return _problem(request, exc)
         flash(request, "error", exc.detail)
         return _redirect(back)
-    shown = engagements.read(session, moved)
-    flash(request, "ok", f"{shown.company_name} and {shown.provider_name}: now {STAGE_LABELS[shown.stage].lower()}.")
+    flash(request, "ok", done)
     return _redirect(back)
 
 
@@ -446,20 +457,12 @@ def _save_update(
     done: str,
 ) -> Response:
     """Saves an update of the engagement built from its form, then back to its page saying so (or why not)."""
-    back = f"/facilitator/engagements/{engagement_id}"
-    try:
+
+    def change() -> str:
         engagements.update(session, actor=_actor(person), engagement_id=engagement_id, data=build())
-    except forms.FormProblem as exc:
-        flash(request, "error", " ".join(exc.problems))
-        return _redirect(back)
-    except AppError as exc:
-        session.rollback()
-        if exc.status == 404:
-            return _problem(request, exc)
-        flash(request, "error", exc.detail)
-        return _redirect(back)
-    flash(request, "ok", done)
-    return _redirect(back)
+        return done
+
+    return _change_engagement(request, session, f"/facilitator/engagements/{engagement_id}", change)
 
 
 @router.post("/engagements/{engagement_id}")
