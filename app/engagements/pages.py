@@ -55,19 +55,20 @@ STEP_REFUSED = N_(
 STEP_UNREADABLE = N_("Choose a step from the list.")
 
 
-def home_of(person: Person) -> str:
-    return "/sme" if person.role is Role.sme else "/provider/leads"
+# The page each kind of member reports its steps from (its engagements are listed there).
+STEPS_PAGE = {"sme": "/sme", "provider": "/provider/leads"}
 
 
 def member_context(session: Session, person: Person) -> dict[str, object]:
     """What the member's page needs to list its engagements with the steps it may report."""
-    items: list[EngagementRead] = engagements.of_member(session, engagements.member(person))
+    actor = engagements.member(person)
+    items: list[EngagementRead] = engagements.of_member(session, actor)
     return {
         "engagements": items,
         "next_steps": {e.id: engagements.next_steps(e.stage) for e in items},
         "stage_labels": STAGE_LABELS,
         "decline_reasons": DECLINE_REASONS,
-        "side": "sme" if person.role is Role.sme else "provider",
+        "side": actor.kind,
     }
 
 
@@ -83,7 +84,8 @@ def report_step(
     reason_code: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    back = RedirectResponse(home_of(person), status_code=303)
+    actor = engagements.member(person)
+    back = RedirectResponse(STEPS_PAGE[actor.kind], status_code=303)
     try:
         data = EngagementMove(
             stage=EngagementStage(stage),
@@ -95,7 +97,7 @@ def report_step(
         flash(request, "error", translate(request, STEP_UNREADABLE))
         return back
     try:
-        engagements.move(session, actor=engagements.member(person), engagement_id=engagement_id, data=data)
+        engagements.move(session, actor=actor, engagement_id=engagement_id, data=data)
     except ValidationProblem:
         session.rollback()
         flash(request, "error", translate(request, STEP_NEEDS_REASON))

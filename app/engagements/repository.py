@@ -109,6 +109,11 @@ class EngagementRepository:
         query = self._query(scope, filters).order_by(Engagement.stage_changed_at, Engagement.id).limit(limit)
         return list(self.session.scalars(query))
 
+    def open_first(self, scope: EngagementScope, *, limit: int) -> list[Engagement]:
+        """The scope's engagements, open ones first, the newest first within each."""
+        query = self._query(scope, EngagementFilters()).order_by(Engagement.stage.in_(ENDED), Engagement.id.desc())
+        return list(self.session.scalars(query.limit(limit)))
+
     def get(self, engagement_id: int) -> Engagement | None:
         return self.session.get(Engagement, engagement_id)
 

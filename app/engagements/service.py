@@ -89,9 +89,7 @@ def member(person: Person) -> Actor:
 
 def of_member(session: Session, actor: Actor) -> list[EngagementRead]:
     """The member's engagements, open ones first, then the newest."""
-    rows, _ = EngagementRepository(session).page(actor.scope, EngagementFilters(), limit=200, offset=0)
-    rows = sorted(rows, key=lambda e: (e.stage in ENDED, -e.id))
-    return reads(session, rows)
+    return reads(session, EngagementRepository(session).open_first(actor.scope, limit=200))
 
 
 # What a member may report next from each open stage: a step forward, or that it ended.

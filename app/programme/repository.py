@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -47,10 +47,7 @@ class ProgrammeRepository:
     def match_counts(self, *, tenant: str, since: datetime | None, until: datetime | None) -> dict[MatchStatus, int]:
         """Matches of the tenant's needs by status, proposed within the period."""
         query = select(Match.status, func.count()).join(Need, Need.id == Match.need_id).where(Need.tenant == tenant)
-        if since is not None:
-            query = query.where(Match.created_at >= since)
-        if until is not None:
-            query = query.where(Match.created_at < until)
+        query = query.where(*_proposed_within(since=since, until=until))
         counts = {status: 0 for status in MatchStatus}
         counts.update({MatchStatus(status): n for status, n in self.session.execute(query.group_by(Match.status))})
         return counts
@@ -63,11 +60,7 @@ class ProgrammeRepository:
             .join(Engagement, Engagement.match_id == Match.id)
             .where(Need.tenant == tenant, Engagement.tenant == tenant, Match.status == MatchStatus.approved)
         )
-        if since is not None:
-            query = query.where(Match.created_at >= since)
-        if until is not None:
-            query = query.where(Match.created_at < until)
-        return int(self.session.scalar(query) or 0)
+        return int(self.session.scalar(query.where(*_proposed_within(since=since, until=until))) or 0)
 
     def engagements(self, *, tenant: str) -> list[Engagement]:
         return list(self.session.scalars(select(Engagement).where(Engagement.tenant == tenant).order_by(Engagement.id)))
@@ -86,3 +79,13 @@ class ProgrammeRepository:
         if not ids:
             return {}
         return {row.id: row for row in self.session.scalars(select(Provider).where(Provider.id.in_(sorted(ids))))}
+
+
+def _proposed_within(*, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    """Conditions for matches proposed within the period (open at either end when not given)."""
+    conditions = []
+    if since is not None:
+        conditions.append(Match.created_at >= since)
+    if until is not None:
+        conditions.append(Match.created_at < until)
+    return conditions

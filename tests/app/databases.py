@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -92,24 +92,33 @@ def _worker_database(url: str) -> str:
     return _database_beside(url, WORKER)
 
 
-def _database_beside(url: str, suffix: str, *, drop: bool = False) -> str:
-    """The URL of `<name>_<suffix>` on the same server, created when missing (or dropped, with `drop`).
+def _database_beside(url: str, suffix: str) -> str:
+    """The URL of `<name>_<suffix>` on the same server, created when missing.
 
     scripts/test-postgres.sh drops every `<name>_...` database of its run at the end."""
     base = make_url(url)
     name = f"{base.database}_{suffix}"
+    with _autocommit(url) as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_beside(url: str, suffix: str) -> None:
+    with _autocommit(url) as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}_{suffix}" WITH (FORCE)'))
+
+
+@contextmanager
+def _autocommit(url: str) -> Iterator[Connection]:
+    """A connection outside any transaction (CREATE and DROP DATABASE need one), on an engine of its own."""
     engine = create_db_engine(url)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            if drop:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            else:
-                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-                if exists is None:
-                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+            yield connection
     finally:
         engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -117,12 +126,12 @@ def empty_database(suffix: str) -> Iterator[str]:
     """A new, empty database beside the run's (for a command that wants one of its own), dropped after."""
     if SERVER_URL is None:
         raise RuntimeError(f"an empty PostgreSQL database needs {POSTGRES_URL_VARIABLE}")
-    _database_beside(SERVER_URL, suffix, drop=True)
+    _drop_beside(SERVER_URL, suffix)
     url = _database_beside(SERVER_URL, suffix)
     try:
         yield url
     finally:
-        _database_beside(SERVER_URL, suffix, drop=True)
+        _drop_beside(SERVER_URL, suffix)
 
 
 def _reset_schema(engine: Engine) -> None:
