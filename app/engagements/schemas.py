@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.core.schemas import Input, LongText
 from app.models import EngagementStage
+from app.web.i18n import N_
 
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -33,15 +34,16 @@ class AdoptReason(enum.StrEnum):
     partly_solved = "partly_solved"
 
 
+# English message ids (N_): the API says them as they are, the facilitator's pages translate them where shown.
 DECLINE_LABELS: dict[DeclineReason, str] = {
-    DeclineReason.not_relevant: "The offering does not solve the need",
-    DeclineReason.technology_not_ready: "The technology is not mature enough",
-    DeclineReason.too_expensive: "Too expensive for the SME",
-    DeclineReason.competence_gap: "The SME lacks the skills to use it",
-    DeclineReason.no_capacity: "The SME has no time or people for it now",
-    DeclineReason.chose_other: "The SME chose another solution",
-    DeclineReason.provider_unavailable: "The provider could not deliver",
-    DeclineReason.other: "Other (explain)",
+    DeclineReason.not_relevant: N_("The offering does not solve the need"),
+    DeclineReason.technology_not_ready: N_("The technology is not mature enough"),
+    DeclineReason.too_expensive: N_("Too expensive for the SME"),
+    DeclineReason.competence_gap: N_("The SME lacks the skills to use it"),
+    DeclineReason.no_capacity: N_("The SME has no time or people for it now"),
+    DeclineReason.chose_other: N_("The SME chose another solution"),
+    DeclineReason.provider_unavailable: N_("The provider could not deliver"),
+    DeclineReason.other: N_("Other (explain)"),
 }
 
 # Declines that say the offering did not fit the need: strong negative signals for learning.

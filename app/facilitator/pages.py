@@ -24,6 +24,7 @@ from app.engagements.repository import EngagementFilters, EngagementScope
 from app.engagements.schemas import (
     DECLINE_LABELS,
     AdoptReason,
+    DeclineReason,
     EngagementUpdate,
     PlanEngagementsCreate,
     TrainingStatus,
@@ -32,12 +33,13 @@ from app.facilitator import forms, runs
 from app.models import EngagementStage, PairingPlan, Person
 from app.pairing import exports
 from app.pairing import service as pairing
-from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead
+from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead, PairingTotals
 from app.people import service as people
 from app.programme import exports as programme_exports
 from app.programme import service as programme
-from app.programme.plots import PLOTS, plot_png
-from app.web.rendering import SECURITY_HEADERS, flash, render
+from app.programme.plots import PLOTS, STAGE_WORDS, plot_png
+from app.web.i18n import N_
+from app.web.rendering import SECURITY_HEADERS, flash, language_of, render, translate
 from app.web.security import CsrfDep, FacilitatorDep, PageError
 from matching.pairing.optimiser import FAIRNESS_MODES
 from matching.ranking.bands import strength
@@ -49,34 +51,63 @@ PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 EngagementId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PlotName = Annotated[str, Path(pattern=f"^({'|'.join(PLOTS)})$")]
 
+# The labels below are English message ids (N_): the templates show them translated, {{ _(label) }}.
 FAIRNESS_CHOICES = {
-    "none": "Most useful demonstrations in total",
-    "coverage": "Every SME a demo first, then the most useful demonstrations",
-    "maximin": "Every SME a demo, and the worst-off SME's best demo as good as possible",
+    "none": N_("Most useful demonstrations in total"),
+    "coverage": N_("Every SME a demo first, then the most useful demonstrations"),
+    "maximin": N_("Every SME a demo, and the worst-off SME's best demo as good as possible"),
 }
 assert set(FAIRNESS_CHOICES) == set(FAIRNESS_MODES)
 STAGE_LABELS = {
-    EngagementStage.introduced: "Introduced",
-    EngagementStage.met: "Met",
-    EngagementStage.demonstrated: "Demonstrated",
-    EngagementStage.pilot: "Pilot",
-    EngagementStage.adopted: "Adopted",
-    EngagementStage.declined: "Declined",
+    EngagementStage.introduced: N_("Introduced"),
+    EngagementStage.met: N_("Met"),
+    EngagementStage.demonstrated: N_("Demonstrated"),
+    EngagementStage.pilot: N_("Pilot"),
+    EngagementStage.adopted: N_("Adopted"),
+    EngagementStage.declined: N_("Declined"),
 }
 TRAINING_LABELS = {
-    TrainingStatus.needed: "Needed",
-    TrainingStatus.planned: "Planned",
-    TrainingStatus.done: "Done",
+    TrainingStatus.needed: N_("Needed"),
+    TrainingStatus.planned: N_("Planned"),
+    TrainingStatus.done: N_("Done"),
 }
-ADOPT_LABELS = {AdoptReason.solved: "Solved the need", AdoptReason.partly_solved: "Partly solved the need"}
+ADOPT_LABELS = {AdoptReason.solved: N_("Solved the need"), AdoptReason.partly_solved: N_("Partly solved the need")}
 TOTAL_LABELS = {
-    "total_score": "Useful demonstrations expected (sum of scores)",
-    "pairs": "Demonstrations",
-    "covered_companies": "SMEs with a demo",
-    "worst_best_score": "Worst-off SME's best demo score",
-    "rounds": "Rounds",
-    "unscheduled": "Chosen pairs that did not fit the rounds",
+    "total_score": N_("Useful demonstrations expected (sum of scores)"),
+    "pairs": N_("Demonstrations"),
+    "covered_companies": N_("SMEs with a demo"),
+    "worst_best_score": N_("Worst-off SME's best demo score"),
+    "rounds": N_("Rounds"),
+    "unscheduled": N_("Chosen pairs that did not fit the rounds"),
 }
+# Codes the pages show as words (a stage in the history, the report and the funnel: STAGE_WORDS; an ended
+# engagement's reason; who changed it; which fields): in English each is its code with spaces.
+assert {stage.value for stage in EngagementStage} <= set(STAGE_WORDS)
+REASON_WORDS = {
+    DeclineReason.not_relevant.value: N_("not relevant"),
+    DeclineReason.technology_not_ready.value: N_("technology not ready"),
+    DeclineReason.too_expensive.value: N_("too expensive"),
+    DeclineReason.competence_gap.value: N_("competence gap"),
+    DeclineReason.no_capacity.value: N_("no capacity"),
+    DeclineReason.chose_other.value: N_("chose other"),
+    DeclineReason.provider_unavailable.value: N_("provider unavailable"),
+    DeclineReason.other.value: N_("other"),
+    AdoptReason.solved.value: N_("solved"),
+    AdoptReason.partly_solved.value: N_("partly solved"),
+}
+assert set(REASON_WORDS) == {code.value for code in (*DeclineReason, *AdoptReason)}
+ACTOR_WORDS = {"facilitator": N_("facilitator"), "sme": N_("SME"), "provider": N_("provider")}
+FIELD_WORDS = {"notes": N_("notes"), "next_action_on": N_("next action"), "training": N_("training")}
+FIT_WORDS = {"strong": N_("strong"), "good": N_("good"), "possible": N_("possible"), "weak": N_("weak")}
+PLOT_CAPTIONS = {
+    "funnel": N_("Funnel"),
+    "needs-by-category": N_("Needs by category"),
+    "needs-by-sector": N_("Needs by sector"),
+    "time-to-demo": N_("Time to demo"),
+    "provider-load": N_("Provider load"),
+}
+assert set(PLOT_CAPTIONS) == set(PLOTS)
+WORDS = {"stage_words": STAGE_WORDS, "reasons": REASON_WORDS, "actors": ACTOR_WORDS, "fields": FIELD_WORDS}
 # The printable plan carries its own small stylesheet; the page's policy admits exactly that one.
 _PRINT_STYLE = "'sha256-" + base64.b64encode(hashlib.sha256(exports.PRINT_CSS.encode()).digest()).decode() + "'"
 PRINT_HEADERS = {
@@ -100,7 +131,12 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _problem(request: Request, exc: AppError) -> HTMLResponse:
-    return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
+    return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+
+
+def _error(request: Request, message: str, status: int) -> HTMLResponse:
+    """The error page saying `message` (an English message id) in the page's language."""
+    return render(request, "error.html", {"message": translate(request, message)}, status_code=status)
 
 
 def facilitator_plan(plan_id: PlanId, person: FacilitatorDep, session: SessionDep) -> PairingPlan:
@@ -194,19 +230,20 @@ def start_demo_day(
 
 @router.get("/demo-days/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: int, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
-    run = runs.get_run(session, run_id=run_id, tenant=person.tenant)
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=partial(translate, request))
     if run is None:
-        return render(request, "error.html", {"message": "No such optimiser run."}, status_code=404)
+        return _error(request, N_("No such optimiser run."), 404)
     if run.state == "done":
-        flash(request, "ok", f"{run.label}: done in {run.seconds:.1f} s.")
+        done = translate(request, "%(label)s: done in %(seconds)s s.")
+        flash(request, "ok", done % {"label": run.label, "seconds": f"{run.seconds:.1f}"})
         return _redirect(f"/facilitator/demo-days/{run.plan_id}")
     return render(request, "facilitator/run.html", {"run": run}, status_code=200 if run.state == "running" else 422)
 
 
 @router.get("/demo-days/runs/{run_id}/status")
-def run_status(run_id: int, person: FacilitatorDep, session: SessionDep) -> dict[str, Any]:
+def run_status(run_id: int, request: Request, person: FacilitatorDep, session: SessionDep) -> dict[str, Any]:
     """What the progress page polls: the run's state and progress, the plan when done, the error if it failed."""
-    run = runs.get_run(session, run_id=run_id, tenant=person.tenant)
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=partial(translate, request))
     if run is None:
         return {"state": "unknown"}
     return {
@@ -236,6 +273,12 @@ def _grid(plan: PairingPlanRead, provider_names: dict[int, str]) -> dict[str, An
     return {"rows": rows, "rounds": list(range(1, plan.totals.rounds + 1))}
 
 
+def _summary(request: Request, plan: PairingPlan) -> Callable[[PairingTotals], str]:
+    """A revision's totals in the page's words (the API's `summary` is English)."""
+    say = partial(translate, request)
+    return partial(pairing.totals_summary, fairness=plan.fairness, companies=len(plan.company_ids), say=say)
+
+
 @router.get("/demo-days/{plan_id}", response_class=HTMLResponse)
 def plan_page(stored: PlanDep, request: Request, session: SessionDep) -> Response:
     plan = pairing.plan_read(session, stored)
@@ -248,7 +291,10 @@ def plan_page(stored: PlanDep, request: Request, session: SessionDep) -> Respons
             "grid": _grid(plan, {p: found.provider(p)[1] for p in plan.provider_ids}),
             "history": pairing.history(stored).items[::-1],
             "fit": lambda score: strength(score, threshold=stored.min_score),
+            "fit_words": FIT_WORDS,
             "fairness": FAIRNESS_CHOICES[plan.fairness],
+            "summary": _summary(request, stored),
+            "day": exports.day_words(plan.event_date, language_of(request)) if plan.event_date else "",
             "unassigned": sorted(found.company(c)[1] for c in plan.unassigned_company_ids),
             "unscheduled": [
                 (found.company(p.company_id)[1], found.provider(p.provider_id)[1]) for p in plan.unscheduled
@@ -294,10 +340,12 @@ def plan_engagements(
     except AppError as exc:
         session.rollback()
         return _problem(request, exc)
+    recorded = translate(request, "%(created)s engagements recorded as %(stage)s; %(existing)s pairs already had one.")
+    stage_word = translate(request, STAGE_WORDS[data.stage])
     flash(
         request,
         "ok",
-        f"{len(result.created)} engagements recorded as {data.stage}; {len(result.existing)} pairs already had one.",
+        recorded % {"created": len(result.created), "stage": stage_word, "existing": len(result.existing)},
     )
     return _redirect("/facilitator/engagements")
 
@@ -314,7 +362,7 @@ def compare_page(
         numbers = [int(v) if v else None for v in (from_revision, to_revision)]
         comparison = pairing.compare(session, plan, from_number=numbers[0], to_number=numbers[1])
     except ValueError:
-        return render(request, "error.html", {"message": "Revisions are numbered 1, 2, 3 …"}, status_code=422)
+        return _error(request, N_("Revisions are numbered 1, 2, 3 …"), 422)
     except AppError as exc:
         return _problem(request, exc)
     found = pairing.names(session, plan)
@@ -325,6 +373,7 @@ def compare_page(
             "plan": plan,
             "comparison": comparison,
             "labels": TOTAL_LABELS,
+            "summary": _summary(request, plan),
             "company": lambda c: found.company(c)[1],
             "provider": lambda p: found.provider(p)[1],
             "revisions": [r.number for r in plan.revisions],
@@ -333,9 +382,9 @@ def compare_page(
 
 
 @router.get("/demo-days/{plan_id}/export.html", response_class=HTMLResponse)
-def print_page(plan: PlanDep, session: SessionDep) -> Response:
+def print_page(plan: PlanDep, request: Request, session: SessionDep) -> Response:
     """The printable plan: per provider its SMEs by round, then per SME its providers by round."""
-    return HTMLResponse(exports.export_html(session, plan), headers=PRINT_HEADERS)
+    return HTMLResponse(exports.export_html(session, plan, language=language_of(request)), headers=PRINT_HEADERS)
 
 
 @router.get("/demo-days/{plan_id}/export.csv")
@@ -357,8 +406,8 @@ def plan_xlsx(plan: PlanDep, _turn: BlockingWorkDep, session: SessionDep) -> Res
 
 
 @router.get("/demo-days/{plan_id}/heatmap.png")
-def plan_heatmap(plan: PlanDep, _turn: BlockingWorkDep, session: SessionDep) -> Response:
-    return Response(exports.heatmap(session, plan), media_type="image/png")
+def plan_heatmap(plan: PlanDep, request: Request, _turn: BlockingWorkDep, session: SessionDep) -> Response:
+    return Response(exports.heatmap(session, plan, language_of(request)), media_type="image/png")
 
 
 # -- engagements -----------------------------------------------------------------------------------
@@ -376,7 +425,7 @@ def board_page(request: Request, person: FacilitatorDep, session: SessionDep) ->
     return render(
         request,
         "facilitator/board.html",
-        {"board": board, "stages": STAGE_LABELS, "forward": _forward()},
+        {"board": board, "stages": STAGE_LABELS, "forward": _forward(), **WORDS},
     )
 
 
@@ -404,6 +453,7 @@ def engagement_page(
             "declines": DECLINE_LABELS,
             "adoptions": ADOPT_LABELS,
             "training_statuses": TRAINING_LABELS,
+            **WORDS,
             # The competences the SME lacks and the plan does not hold yet, offered as rows to fill in.
             "suggested_training": [c for c in detail.competence_gap if c not in planned],
         },
@@ -426,7 +476,9 @@ def move_engagement(
             session, actor=_actor(person), engagement_id=engagement_id, data=forms.move_request(_fields(form))
         )
         shown = engagements.read(session, moved)
-        return f"{shown.company_name} and {shown.provider_name}: now {STAGE_LABELS[shown.stage].lower()}."
+        now = translate(request, "%(company)s and %(provider)s: now %(stage)s.")
+        stage = translate(request, STAGE_LABELS[shown.stage]).lower()
+        return now % {"company": shown.company_name, "provider": shown.provider_name, "stage": stage}
 
     return _change_engagement(request, session, back, change)
 
@@ -442,7 +494,7 @@ def _change_engagement(request: Request, session: SessionDep, back: str, change:
         session.rollback()
         if exc.status == 404:
             return _problem(request, exc)
-        flash(request, "error", exc.detail)
+        flash(request, "error", translate(request, exc.detail))
         return _redirect(back)
     flash(request, "ok", done)
     return _redirect(back)
@@ -475,7 +527,8 @@ def update_engagement(
     form: FormDep,
 ) -> Response:
     build = partial(forms.update_request, _fields(form))
-    return _save_update(request, session, person, engagement_id, build, "Notes and next action saved.")
+    done = translate(request, "Notes and next action saved.")
+    return _save_update(request, session, person, engagement_id, build, done)
 
 
 @router.post("/engagements/{engagement_id}/training")
@@ -496,7 +549,7 @@ def update_training(
         days=_strings(form, "planned_on"),
         notes=_strings(form, "training_note"),
     )
-    return _save_update(request, session, person, engagement_id, build, "Training plan saved.")
+    return _save_update(request, session, person, engagement_id, build, translate(request, "Training plan saved."))
 
 
 # -- the programme ---------------------------------------------------------------------------------
@@ -505,7 +558,7 @@ def update_training(
 # The period of the dashboard and the report, as the API's programme routes take it.
 Start = Annotated[date | None, Query(alias="from")]
 End = Annotated[date | None, Query(alias="to")]
-PERIOD_BACKWARDS = "The period ends before it starts: choose a last day on or after the first."
+PERIOD_BACKWARDS = N_("The period ends before it starts: choose a last day on or after the first.")
 
 
 def _period_query(start: date | None, end: date | None) -> str:
@@ -523,15 +576,22 @@ def dashboard_page(
 ) -> Response:
     """The programme's picture for a period (`from`, `to`: the form at its top; all of it without them)."""
     if start is not None and end is not None and end < start:
-        return render(request, "error.html", {"message": PERIOD_BACKWARDS}, status_code=422)
+        return _error(request, PERIOD_BACKWARDS, 422)
     picture = programme.picture(session, tenant=person.tenant, matcher=matcher, start=start, end=end)
-    context = {"picture": picture, "plots": PLOTS, "period_query": _period_query(start, end)}
+    context = {
+        "picture": picture,
+        "plots": PLOTS,
+        "captions": PLOT_CAPTIONS,
+        "stage_words": STAGE_WORDS,
+        "period_query": _period_query(start, end),
+    }
     return render(request, "facilitator/dashboard.html", context)
 
 
 @router.get("/programme/plots/{name}.png")
 def dashboard_plot(
     name: PlotName,
+    request: Request,
     person: FacilitatorDep,
     _turn: BlockingWorkDep,
     session: SessionDep,
@@ -540,7 +600,7 @@ def dashboard_plot(
     end: End = None,
 ) -> Response:
     picture = programme.picture(session, tenant=person.tenant, matcher=matcher, start=start, end=end)
-    return Response(plot_png(name, picture), media_type="image/png")
+    return Response(plot_png(name, picture, language=language_of(request)), media_type="image/png")
 
 
 @router.get("/programme/report", response_class=HTMLResponse)
@@ -549,12 +609,10 @@ def report_page(
 ) -> Response:
     """The funders' report for a period (`from`, `to`: the form at its top), printable."""
     if start is not None and end is not None and end < start:
-        return render(request, "error.html", {"message": PERIOD_BACKWARDS}, status_code=422)
+        return _error(request, PERIOD_BACKWARDS, 422)
     report = programme.report(session, tenant=person.tenant, start=start, end=end)
     period = _period_query(start, end)
-    return render(
-        request, "facilitator/report.html", {"report": report, "stages": STAGE_LABELS, "period_query": period}
-    )
+    return render(request, "facilitator/report.html", {"report": report, "period_query": period, **WORDS})
 
 
 @router.get("/programme/report.xlsx")

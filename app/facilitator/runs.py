@@ -8,6 +8,7 @@ whose process dies is claimed again by another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -19,10 +20,16 @@ from app.jobs.repository import JobRepository
 from app.models import Job, JobStatus, PairingPlan, utcnow
 from app.pairing.schemas import PairingPlanCreate, PairingRevisionCreate
 from app.pairing.service import TIME_LIMIT_SECONDS
+from app.web.i18n import N_
 
 RunState = Literal["running", "done", "failed"]
 RUN_KINDS = (jobs.PLAN, jobs.REVISE)
-UNEXPECTED = "The optimiser failed unexpectedly; the server's log says why."
+UNEXPECTED = N_("The optimiser failed unexpectedly; the server's log says why.")
+WAITING = N_("waiting for a free worker")
+
+
+def _as_written(message: str) -> str:
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +57,23 @@ def start_revision(
     session: Session, *, plan: PairingPlan, data: PairingRevisionCreate, tenant: str, author: str
 ) -> int:
     """Queue the plan's next revision (locks and removals re-optimised); returns the run's id."""
-    label = f"Revision {plan.revision + 1} of {plan.name or 'the plan'}"
-    payload = {"plan_id": plan.id, "revision": data.model_dump(mode="json"), "label": label}
+    # The label is made when shown, in the reader's language, from the number and the name.
+    payload = {
+        "plan_id": plan.id,
+        "revision": data.model_dump(mode="json"),
+        "number": plan.revision + 1,
+        "name": plan.name,
+    }
     return jobs.enqueue(session, kind=jobs.REVISE, tenant=tenant, payload=payload, created_by=author).id
 
 
-def get_run(session: Session, *, run_id: int, tenant: str) -> PlanRun | None:
-    """The tenant's run, or None (another tenant's, another kind of job, or none)."""
+def get_run(session: Session, *, run_id: int, tenant: str, say: Callable[[str], str] = _as_written) -> PlanRun | None:
+    """The tenant's run, or None (another tenant's, another kind of job, or none); its words in `say`'s language
+    (a page passes its gettext)."""
     job = JobRepository(session).get(run_id, tenant=tenant)
     if job is None or job.kind not in RUN_KINDS:
         return None
-    return _run(job)
+    return _run(job, say)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float:
@@ -69,14 +82,17 @@ def _seconds(start: datetime | None, end: datetime | None) -> float:
     return round(max(((end or utcnow()) - start).total_seconds(), 0.0), 1)
 
 
-def _label(job: Job) -> str:
+def _label(job: Job, say: Callable[[str], str]) -> str:
     payload: dict[str, Any] = job.payload
     if job.kind == jobs.REVISE:
-        return str(payload.get("label") or f"A new revision of plan {payload.get('plan_id')}")
-    return f"Planning {payload.get('name') or 'a demo day'}"
+        if "number" not in payload:  # queued before the label was made when shown
+            return str(payload.get("label") or say(N_("A new revision of the plan")))
+        name = payload.get("name") or say(N_("the plan"))
+        return say(N_("Revision %(number)s of %(name)s")) % {"number": payload["number"], "name": name}
+    return say(N_("Planning %(name)s")) % {"name": payload.get("name") or say(N_("a demo day"))}
 
 
-def _run(job: Job) -> PlanRun:
+def _run(job: Job, say: Callable[[str], str]) -> PlanRun:
     state: RunState = (
         "done" if job.status is JobStatus.succeeded else "failed" if job.status is JobStatus.failed else "running"
     )
@@ -85,17 +101,15 @@ def _run(job: Job) -> PlanRun:
         # The problem the waiting request would have answered; an unexpected failure says only that.
         detail = (job.error or {}).get("detail")
         status = (job.error or {}).get("status", 500)
-        error = (
-            str(detail) if detail and status < 500 else "The optimiser failed unexpectedly; the server's log says why."
-        )
+        error = say(str(detail)) if detail and status < 500 else say(UNEXPECTED)
     return PlanRun(
         id=job.id,
-        label=_label(job),
+        label=_label(job, say),
         state=state,
         progress=job.progress,
         message=job.message
         if job.status is JobStatus.running
-        else ("waiting for a free worker" if state == "running" else job.message),
+        else (say(WAITING) if state == "running" else job.message),
         seconds=_seconds(job.started_at, job.finished_at),
         time_limit=TIME_LIMIT_SECONDS,
         plan_id=int(job.result["plan_id"]) if job.result and "plan_id" in job.result else None,

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import date
+from functools import partial
 from html import escape
 
+from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from app import models
 from app.core.spreadsheets import Sheet, csv_text, workbook_bytes
-from app.pairing.service import FAIRNESS_WORDS, Assigned, Names, engine_plan, names, ordered, totals
-from matching.pairing.heatmap import heatmap_png
+from app.pairing.service import FAIRNESS_WORDS, Assigned, Names, engine_plan, names, ordered, totals, totals_summary
+from app.web.i18n import DEFAULT_LANGUAGE, N_, gettext
+from matching.pairing.heatmap import HeatmapWords, heatmap_png
 
 COLUMNS = (
     "round",
@@ -127,13 +131,37 @@ nav a { margin-right: 1rem; }
 """
 
 
+# The printable page's words: English message ids (N_), in the page's language where it is made.
+PRINT_WORDS = {
+    "not_scheduled": N_("not scheduled"),
+    "none": N_("no demonstrations"),
+    "round": N_("Round"),
+    "table": N_("Table"),
+    "score": N_("Score"),
+    "sme": N_("SME"),
+    "provider": N_("Provider"),
+    "plan": N_("Demo-day plan %(id)s"),
+    "slots": N_("%(minutes)s-minute rounds"),
+    "revision": N_("Revision %(number)s of %(made)s UTC"),
+    "held": N_("%(pairs)s demonstrations in %(rounds)s round(s)"),
+    "covered": N_("%(covered)s of %(companies)s SMEs with a demo"),
+    "bold": N_("locked pairs in bold"),
+    "heatmap": N_("Heat map of scores and chosen pairs"),
+    "xlsx": N_("Spreadsheet (XLSX)"),
+    "providers": N_("Technology providers"),
+    "smes": N_("SMEs"),
+}
+
+
 def _label(ref: str | None, name: str) -> str:
     return f"{escape(name)} <small>({escape(ref)})</small>" if ref else escape(name)
 
 
-def export_html(session: Session, plan: models.PairingPlan) -> str:
-    """A printable page: per provider its SMEs by round, per SME its providers by round, each with the offering."""
+def export_html(session: Session, plan: models.PairingPlan, *, language: str = DEFAULT_LANGUAGE) -> str:
+    """A printable page: per provider its SMEs by round, per SME its providers by round, each with the offering.
+    Its words are in `language` (the facilitator's page language; the API's page is English)."""
     found = names(session, plan)
+    w = {key: gettext(language, message) for key, message in PRINT_WORDS.items()}
     revision = plan.current
     by_provider: dict[int, list[Assigned]] = defaultdict(list)
     by_company: dict[int, list[Assigned]] = defaultdict(list)
@@ -142,7 +170,7 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
         by_company[a["company_id"]].append(a)
 
     def round_cell(a: Assigned) -> str:
-        return str(a["round"]) if a["round"] is not None else "not scheduled"
+        return str(a["round"]) if a["round"] is not None else w["not_scheduled"]
 
     def offer(a: Assigned) -> str:
         title = found.technology(a.get("technology_id"))
@@ -150,7 +178,7 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
 
     def card(title: str, other: str, rows: list[Assigned], describe: Callable[[Assigned], str]) -> str:
         if not rows:
-            return f'<article><h3>{title}</h3><p class="none">no demonstrations</p></article>'
+            return f'<article><h3>{title}</h3><p class="none">{w["none"]}</p></article>'
         body = "".join(
             f'<tr class="{"locked" if a["locked"] else ""}"><td class="num">{round_cell(a)}</td>'
             f'<td class="num">{a["table"] or ""}</td><td>{describe(a)}{offer(a)}</td>'
@@ -158,52 +186,74 @@ def export_html(session: Session, plan: models.PairingPlan) -> str:
             for a in rows
         )
         return (
-            f"<article><h3>{title}</h3><table><thead><tr><th class=num>Round</th><th class=num>Table</th>"
-            f"<th>{other}</th><th class=num>Score</th></tr></thead><tbody>{body}</tbody></table></article>"
+            f"<article><h3>{title}</h3><table><thead><tr><th class=num>{w['round']}</th>"
+            f"<th class=num>{w['table']}</th><th>{other}</th><th class=num>{w['score']}</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></article>"
         )
 
     providers = sorted(plan.provider_ids, key=lambda p: found.provider(p)[1].lower())
     companies = sorted(plan.company_ids, key=lambda c: found.company(c)[1].lower())
     provider_cards = "".join(
-        card(_label(*found.provider(p)), "SME", by_provider[p], lambda a: _label(*found.company(a["company_id"])))
+        card(_label(*found.provider(p)), w["sme"], by_provider[p], lambda a: _label(*found.company(a["company_id"])))
         for p in providers
     )
     company_cards = "".join(
-        card(_label(*found.company(c)), "Provider", by_company[c], lambda a: _label(*found.provider(a["provider_id"])))
+        card(
+            _label(*found.company(c)), w["provider"], by_company[c], lambda a: _label(*found.provider(a["provider_id"]))
+        )
         for c in companies
     )
-    title = escape(plan.name or f"Demo-day plan {plan.id}")
+    title = escape(plan.name or w["plan"] % {"id": plan.id})
     figures = totals(revision, plan)
-    day = f"{plan.event_date:%A %d %B %Y} &middot; " if plan.event_date else ""
-    slots = f"{plan.slot_minutes}-minute rounds &middot; " if plan.slot_minutes else ""
-    meta = (
-        f"{day}{slots}Revision {revision.number} of {revision.created_at:%Y-%m-%d %H:%M} UTC &middot; "
-        f"{figures.pairs} demonstrations in {figures.rounds} round(s) &middot; "
-        f"{figures.covered_companies} of {len(plan.company_ids)} SMEs with a demo &middot; locked pairs in bold"
-    )
+    say = partial(gettext, language)
+    summary = totals_summary(figures, fairness=plan.fairness, companies=len(plan.company_ids), say=say)
+    day = f"{day_words(plan.event_date, language)} &middot; " if plan.event_date else ""
+    slots = w["slots"] % {"minutes": plan.slot_minutes} + " &middot; " if plan.slot_minutes else ""
+    made = w["revision"] % {"number": revision.number, "made": f"{revision.created_at:%Y-%m-%d %H:%M}"}
+    held = w["held"] % {"pairs": figures.pairs, "rounds": figures.rounds}
+    covered = w["covered"] % {"covered": figures.covered_companies, "companies": len(plan.company_ids)}
+    meta = f"{day}{slots}{made} &middot; {held} &middot; {covered} &middot; {w['bold']}"
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{PRINT_CSS}</style></head><body>"
-        f'<header><h1>{title}</h1><p class="meta">{meta}</p><p class="totals">{escape(figures.summary)}</p>'
+        f'<header><h1>{title}</h1><p class="meta">{meta}</p><p class="totals">{escape(summary)}</p>'
         # Relative to .../export.html, so the page works wherever the plan is served from.
-        '<nav><a href="heatmap.png">Heat map of scores and chosen pairs</a>'
-        '<a href="export.csv">CSV</a><a href="export.xlsx">Spreadsheet (XLSX)</a></nav>'
+        f'<nav><a href="heatmap.png">{w["heatmap"]}</a>'
+        f'<a href="export.csv">CSV</a><a href="export.xlsx">{w["xlsx"]}</a></nav>'
         "</header>"
-        f'<section class="providers"><h2>Technology providers</h2><div class="cards">{provider_cards}</div></section>'
-        f'<section class="companies"><h2>SMEs</h2><div class="cards">{company_cards}</div></section>'
+        f'<section class="providers"><h2>{w["providers"]}</h2>'
+        f'<div class="cards">{provider_cards}</div></section>'
+        f'<section class="companies"><h2>{w["smes"]}</h2><div class="cards">{company_cards}</div></section>'
         "</body></html>"
     )
 
 
-def heatmap(session: Session, plan: models.PairingPlan) -> bytes:
+def day_words(day: date, language: str) -> str:
+    """The day in words: "Thursday 18 March 2027", "torsdag den 18. marts 2027"."""
+    if language == DEFAULT_LANGUAGE:
+        return f"{day:%A %d %B %Y}"
+    return format_date(day, format="EEEE 'den' d. MMMM y", locale=language)
+
+
+def heatmap(session: Session, plan: models.PairingPlan, language: str = DEFAULT_LANGUAGE) -> bytes:
+    """The plan's heat map, its words in `language`."""
     found = names(session, plan)
     result = engine_plan(plan)
+    say = partial(gettext, language)
+    name = plan.name or say(N_("Demo-day plan %(id)s")) % {"id": plan.id}
     return heatmap_png(
         result.problem.scores,
         assignments=result.solution.assignments,
         company_labels={c: _short(*found.company(c)) for c in plan.company_ids},
         provider_labels={p: _short(*found.provider(p)) for p in plan.provider_ids},
-        title=f"{plan.name or f'Demo-day plan {plan.id}'} (revision {plan.revision})",
+        title=say(N_("%(name)s (revision %(revision)s)")) % {"name": name, "revision": plan.revision},
+        words=HeatmapWords(
+            score=say(N_("match score")),
+            chosen=say(N_("chosen pair")),
+            locked=say(N_("locked pair")),
+            providers=say(N_("technology providers (%(count)s)")).replace("%(count)s", "{count}"),
+            companies=say(N_("SMEs (%(count)s)")).replace("%(count)s", "{count}"),
+        ),
     )
 
 

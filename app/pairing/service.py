@@ -35,6 +35,7 @@ from app.pairing.schemas import (
     PairRead,
     TotalsChange,
 )
+from app.web.i18n import N_
 from matching.matcher import Matcher
 from matching.pairing import optimiser as pairing
 from matching.pairing.schedule import Schedule, Slot
@@ -118,29 +119,57 @@ def _pairs(values: Iterable[Sequence[int]]) -> list[PairRead]:
 
 
 FAIRNESS_WORDS = {
-    "none": "the most useful demonstrations in total",
-    "coverage": "as many SMEs as possible with a demo first, then the most useful demonstrations",
-    "maximin": "as many SMEs as possible with a demo, the worst-off SME's best demo as good as possible, "
-    "then the most useful demonstrations",
+    "none": N_("the most useful demonstrations in total"),
+    "coverage": N_("as many SMEs as possible with a demo first, then the most useful demonstrations"),
+    "maximin": N_(
+        "as many SMEs as possible with a demo, the worst-off SME's best demo as good as possible, "
+        "then the most useful demonstrations"
+    ),
 }
 
 
-def totals_summary(totals: PairingTotals, *, fairness: str, companies: int) -> str:
-    """The totals in plain words, so that a greedy total above the plan's reads as what it is."""
-    proof = "proven optimal" if totals.optimal else "the best plan found in time, not proven optimal"
-    text = (
-        f"{totals.expected_useful_demonstrations:.1f} useful demonstrations expected from {totals.pairs} demos; "
-        f"{totals.covered_companies} of {companies} SMEs get a demo. Aim: {FAIRNESS_WORDS[fairness]} ({proof}). "
-        f"For comparison, greedy (best pairs first, ignoring fairness): {totals.greedy_total_score:.1f}"
-    )
+def _as_written(message: str) -> str:
+    return message
+
+
+def totals_summary(
+    totals: PairingTotals, *, fairness: str, companies: int, say: Callable[[str], str] = _as_written
+) -> str:
+    """The totals in plain words, so that a greedy total above the plan's reads as what it is.
+
+    `say` translates each message (the API's summary is English; a page passes its language's gettext)."""
+    proof = say(N_("proven optimal") if totals.optimal else N_("the best plan found in time, not proven optimal"))
+    text = say(
+        N_(
+            "%(expected)s useful demonstrations expected from %(pairs)s demos; %(covered)s of %(companies)s SMEs "
+            "get a demo. Aim: %(aim)s (%(proof)s). For comparison, greedy (best pairs first, ignoring fairness): "
+            "%(greedy)s"
+        )
+    ) % {
+        "expected": f"{totals.expected_useful_demonstrations:.1f}",
+        "pairs": totals.pairs,
+        "covered": totals.covered_companies,
+        "companies": companies,
+        "aim": say(FAIRNESS_WORDS[fairness]),
+        "proof": proof,
+        "greedy": f"{totals.greedy_total_score:.1f}",
+    }
     if totals.greedy_covered_companies is not None:
-        text += f" with {totals.greedy_covered_companies} SMEs given a demo"
+        text += say(N_(" with %(count)s SMEs given a demo")) % {"count": totals.greedy_covered_companies}
         left_out = totals.covered_companies - totals.greedy_covered_companies
         if totals.greedy_total_score > totals.total_score + 1e-9 and left_out > 0:
-            text += (
-                f"; its higher total leaves {left_out} more SME{'s' if left_out != 1 else ''} without a demo, "
-                "which this plan's fairness does not allow"
+            leaves = (
+                N_(
+                    "; its higher total leaves %(count)s more SME without a demo, which this plan's fairness does "
+                    "not allow"
+                )
+                if left_out == 1
+                else N_(
+                    "; its higher total leaves %(count)s more SMEs without a demo, which this plan's fairness does not "
+                    "allow"
+                )
             )
+            text += say(leaves) % {"count": left_out}
     return text + "."
 
 

@@ -1,4 +1,7 @@
-"""The programme's pictures as PNG (matplotlib's Agg canvas, no display, no pyplot state), for the dashboard pages."""
+"""The programme's pictures as PNG (matplotlib's Agg canvas, no display, no pyplot state), for the dashboard pages.
+
+Their titles, axes and legends are in the page's language (`language`), and so are the names of categories and
+sectors; providers' names are as the picture gives them."""
 
 from __future__ import annotations
 
@@ -7,10 +10,27 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.programme.schemas import CountRow, ProgrammePicture
+from app.web.i18n import DEFAULT_LANGUAGE, N_, gettext
+from matching.language.wording import category_label, sector_label
 
 PLOTS: tuple[str, ...] = ("funnel", "needs-by-category", "needs-by-sector", "time-to-demo", "provider-load")
 _BAR = "#1f6f8b"
 _ACCENT = "#e4007c"
+NOTHING = N_("nothing in this period")
+# The rows of needs without a category (not indexed yet) or a sector (app.programme.service).
+NOT_INDEXED = N_("not indexed")
+NO_SECTOR = N_("unknown")
+# A match's and an engagement's stages as words (the funnel's bars, and the facilitator's pages).
+STAGE_WORDS = {
+    "proposed": N_("proposed"),
+    "approved": N_("approved"),
+    "introduced": N_("introduced"),
+    "met": N_("met"),
+    "demonstrated": N_("demonstrated"),
+    "pilot": N_("pilot"),
+    "adopted": N_("adopted"),
+    "declined": N_("declined"),
+}
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
@@ -34,80 +54,109 @@ def _empty(axes: Any, text: str) -> None:
     axes.set_yticks([])
 
 
-def _bars(rows: Sequence[CountRow], *, title: str, xlabel: str) -> bytes:
+BarNames = Callable[[Sequence[CountRow], str], list[str]]
+
+
+def category_names(rows: Sequence[CountRow], language: str) -> list[str]:
+    """The rows' categories in `language`; the needs not indexed yet say so."""
+    return [gettext(language, NOT_INDEXED) if r.key == "unknown" else category_label(r.key, language) for r in rows]
+
+
+def sector_names(rows: Sequence[CountRow], language: str) -> list[str]:
+    """The rows' sectors in `language`; the needs without a sector say so."""
+    return [gettext(language, NO_SECTOR) if r.key == "unknown" else sector_label(r.key, language) for r in rows]
+
+
+def _bars(rows: Sequence[CountRow], *, title: str, xlabel: str, language: str, names: BarNames) -> bytes:
+    """Horizontal bars of the first 20 counts, each row named by `names` in the page's language."""
     shown = list(rows)[:20]
     figure, axes = _figure(8.0, max(2.5, 0.9 + 0.32 * len(shown)))
     if not shown:
-        _empty(axes, "nothing in this period")
+        _empty(axes, gettext(language, NOTHING))
     else:
-        labels = [row.label for row in shown][::-1]
+        labels = names(shown, language)[::-1]
         counts = [row.count for row in shown][::-1]
         bars = axes.barh(labels, counts, color=_BAR)
         axes.bar_label(bars, padding=3, fontsize=8)
-        axes.set_xlabel(xlabel)
-    axes.set_title(title)
+        axes.set_xlabel(gettext(language, xlabel))
+    axes.set_title(gettext(language, title))
     return _png(figure)
 
 
-def funnel_png(picture: ProgrammePicture) -> bytes:
+def funnel_png(picture: ProgrammePicture, language: str = DEFAULT_LANGUAGE) -> bytes:
     """From proposed matches to adoption: the count at each step and the share of the step before."""
     figure, axes = _figure(8.0, 4.2)
     steps = picture.funnel
     if not any(step.count for step in steps):
-        _empty(axes, "nothing in this period")
+        _empty(axes, gettext(language, NOTHING))
     else:
-        names = [step.stage for step in steps]
+        names = [
+            gettext(language, STAGE_WORDS[step.stage]) if step.stage in STAGE_WORDS else step.stage for step in steps
+        ]
         bars = axes.bar(names, [step.count for step in steps], color=_BAR)
         labels = [
             f"{step.count}" + (f"\n{step.conversion:.0%}" if step.conversion is not None else "") for step in steps
         ]
         axes.bar_label(bars, labels=labels, padding=2, fontsize=8)
-        axes.set_ylabel("matches, then engagements")
+        axes.set_ylabel(gettext(language, N_("matches, then engagements")))
         axes.margins(y=0.25)
-    axes.set_title("From proposed to adopted (share of the step before)")
+    axes.set_title(gettext(language, N_("From proposed to adopted (share of the step before)")))
     return _png(figure)
 
 
-def time_to_demo_png(picture: ProgrammePicture) -> bytes:
+def time_to_demo_png(picture: ProgrammePicture, language: str = DEFAULT_LANGUAGE) -> bytes:
     summary = picture.time_to_first_demo
     figure, axes = _figure(8.0, 3.6)
     if not summary.days:
-        _empty(axes, "no need has had a demonstration in this period")
+        _empty(axes, gettext(language, N_("no need has had a demonstration in this period")))
     else:
         axes.hist(summary.days, bins=min(20, max(5, len(summary.days) // 3)), color=_BAR)
         if summary.median is not None:
-            axes.axvline(summary.median, color=_ACCENT, linestyle="--", label=f"median {summary.median:g} days")
+            median = gettext(language, N_("median %(days)s days")) % {"days": f"{summary.median:g}"}
+            axes.axvline(summary.median, color=_ACCENT, linestyle="--", label=median)
             axes.legend(frameon=False, fontsize="small")
-        axes.set_xlabel("days from the need to its first demonstration")
-        axes.set_ylabel("needs")
-    axes.set_title(f"Time from need to first demonstration ({summary.needs} needs)")
+        axes.set_xlabel(gettext(language, N_("days from the need to its first demonstration")))
+        axes.set_ylabel(gettext(language, N_("needs")))
+    title = gettext(language, N_("Time from need to first demonstration (%(needs)s needs)"))
+    axes.set_title(title % {"needs": summary.needs})
     return _png(figure)
 
 
-def provider_load_png(picture: ProgrammePicture) -> bytes:
+def provider_load_png(picture: ProgrammePicture, language: str = DEFAULT_LANGUAGE) -> bytes:
     rows = [row for row in picture.provider_load if row.slots or row.demos][:25]
     figure, axes = _figure(8.0, max(2.5, 0.9 + 0.34 * len(rows)))
     if not rows:
-        _empty(axes, "no demo-day plan in this period")
+        _empty(axes, gettext(language, N_("no demo-day plan in this period")))
     else:
         names = [row.provider_name for row in rows][::-1]
-        axes.barh(names, [row.slots for row in rows][::-1], color="#cfe3ea", label="slots given")
-        axes.barh(names, [row.demos for row in rows][::-1], color=_BAR, height=0.5, label="demos planned")
+        slots, demos = gettext(language, N_("slots given")), gettext(language, N_("demos planned"))
+        axes.barh(names, [row.slots for row in rows][::-1], color="#cfe3ea", label=slots)
+        axes.barh(names, [row.demos for row in rows][::-1], color=_BAR, height=0.5, label=demos)
         axes.legend(frameon=False, fontsize="small", loc="lower right")
-        axes.set_xlabel("demonstrations")
-    axes.set_title("Providers' load against their slots")
+        axes.set_xlabel(gettext(language, N_("demonstrations")))
+    axes.set_title(gettext(language, N_("Providers' load against their slots")))
     return _png(figure)
 
 
-_DRAW: dict[str, Callable[[ProgrammePicture], bytes]] = {
+def _needs_by_category(picture: ProgrammePicture, language: str) -> bytes:
+    rows = picture.needs_by_category
+    return _bars(rows, title=N_("Needs by category"), xlabel=N_("needs"), language=language, names=category_names)
+
+
+def _needs_by_sector(picture: ProgrammePicture, language: str) -> bytes:
+    rows = picture.needs_by_sector
+    return _bars(rows, title=N_("Needs by sector"), xlabel=N_("needs"), language=language, names=sector_names)
+
+
+_DRAW: dict[str, Callable[[ProgrammePicture, str], bytes]] = {
     "funnel": funnel_png,
-    "needs-by-category": lambda p: _bars(p.needs_by_category, title="Needs by category", xlabel="needs"),
-    "needs-by-sector": lambda p: _bars(p.needs_by_sector, title="Needs by sector", xlabel="needs"),
+    "needs-by-category": _needs_by_category,
+    "needs-by-sector": _needs_by_sector,
     "time-to-demo": time_to_demo_png,
     "provider-load": provider_load_png,
 }
 
 
-def plot_png(name: str, picture: ProgrammePicture) -> bytes:
-    """One of PLOTS drawn from the picture, as PNG bytes."""
-    return _DRAW[name](picture)
+def plot_png(name: str, picture: ProgrammePicture, language: str = DEFAULT_LANGUAGE) -> bytes:
+    """One of PLOTS drawn from the picture, as PNG bytes, its words in `language` (app.web.i18n)."""
+    return _DRAW[name](picture, language)

@@ -15,12 +15,13 @@ from app.catalogue.records import need_record, technology_record
 from app.catalogue.repository import NeedRepository
 from app.core.deps import SessionDep
 from app.core.errors import AppError
-from app.models import MatchStatus, Need
+from app.models import MatchStatus, Need, Person
 from app.review import service as review
 from app.review.repository import QueueFilters, QueueSort, ReviewRepository
 from app.review.schemas import constraint_warnings
 from app.web.highlight import highlight, term_stems
-from app.web.rendering import flash, render
+from app.web.i18n import N_
+from app.web.rendering import flash, render, translate, translate_plural
 from app.web.security import CsrfDep, CuratorDep, curator_actor
 from matching.retrieval import texts as matching_text
 
@@ -29,6 +30,18 @@ router = APIRouter(prefix="/review", include_in_schema=False)
 PAGE_SIZES = (20, 50, 100)
 # Query parameters that describe the queue view; carried to a match page and back, for "next".
 VIEW_KEYS = ("status", "company_id", "provider_id", "category", "min_score", "max_score", "sort", "per_page")
+
+# The reasons a curator may give for rejecting, as the pages show them (translated where shown).
+REASON_LABELS: dict[review.ReasonCode, str] = {
+    review.ReasonCode.not_relevant: N_("Not relevant to the need"),
+    review.ReasonCode.wrong_category: N_("Wrong technology category"),
+    review.ReasonCode.constraint_violation: N_("Breaks a constraint (budget, TRL, region, language)"),
+    review.ReasonCode.duplicate: N_("Duplicate of another match"),
+    review.ReasonCode.provider_unavailable: N_("Provider unavailable"),
+    review.ReasonCode.other: N_("Other (explain)"),
+}
+assert set(REASON_LABELS) == set(review.ReasonCode)
+UNKNOWN_CHOICE = N_("Unknown action or reason.")
 
 
 def _int(value: str | None) -> int | None:
@@ -73,6 +86,12 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def _problem(request: Request, curator: Person, exc: AppError) -> Response:
+    """The error page, with the service's message in the page's language where the catalogue has it."""
+    context = {"curator": curator, "message": translate(request, exc.detail)}
+    return render(request, "error.html", context, status_code=exc.status)
+
+
 @router.get("", response_class=HTMLResponse)
 def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Response:
     filters, sort, view = _view(request.query_params)
@@ -85,7 +104,7 @@ def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Re
             session, tenant=tenant, filters=filters, sort=sort, limit=per_page, offset=(page - 1) * per_page
         )
     except AppError as exc:
-        flash(request, "error", exc.detail)
+        flash(request, "error", translate(request, exc.detail))
         rows, total = [], 0
     repository = ReviewRepository(session)
     pages = max(math.ceil(total / per_page), 1)
@@ -112,7 +131,7 @@ def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Re
             "providers": repository.providers(tenant=tenant),
             "categories": repository.categories(tenant=tenant),
             "statuses": list(MatchStatus),
-            "reasons": review.REASON_LABELS,
+            "reasons": REASON_LABELS,
             "warnings": constraint_warnings,
         },
     )
@@ -124,7 +143,7 @@ def match_page(match_id: int, request: Request, curator: CuratorDep, session: Se
     try:
         match = review.get_match(session, tenant=curator.tenant, match_id=match_id)
     except AppError as exc:
-        return render(request, "error.html", {"curator": curator, "message": exc.detail}, status_code=exc.status)
+        return _problem(request, curator, exc)
     need = session.get(Need, match.need_id)
     assert need is not None  # the match's foreign key keeps its need
     explanation = match.explanation or {}
@@ -154,7 +173,7 @@ def match_page(match_id: int, request: Request, curator: CuratorDep, session: Se
             ),
             "view": view,
             "view_query": _query(view),
-            "reasons": review.REASON_LABELS,
+            "reasons": REASON_LABELS,
         },
     )
 
@@ -187,23 +206,24 @@ def decide(
         following = review.neighbours(session, tenant=curator.tenant, match_id=match_id, filters=filters, sort=sort)
         review.decide(session, actor=curator_actor(curator), match_id=match_id, request=request_)
     except ValueError:
-        flash(request, "error", "Unknown action or reason.")
+        flash(request, "error", translate(request, UNKNOWN_CHOICE))
         return _redirect(here)
     except AppError as exc:
         session.rollback()
-        flash(request, "error", exc.detail)
+        flash(request, "error", translate(request, exc.detail))
         return _redirect(here)
-    flash(request, "ok", f"Match {match_id}: {_DONE[request_.action]}.")
+    done = translate(request, _DONE[request_.action])
+    flash(request, "ok", translate(request, "Match %(id)s: %(done)s.") % {"id": match_id, "done": done})
     if request_.action is not review.Action.reopen and following.next_id is not None:
         return _redirect(f"/review/matches/{following.next_id}?{_query(kept)}")
     return _redirect(here)
 
 
 _DONE = {
-    review.Action.approve: "approved",
-    review.Action.approve_edited: "approved with the edited explanation",
-    review.Action.reject: "rejected",
-    review.Action.reopen: "reopened",
+    review.Action.approve: N_("approved"),
+    review.Action.approve_edited: N_("approved with the edited explanation"),
+    review.Action.reject: N_("rejected"),
+    review.Action.reopen: N_("reopened"),
 }
 
 
@@ -232,18 +252,22 @@ def bulk(
             ),
         )
     except ValueError:
-        flash(request, "error", "Unknown action or reason.")
+        flash(request, "error", translate(request, UNKNOWN_CHOICE))
         return _redirect(back)
     except AppError as exc:
         session.rollback()
-        flash(request, "error", exc.detail)
+        flash(request, "error", translate(request, exc.detail))
         return _redirect(back)
     done = sum(o.done for o in outcomes)
     skipped = [o for o in outcomes if not o.done]
-    verb = "approved" if action == review.Action.approve else "rejected"
-    message = f"{done} match{'es' if done != 1 else ''} {verb}."
+    if action == review.Action.approve:
+        message = translate_plural(request, "%(count)s match approved.", "%(count)s matches approved.", done)
+    else:
+        message = translate_plural(request, "%(count)s match rejected.", "%(count)s matches rejected.", done)
+    message %= {"count": done}
     if skipped:
-        message += " Skipped: " + "; ".join(f"{o.match_id} ({o.detail})" for o in skipped[:10])
+        listed = "; ".join(f"{o.match_id} ({translate(request, o.detail)})" for o in skipped[:10])
+        message += " " + translate(request, "Skipped: %(matches)s") % {"matches": listed}
     flash(request, "ok" if not skipped else "info", message)
     return _redirect(back)
 
@@ -253,7 +277,7 @@ def need_page(need_id: int, request: Request, curator: CuratorDep, session: Sess
     try:
         need = catalogue.get_need(session, need_id=need_id, tenant=curator.tenant)
     except AppError as exc:
-        return render(request, "error.html", {"curator": curator, "message": exc.detail}, status_code=exc.status)
+        return _problem(request, curator, exc)
     return render(
         request,
         "review/need.html",
@@ -266,5 +290,9 @@ def decisions_page(request: Request, curator: CuratorDep, session: SessionDep) -
     return render(
         request,
         "review/decisions.html",
-        {"curator": curator, "decisions": review.recent_decisions(session, tenant=curator.tenant, limit=200)[0]},
+        {
+            "curator": curator,
+            "decisions": review.recent_decisions(session, tenant=curator.tenant, limit=200)[0],
+            "reasons": REASON_LABELS,
+        },
     )

@@ -40,15 +40,6 @@ class ReasonCode(enum.StrEnum):
     other = "other"
 
 
-REASON_LABELS: dict[ReasonCode, str] = {
-    ReasonCode.not_relevant: "Not relevant to the need",
-    ReasonCode.wrong_category: "Wrong technology category",
-    ReasonCode.constraint_violation: "Breaks a constraint (budget, TRL, region, language)",
-    ReasonCode.duplicate: "Duplicate of another match",
-    ReasonCode.provider_unavailable: "Provider unavailable",
-    ReasonCode.other: "Other (explain)",
-}
-
 _TARGET = {
     Action.approve: MatchStatus.approved,
     Action.approve_edited: MatchStatus.approved,

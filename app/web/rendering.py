@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from app.web.i18n import LANGUAGES, page_language, translations
+from app.web.i18n import LANGUAGES, N_, page_language, translations
 from app.web.security import CSRF_FIELD, HOMES, csrf_token
 from matching.language.wording import category_label
 
@@ -32,28 +34,34 @@ SECURITY_HEADERS = {
 }
 
 
-CONSTRAINT_LABELS = {"budget": "Budget", "min_trl": "Minimum TRL", "region": "Region", "languages": "Languages"}
-
-
-def _constraint(name: str) -> str:
-    return CONSTRAINT_LABELS.get(name, name.replace("_", " "))
-
+CONSTRAINT_LABELS = {
+    "budget": N_("Budget"),
+    "min_trl": N_("Minimum TRL"),
+    "region": N_("Region"),
+    "languages": N_("Languages"),
+}
 
 # The parts of a score's log-odds (matching.ranking.scoring.PARTS), as a curator reads them.
 PART_LABELS = {
-    "intercept": "Starting point (calibration)",
-    "dense": "Meaning of the texts",
-    "sentence": "Best matching sentence",
-    "lexical": "Words in common",
-    "taxonomy": "Category",
-    "sector": "Sector references",
-    "constraints": "Constraints",
-    "learned": "Curators' earlier decisions",
+    "intercept": N_("Starting point (calibration)"),
+    "dense": N_("Meaning of the texts"),
+    "sentence": N_("Best matching sentence"),
+    "lexical": N_("Words in common"),
+    "taxonomy": N_("Category"),
+    "sector": N_("Sector references"),
+    "constraints": N_("Constraints"),
+    "learned": N_("Curators' earlier decisions"),
 }
 
 
-def _part(name: str) -> str:
-    return PART_LABELS.get(name, name.replace("_", " "))
+def _labeller(labels: dict[str, str], language: str) -> Callable[[str], str]:
+    """A filter showing a code by its label in `language` (an unknown code as its words)."""
+    translated = translations(language)
+
+    def label(name: str) -> str:
+        return translated.gettext(labels[name]) if name in labels else name.replace("_", " ")
+
+    return label
 
 
 def _when(value: datetime | None) -> str:
@@ -71,9 +79,9 @@ def _environment(language: str) -> Environment:
     # One environment per language: the i18n extension's callables are the environment's, not a request's.
     environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["when"] = _when
-    environment.filters["category"] = category_label
-    environment.filters["constraint"] = _constraint
-    environment.filters["part"] = _part
+    environment.filters["category"] = partial(category_label, language=language)
+    environment.filters["constraint"] = _labeller(CONSTRAINT_LABELS, language)
+    environment.filters["part"] = _labeller(PART_LABELS, language)
     return environment
 
 
@@ -96,6 +104,11 @@ def language_of(request: Request) -> str:
 def translate(request: Request, message: str) -> str:
     """`message` in the request's language: for flash messages and errors made in Python."""
     return translations(language_of(request)).gettext(message)
+
+
+def translate_plural(request: Request, singular: str, plural: str, count: int) -> str:
+    """`singular` or `plural`, as `count` asks, in the request's language (the caller fills in the count)."""
+    return translations(language_of(request)).ngettext(singular, plural, count)
 
 
 def flash(request: Request, kind: str, message: str) -> None:

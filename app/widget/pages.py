@@ -15,7 +15,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError, NotReady
 from app.core.settings import Settings
 from app.models import ApiKey, SubmissionStatus
-from app.web.rendering import flash, render, render_bare
+from app.web.rendering import flash, render, render_bare, translate
 from app.web.security import CsrfDep, CuratorDep, VisitorDep, client_address
 from app.widget import service as widget
 from app.widget import tokens
@@ -238,11 +238,15 @@ def mark_submission(
 ) -> Response:
     """Marks a sending reviewed (the sender was contacted), or pending again."""
     if status not in SubmissionStatus.__members__:
-        return render(request, "error.html", {"message": "Mark a sending reviewed or pending."}, status_code=422)
+        message = translate(request, "Mark a sending reviewed or pending.")
+        return render(request, "error.html", {"message": message}, status_code=422)
     try:
         widget.mark(session, tenant=curator.tenant, submission_id=submission_id, status=SubmissionStatus(status))
     except AppError as exc:
         session.rollback()
-        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status)
-    flash(request, "ok", "Marked reviewed." if status == SubmissionStatus.reviewed else "Marked pending again.")
+        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+    if status == SubmissionStatus.reviewed:
+        flash(request, "ok", translate(request, "Marked reviewed."))
+    else:
+        flash(request, "ok", translate(request, "Marked pending again."))
     return RedirectResponse("/review/widget", status_code=303)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from matching.errors import MatchingError
 from matching.pairing.optimiser import Assignment, ScoreMatrix
 
 # Above this many rows or columns the names would overlap; the picture shows the pattern only.
 _MAX_LABELS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class HeatmapWords:
+    """The picture's words, English unless the caller gives its reader's; `{count}` stands for a number."""
+
+    score: str = "match score"
+    chosen: str = "chosen pair"
+    locked: str = "locked pair"
+    providers: str = "technology providers ({count})"
+    companies: str = "SMEs ({count})"
 
 
 def heatmap_png(
@@ -19,6 +31,7 @@ def heatmap_png(
     company_labels: Mapping[int, str] | None = None,
     provider_labels: Mapping[int, str] | None = None,
     title: str = "Demo-day plan: scores and chosen pairs",
+    words: HeatmapWords = HeatmapWords(),
     dpi: int = 100,
 ) -> bytes:
     """The heat map as PNG bytes. Uses the Agg canvas directly: no display, no pyplot state."""
@@ -36,7 +49,7 @@ def heatmap_png(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     image = axes.imshow(scores.values, aspect="auto", cmap="YlGnBu", vmin=0.0, vmax=1.0, interpolation="nearest")
-    figure.colorbar(image, ax=axes, label="match score", shrink=0.6)
+    figure.colorbar(image, ax=axes, label=words.score, shrink=0.6)
 
     row = {c: i for i, c in enumerate(scores.companies)}
     col = {p: j for j, p in enumerate(scores.providers)}
@@ -63,10 +76,10 @@ def heatmap_png(
     axes.legend(
         handles=[
             Line2D(
-                [], [], marker="o", linestyle="", markerfacecolor="none", markeredgecolor="#e4007c", label="chosen pair"
+                [], [], marker="o", linestyle="", markerfacecolor="none", markeredgecolor="#e4007c", label=words.chosen
             ),
             Line2D(
-                [], [], marker="s", linestyle="", markerfacecolor="none", markeredgecolor="#ff7f0e", label="locked pair"
+                [], [], marker="s", linestyle="", markerfacecolor="none", markeredgecolor="#ff7f0e", label=words.locked
             ),
         ],
         loc="upper left",
@@ -81,8 +94,8 @@ def heatmap_png(
     if n_companies <= _MAX_LABELS:
         axes.set_yticks(range(n_companies))
         axes.set_yticklabels([_label(company_labels, c) for c in scores.companies], fontsize=7)
-    axes.set_xlabel(f"technology providers ({n_providers})")
-    axes.set_ylabel(f"SMEs ({n_companies})")
+    axes.set_xlabel(words.providers.format(count=n_providers))
+    axes.set_ylabel(words.companies.format(count=n_companies))
     axes.set_title(title)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

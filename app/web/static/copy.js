@@ -1,4 +1,5 @@
-// "Copy link" buttons: a button with data-copy="ID" copies the value of the field with that id.
+// "Copy link" buttons: a button with data-copy="ID" copies the value of the field with that id, then says
+// data-copied (the page's language) on the button.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -7,7 +8,7 @@
     var field = document.getElementById(button.getAttribute("data-copy"));
     if (!field) return;
     field.select();
-    var done = function () { button.textContent = "Copied"; };
+    var done = function () { button.textContent = button.getAttribute("data-copied") || "Copied"; };
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
     } else {

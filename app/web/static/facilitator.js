@@ -7,9 +7,11 @@
       var items = Array.prototype.slice.call(box.querySelectorAll("li[data-name]"));
       var filter = box.querySelector("[data-filter]");
       var picked = box.querySelector("[data-picked]");
+      // The words come from the page, in its language: data-picked-text="(N picked)" with {n} for the number.
+      var pickedText = (picked && picked.getAttribute("data-picked-text")) || "({n} picked)";
       function count() {
         var n = box.querySelectorAll("li input[type=checkbox]:checked").length;
-        if (picked) picked.textContent = "(" + n + " picked)";
+        if (picked) picked.textContent = pickedText.replace("{n}", String(n));
       }
       function shown() { return items.filter(function (li) { return !li.hidden; }); }
       if (filter) {

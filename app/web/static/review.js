@@ -1,4 +1,6 @@
 // Keyboard shortcuts and bulk selection for the curator pages; plain JavaScript, no dependencies.
+// What it says comes from the page, in the page's language: #selected-count's data-selected ("{count}"
+// stands for the number), and the bulk form's data-no-selection and data-no-reason.
 (function () {
   "use strict";
 
@@ -31,10 +33,14 @@
     var boxes = table.querySelectorAll('tbody input[name="match_id"]');
     var counter = document.getElementById("selected-count");
     var all = document.getElementById("select-all");
+    var bulk = document.getElementById("bulk");
+    function says(element, name, english) {
+      return (element && element.getAttribute(name)) || english;
+    }
 
     function count() {
       var n = table.querySelectorAll('tbody input[name="match_id"]:checked').length;
-      if (counter) counter.textContent = n + " selected";
+      if (counter) counter.textContent = says(counter, "data-selected", "{count} selected").replace("{count}", n);
       document.body.classList.toggle("has-selection", n > 0);
     }
     function focusRow(i) {
@@ -54,15 +60,14 @@
         focusRow(i);
       });
     });
-    var bulk = document.getElementById("bulk");
     if (bulk) bulk.addEventListener("submit", function (event) {
       var button = event.submitter;
       var chosen = table.querySelectorAll('tbody input[name="match_id"]:checked').length;
-      if (!chosen) { event.preventDefault(); alert("Select at least one match first (x or the check boxes)."); return; }
+      if (!chosen) { event.preventDefault(); alert(says(bulk, "data-no-selection", "Select at least one match first (x or the check boxes).")); return; }
       if (button && button.value === "reject" && !document.getElementById("bulk-reason").value) {
         event.preventDefault();
         document.getElementById("bulk-reason").focus();
-        alert("Choose a reason for rejecting.");
+        alert(says(bulk, "data-no-reason", "Choose a reason for rejecting."));
       }
     });
     count();

@@ -13,19 +13,18 @@ from jinja2.ext import babel_extract
 from app.matches.service import NOTHING_FITS
 from app.people import access
 from app.people import service as people
-from app.web import i18n
+from app.web import i18n, rendering
 
 APP = Path(__file__).resolve().parents[3] / "app"
-# The templates translated so far: every message id in them must be in the Danish catalogue.
+# Every page's template: every message id in them must be in the Danish catalogue. The widget's pages
+# are framed by other sites and bring their own words in both languages (app/widget/pages.py).
+# Templates with markup only: a badge, a stylesheet link, a macro that translates what it is given.
+MARKUP_ONLY = {"_status.html", "_head.html", "_words.html"}
+WIDGET_OWN_WORDS = {"_layout.html", "form.html", "message.html", "sent.html"}
 TRANSLATED = sorted(
-    [
-        *(APP / "sme" / "templates").rglob("*.html"),
-        *(APP / "provider" / "templates").rglob("*.html"),
-        *(APP / "people" / "templates").rglob("*.html"),
-        APP / "web" / "templates" / "base.html",
-        APP / "web" / "templates" / "error.html",
-        APP / "web" / "templates" / "_engagements.html",
-    ]
+    path
+    for path in APP.glob("*/templates/**/*.html")
+    if not (path.parent.name == "widget" and path.name in WIDGET_OWN_WORDS)
 )
 OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
@@ -52,21 +51,23 @@ def test_the_danish_catalogue_covers_every_message_of_the_template(path: Path) -
     assert untranslated == [], f"add these to app/web/locale/da/LC_MESSAGES/messages.po: {untranslated}"
 
 
-# The Python of the translated pages: what it passes to translate() or marks with N_.
+# The Python of the pages: what it passes to translate() or translate_plural(), or marks with N_.
 TRANSLATED_PYTHON = sorted(
     [
-        APP / "sme" / "pages.py",
-        APP / "provider" / "pages.py",
-        APP / "people" / "pages.py",
+        *APP.glob("*/pages.py"),
         APP / "web" / "install.py",
-        APP / "engagements" / "pages.py",
+        APP / "web" / "rendering.py",
+        APP / "engagements" / "schemas.py",
+        APP / "programme" / "plots.py",
+        APP / "pairing" / "exports.py",
     ]
 )
+KEYWORDS = {"translate": (2,), "translate_plural": (2, 3), "N_": None}
 
 
 def _python_ids(path: Path) -> set[str]:
     with path.open("rb") as file:
-        found = extract("python", file, keywords={"translate": (2,), "N_": None})
+        found = extract("python", file, keywords=KEYWORDS)
         return {m if isinstance(m, str) else m[0] for _, m, _, _ in found if m}
 
 
@@ -81,7 +82,7 @@ def test_the_danish_catalogue_covers_every_message_of_the_pages_python(path: Pat
 
 def test_every_translated_template_says_something() -> None:
     # Guards the walk: a template with markup only would pass on nothing.
-    assert len(TRANSLATED) >= 15 and all(_template_ids(path) for path in TRANSLATED if path.name != "_status.html")
+    assert len(TRANSLATED) >= 30 and all(_template_ids(path) for path in TRANSLATED if path.name not in MARKUP_ONLY)
 
 
 def test_the_danish_catalogue_has_no_placeholder_it_lost() -> None:
@@ -116,3 +117,16 @@ def test_the_language_of_a_page() -> None:
 
 def test_the_engines_nothing_fits_message_speaks_danish() -> None:
     assert set(NOTHING_FITS) >= {"en", "da"} and "Intet i kataloget" in NOTHING_FITS["da"]
+
+
+def test_the_labels_of_codes_follow_the_page_language() -> None:
+    # The filters behind a score's parts, a constraint's name and a category on the curator's match page.
+    danish, english = rendering._ENVIRONMENTS["da"].filters, rendering._ENVIRONMENTS["en"].filters
+    assert (english["part"]("dense"), danish["part"]("dense")) == ("Meaning of the texts", "Teksternes betydning")
+    assert (english["constraint"]("min_trl"), danish["constraint"]("min_trl")) == ("Minimum TRL", "Mindste TRL")
+    assert (english["category"]("cobots"), danish["category"]("cobots")) == (
+        "collaborative robots",
+        "samarbejdende robotter",
+    )
+    # A code without a label is shown as its words, in either language.
+    assert danish["part"]("new_part") == english["part"]("new_part") == "new part"
