@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import stat
 from html import escape, unescape
 from pathlib import Path
@@ -19,58 +18,8 @@ from app.models import Match, MatchStatus, Provider, ReviewDecision
 from app.people import service as curators
 from app.web.highlight import highlight, term_stems
 from app.web.security import session_secret
-from tests.app.support import authorize
+from tests.app.review.conftest import PASSWORD, csrf, curator, proposed_ids, sign_in, status
 from tests.factories import need_body
-
-PASSWORD = "correct horse battery"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _curator(app: FastAPI, username: str = "mette", *, tenant: str = "default") -> None:
-    with unit_of_work(app.state.session_factory) as session:
-        curators.create_curator(session, username=username, password=PASSWORD, tenant=tenant)
-
-
-def _csrf(client: TestClient, path: str = "/review/login") -> str:
-    found = _CSRF.search(client.get(path).text)
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def _sign_in(client: TestClient, username: str = "mette", password: str = PASSWORD) -> None:
-    response = client.post(
-        "/review/login",
-        data={"username": username, "password": password, "csrf_token": _csrf(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/review"
-
-
-def _status(app: FastAPI, match_id: int) -> MatchStatus:
-    with unit_of_work(app.state.session_factory) as session:
-        match = session.get(Match, match_id)
-        assert match is not None
-        return match.status
-
-
-@pytest.fixture
-def site(loaded_app: FastAPI) -> TestClient:
-    """The loaded app with matches computed for every need and a curator 'mette', nobody signed in."""
-    with TestClient(loaded_app) as client:
-        key = authorize(client)
-        for need in client.get("/api/v1/needs", params={"limit": 100}).json()["items"]:
-            client.post(f"/api/v1/needs/{need['id']}/matches", params={"k": 4})
-        del client.headers["Authorization"]
-        client.headers["X-Test-Key"] = key  # kept for tests that need the API
-        _curator(loaded_app)
-        yield client
-
-
-def _proposed_ids(app: FastAPI) -> list[int]:
-    with unit_of_work(app.state.session_factory) as session:
-        query = select(Match.id).where(Match.status == MatchStatus.proposed).order_by(Match.score.desc(), Match.id)
-        return list(session.scalars(query))
 
 
 def test_pages_need_sign_in(site: TestClient) -> None:
@@ -83,7 +32,7 @@ def test_pages_need_sign_in(site: TestClient) -> None:
 def test_sign_in_with_wrong_password_fails(site: TestClient) -> None:
     response = site.post(
         "/review/login",
-        data={"username": "mette", "password": "wrong password!", "csrf_token": _csrf(site)},
+        data={"username": "mette", "password": "wrong password!", "csrf_token": csrf(site)},
         follow_redirects=False,
     )
     assert response.status_code == 401
@@ -92,7 +41,7 @@ def test_sign_in_with_wrong_password_fails(site: TestClient) -> None:
 
 
 def test_sign_in_shows_the_queue_and_sign_out_ends_it(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
+    sign_in(site)
     page = site.get("/review")
     assert page.status_code == 200
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
@@ -100,14 +49,14 @@ def test_sign_in_shows_the_queue_and_sign_out_ends_it(site: TestClient, loaded_a
     with unit_of_work(loaded_app.state.session_factory) as session:
         curator = curators.find_curator(session, username="mette")
         assert curator is not None and curator.last_login_at is not None
-    token = _csrf(site, "/review")
+    token = csrf(site, "/review")
     assert site.post("/review/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert site.get("/review", follow_redirects=False).status_code == 303
 
 
 def test_sign_in_redirects_only_within_the_site(site: TestClient) -> None:
     for target, expected in (("/review/decisions", "/review/decisions"), ("https://evil.example/", "/review")):
-        token = _csrf(site, f"/review/login?next={target}")
+        token = csrf(site, f"/review/login?next={target}")
         response = site.post(
             "/review/login",
             data={"username": "mette", "password": PASSWORD, "csrf_token": token, "next": target},
@@ -119,8 +68,8 @@ def test_sign_in_redirects_only_within_the_site(site: TestClient) -> None:
 def test_forms_without_the_csrf_token_are_refused(site: TestClient, loaded_app: FastAPI) -> None:
     login = site.post("/review/login", data={"username": "mette", "password": PASSWORD}, follow_redirects=False)
     assert login.status_code == 403
-    _sign_in(site)
-    match_id = _proposed_ids(loaded_app)[0]
+    sign_in(site)
+    match_id = proposed_ids(loaded_app)[0]
     forged = site.post(f"/review/matches/{match_id}/decision", data={"action": "approve"}, follow_redirects=False)
     assert forged.status_code == 403
     wrong = site.post(
@@ -131,31 +80,31 @@ def test_forms_without_the_csrf_token_are_refused(site: TestClient, loaded_app: 
     assert wrong.status_code == 403
     bulk = site.post("/review/bulk", data={"action": "approve", "match_id": [match_id]}, follow_redirects=False)
     assert bulk.status_code == 403
-    assert _status(loaded_app, match_id) is MatchStatus.proposed
+    assert status(loaded_app, match_id) is MatchStatus.proposed
     assert site.post("/review/logout", follow_redirects=False).status_code == 403
 
 
 def test_an_api_key_cannot_reach_the_review_pages(site: TestClient, loaded_app: FastAPI) -> None:
     site.headers["Authorization"] = f"Bearer {site.headers['X-Test-Key']}"  # an admin key, even
-    match_id = _proposed_ids(loaded_app)[0]
+    match_id = proposed_ids(loaded_app)[0]
     assert site.get("/review", follow_redirects=False).status_code == 303
     assert site.get(f"/review/matches/{match_id}", follow_redirects=False).status_code == 303
     response = site.post(
         f"/review/matches/{match_id}/decision",
-        data={"action": "approve", "csrf_token": _csrf(site)},
+        data={"action": "approve", "csrf_token": csrf(site)},
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
-    assert _status(loaded_app, match_id) is MatchStatus.proposed
+    assert status(loaded_app, match_id) is MatchStatus.proposed
 
 
 def test_decisions_from_the_match_page(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
-    first, second = _proposed_ids(loaded_app)[:2]
+    sign_in(site)
+    first, second = proposed_ids(loaded_app)[:2]
     page = site.get(f"/review/matches/{first}?status=proposed")
     assert page.status_code == 200
     assert 'id="next-match"' in page.text and f"/review/matches/{second}?" in page.text
-    token = _csrf(site, f"/review/matches/{first}")
+    token = csrf(site, f"/review/matches/{first}")
     response = site.post(
         f"/review/matches/{first}/decision",
         data={
@@ -169,7 +118,7 @@ def test_decisions_from_the_match_page(site: TestClient, loaded_app: FastAPI) ->
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/review/matches/{second}?status=proposed"  # on to the next one
-    assert _status(loaded_app, first) is MatchStatus.approved
+    assert status(loaded_app, first) is MatchStatus.approved
     history = site.get(f"/review/matches/{first}").text
     assert "Fits their weld inspection." in history and "approve edited" in history and "mette" in history
 
@@ -178,7 +127,7 @@ def test_decisions_from_the_match_page(site: TestClient, loaded_app: FastAPI) ->
         data={"action": "reject", "reason_code": "duplicate", "version": "0", "csrf_token": token},
     )
     assert "changed since it was shown" in stale.text
-    assert _status(loaded_app, first) is MatchStatus.approved
+    assert status(loaded_app, first) is MatchStatus.approved
 
     site.post(
         f"/review/matches/{second}/decision",
@@ -191,23 +140,23 @@ def test_decisions_from_the_match_page(site: TestClient, loaded_app: FastAPI) ->
 
 
 def test_bulk_from_the_queue(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
-    ids = _proposed_ids(loaded_app)[:3]
-    token = _csrf(site, "/review")
+    sign_in(site)
+    ids = proposed_ids(loaded_app)[:3]
+    token = csrf(site, "/review")
     page = site.post(
         "/review/bulk", data={"action": "approve", "match_id": ids, "csrf_token": token, "view": "status=proposed"}
     )
     assert "3 matches approved." in page.text
-    assert [_status(loaded_app, i) for i in ids] == [MatchStatus.approved] * 3
+    assert [status(loaded_app, i) for i in ids] == [MatchStatus.approved] * 3
     refused = site.post("/review/bulk", data={"action": "reject", "match_id": ids, "csrf_token": token})
     assert "a rejection needs a reason code" in refused.text
-    assert [_status(loaded_app, i) for i in ids] == [MatchStatus.approved] * 3
+    assert [status(loaded_app, i) for i in ids] == [MatchStatus.approved] * 3
 
 
 def test_queue_filters_on_the_page(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
+    sign_in(site)
     with unit_of_work(loaded_app.state.session_factory) as session:
-        match = session.get(Match, _proposed_ids(loaded_app)[0])
+        match = session.get(Match, proposed_ids(loaded_app)[0])
         assert match is not None
         provider = match.technology.provider
         expected = session.scalar(
@@ -225,9 +174,9 @@ def test_queue_filters_on_the_page(site: TestClient, loaded_app: FastAPI) -> Non
 
 
 def test_need_page_lists_every_candidate(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
+    sign_in(site)
     with unit_of_work(loaded_app.state.session_factory) as session:
-        match = session.get(Match, _proposed_ids(loaded_app)[0])
+        match = session.get(Match, proposed_ids(loaded_app)[0])
         assert match is not None
         need_id = match.need_id
     page = site.get(f"/review/needs/{need_id}").text
@@ -247,7 +196,7 @@ def test_injected_html_is_shown_as_text(site: TestClient, loaded_app: FastAPI) -
     need_id = created.json()["id"]
     assert site.post(f"/api/v1/needs/{need_id}/matches").status_code == 200
     del site.headers["Authorization"]
-    _sign_in(site)
+    sign_in(site)
     with unit_of_work(loaded_app.state.session_factory) as session:
         match_id = session.scalars(select(Match.id).where(Match.need_id == need_id)).first()
     for path in (f"/review/matches/{match_id}", f"/review/needs/{need_id}", "/review?status=all&per_page=100"):
@@ -257,28 +206,28 @@ def test_injected_html_is_shown_as_text(site: TestClient, loaded_app: FastAPI) -
 
 
 def test_disabled_curator_is_signed_out(site: TestClient, loaded_app: FastAPI) -> None:
-    _sign_in(site)
+    sign_in(site)
     with unit_of_work(loaded_app.state.session_factory) as session:
         curators.set_active(session, username="mette", active=False)
     assert site.get("/review", follow_redirects=False).status_code == 303
     response = site.post(
         "/review/login",
-        data={"username": "mette", "password": PASSWORD, "csrf_token": _csrf(site)},
+        data={"username": "mette", "password": PASSWORD, "csrf_token": csrf(site)},
         follow_redirects=False,
     )
     assert response.status_code == 401
 
 
 def test_curator_of_another_tenant_sees_only_its_queue(site: TestClient, loaded_app: FastAPI) -> None:
-    _curator(loaded_app, "ole", tenant="other-cluster")
-    _sign_in(site, "ole")
+    curator(loaded_app, "ole", tenant="other-cluster")
+    sign_in(site, "ole")
     page = site.get("/review").text
     assert page.count('name="match_id"') == 0
     # Its filter lists come from its own matches: no other tenant's provider is named.
     with unit_of_work(loaded_app.state.session_factory) as session:
         names = session.scalars(select(Provider.name)).all()
     assert names and not any(f">{escape(name)}<" in page for name in names)
-    assert site.get(f"/review/matches/{_proposed_ids(loaded_app)[0]}").status_code == 404
+    assert site.get(f"/review/matches/{proposed_ids(loaded_app)[0]}").status_code == 404
 
 
 def test_highlight_marks_sentences_and_terms_and_escapes() -> None:
@@ -321,10 +270,10 @@ def test_queue_shows_summaries_and_broken_constraints_and_decisions_show_names(
         summary = broken.explanation["summary"]
         warning = next(v["detail"] for v in broken.explanation["constraints"] if not v["satisfied"])
         title = broken.technology.title
-    _sign_in(site)
+    sign_in(site)
     queue = unescape(site.get("/review", params={"status": "all", "per_page": 100}).text)
     assert summary in queue and warning in queue
-    token = _csrf(site, f"/review/matches/{broken.id}")
+    token = csrf(site, f"/review/matches/{broken.id}")
     site.post(
         f"/review/matches/{broken.id}/decision",
         data={"action": "approve", "version": "0", "csrf_token": token},

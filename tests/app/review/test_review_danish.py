@@ -7,14 +7,14 @@ from html import unescape
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.app.review.test_pages import _csrf, _proposed_ids, _sign_in, site  # noqa: F401 (site: a fixture)
+from tests.app.review.conftest import csrf, proposed_ids, sign_in
 
 DANISH = {"Accept-Language": "da-DK,da;q=0.9"}
 
 
-def test_the_queue_and_a_match_speak_danish_to_a_danish_browser(site: TestClient, loaded_app: FastAPI) -> None:  # noqa: F811
-    _sign_in(site)
-    first, second = _proposed_ids(loaded_app)[:2]
+def test_the_queue_and_a_match_speak_danish_to_a_danish_browser(site: TestClient, loaded_app: FastAPI) -> None:
+    sign_in(site)
+    first, second = proposed_ids(loaded_app)[:2]
     queue = unescape(site.get("/review", headers=DANISH).text)
     assert 'lang="da"' in queue and "Kø til gennemgang" in queue and "Godkend valgte" in queue
     assert "foreslået" in queue and "Forkert teknologikategori" in queue
@@ -30,11 +30,11 @@ def test_the_queue_and_a_match_speak_danish_to_a_danish_browser(site: TestClient
 
     decided = site.post(
         f"/review/matches/{first}/decision",
-        data={"action": "approve", "version": "0", "csrf_token": _csrf(site, f"/review/matches/{first}")},
+        data={"action": "approve", "version": "0", "csrf_token": csrf(site, f"/review/matches/{first}")},
         headers=DANISH,
     )
     assert f"Match {first}: godkendt." in unescape(decided.text)
-    token = _csrf(site, "/review")
+    token = csrf(site, "/review")
     bulk = site.post(
         "/review/bulk",
         data={"action": "reject", "reason_code": "duplicate", "match_id": [second], "csrf_token": token},
@@ -46,12 +46,12 @@ def test_the_queue_and_a_match_speak_danish_to_a_danish_browser(site: TestClient
     assert "Behov fra hjemmesiden" in site.get("/review/widget", headers=DANISH).text
 
 
-def test_a_curator_who_chose_danish_gets_danish_and_the_default_stays_english(site: TestClient) -> None:  # noqa: F811
-    _sign_in(site)
+def test_a_curator_who_chose_danish_gets_danish_and_the_default_stays_english(site: TestClient) -> None:
+    sign_in(site)
     queue = unescape(site.get("/review").text)
     assert 'lang="en"' in queue and "Review queue" in queue and "Approve selected" in queue
     assert 'data-selected="{count} selected"' in queue and "0 selected" in queue
     assert ">proposed <" in queue and "Wrong technology category" in queue
-    site.post("/account/language", data={"csrf_token": _csrf(site, "/review"), "language": "da", "next": "/review"})
+    site.post("/account/language", data={"csrf_token": csrf(site, "/review"), "language": "da", "next": "/review"})
     chosen = unescape(site.get("/review", headers={"Accept-Language": "en"}).text)
     assert 'lang="da"' in chosen and "Kø til gennemgang" in chosen
