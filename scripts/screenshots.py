@@ -1,10 +1,10 @@
 """Screenshots of the review pages for the README, from a seeded server with the demo catalogue.
 
-    .venv/bin/python scripts/screenshots.py [--model hashing] [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--model hashing] [--out docs/screenshots] [--language da]
 
 Starts a server on 127.0.0.1 (temporary database, demo catalogue, 5 proposed matches per need),
 signs in as a curator in the system Chromium, takes a few decisions, and writes queue.png and
-match.png.
+match.png (queue-da.png and match-da.png with --language da: the browser asks for Danish pages).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL, help="encoder (default: the packaged real model)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--language", choices=("en", "da"), default="en", help="the pages' language")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with (
@@ -62,7 +63,8 @@ def main() -> None:
         sync_playwright() as driver,
     ):
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        context = browser.new_context(base_url=site.base_url, viewport={"width": 1440, "height": 900})
+        locale = {"en": "en-GB", "da": "da-DK"}[args.language]
+        context = browser.new_context(base_url=site.base_url, viewport={"width": 1440, "height": 900}, locale=locale)
         page = context.new_page()
         _sign_in(page, site)
         showcase = _decide_a_few(page)
@@ -72,12 +74,14 @@ def main() -> None:
             page.locator("#queue tbody input[name=match_id]").nth(i).check()
         page.locator("h1").click()  # focus off the check boxes, so j moves the current row
         page.keyboard.press("j")
-        page.screenshot(path=str(args.out / "queue.png"))
+        suffix = "" if args.language == "en" else f"-{args.language}"
+        queue, match = args.out / f"queue{suffix}.png", args.out / f"match{suffix}.png"
+        page.screenshot(path=str(queue))
 
         page.goto(showcase)
-        page.screenshot(path=str(args.out / "match.png"), full_page=True)
+        page.screenshot(path=str(match), full_page=True)
         browser.close()
-    print(f"wrote {args.out / 'queue.png'} and {args.out / 'match.png'}")
+    print(f"wrote {queue} and {match}")
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ def test_sign_in_shows_the_queue_and_sign_out_ends_it(site: TestClient, loaded_a
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     assert page.text.count('name="match_id"') == 20  # first page of the proposed matches
     with unit_of_work(loaded_app.state.session_factory) as session:
-        curator = curators.find_curator(session, username="mette")
-        assert curator is not None and curator.last_login_at is not None
+        mette = curators.find_curator(session, username="mette")
+        assert mette is not None and mette.last_login_at is not None
     token = csrf(site, "/review")
     assert site.post("/review/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert site.get("/review", follow_redirects=False).status_code == 303
