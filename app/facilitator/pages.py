@@ -134,6 +134,12 @@ def _problem(request: Request, exc: AppError) -> HTMLResponse:
     return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
 
 
+def _said(request: Request, exc: forms.FormProblem) -> list[str]:
+    """A form's problems in the page's language."""
+    say = partial(translate, request)
+    return [problem.say(say) for problem in exc.problems]
+
+
 def _error(request: Request, message: str, status: int) -> HTMLResponse:
     """The error page saying `message` (an English message id) in the page's language."""
     return render(request, "error.html", {"message": translate(request, message)}, status_code=status)
@@ -223,7 +229,7 @@ def start_demo_day(
         )
     except forms.FormProblem as exc:
         kept = {**fields, "company": set(companies), "provider": set(providers)}
-        return _new_plan_page(request, person, session, form=kept, problems=exc.problems, status=422)
+        return _new_plan_page(request, person, session, form=kept, problems=_said(request, exc), status=422)
     run_id = runs.start_plan(session, data=data, tenant=person.tenant, author=person.username)
     return _redirect(f"/facilitator/demo-days/runs/{run_id}")
 
@@ -322,7 +328,7 @@ def revise(
             author=person.username,
         )
     except forms.FormProblem as exc:
-        flash(request, "error", " ".join(exc.problems))
+        flash(request, "error", " ".join(_said(request, exc)))
         return _redirect(f"/facilitator/demo-days/{plan.id}")
     run_id = runs.start_revision(session, plan=plan, data=data, tenant=person.tenant, author=person.username)
     return _redirect(f"/facilitator/demo-days/runs/{run_id}")
@@ -488,7 +494,7 @@ def _change_engagement(request: Request, session: SessionDep, back: str, change:
     try:
         done = change()
     except forms.FormProblem as exc:
-        flash(request, "error", " ".join(exc.problems))
+        flash(request, "error", " ".join(_said(request, exc)))
         return _redirect(back)
     except AppError as exc:
         session.rollback()

@@ -20,16 +20,12 @@ from app.jobs.repository import JobRepository
 from app.models import Job, JobStatus, PairingPlan, utcnow
 from app.pairing.schemas import PairingPlanCreate, PairingRevisionCreate
 from app.pairing.service import TIME_LIMIT_SECONDS
-from app.web.i18n import N_
+from app.web.i18n import N_, as_written
 
 RunState = Literal["running", "done", "failed"]
 RUN_KINDS = (jobs.PLAN, jobs.REVISE)
 UNEXPECTED = N_("The optimiser failed unexpectedly; the server's log says why.")
 WAITING = N_("waiting for a free worker")
-
-
-def _as_written(message: str) -> str:
-    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +63,7 @@ def start_revision(
     return jobs.enqueue(session, kind=jobs.REVISE, tenant=tenant, payload=payload, created_by=author).id
 
 
-def get_run(session: Session, *, run_id: int, tenant: str, say: Callable[[str], str] = _as_written) -> PlanRun | None:
+def get_run(session: Session, *, run_id: int, tenant: str, say: Callable[[str], str] = as_written) -> PlanRun | None:
     """The tenant's run, or None (another tenant's, another kind of job, or none); its words in `say`'s language
     (a page passes its gettext)."""
     job = JobRepository(session).get(run_id, tenant=tenant)

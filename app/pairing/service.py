@@ -35,7 +35,7 @@ from app.pairing.schemas import (
     PairRead,
     TotalsChange,
 )
-from app.web.i18n import N_
+from app.web.i18n import N_, as_written
 from matching.matcher import Matcher
 from matching.pairing import optimiser as pairing
 from matching.pairing.schedule import Schedule, Slot
@@ -128,12 +128,8 @@ FAIRNESS_WORDS = {
 }
 
 
-def _as_written(message: str) -> str:
-    return message
-
-
 def totals_summary(
-    totals: PairingTotals, *, fairness: str, companies: int, say: Callable[[str], str] = _as_written
+    totals: PairingTotals, *, fairness: str, companies: int, say: Callable[[str], str] = as_written
 ) -> str:
     """The totals in plain words, so that a greedy total above the plan's reads as what it is.
 

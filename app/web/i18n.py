@@ -82,6 +82,11 @@ def N_(message: str) -> str:
     return message
 
 
+def as_written(message: str) -> str:
+    """No translation: the message as written, in English (what the API says; a page passes its gettext)."""
+    return message
+
+
 # Messages the services make (in English, as the API says them) that the pages show translated.
 # tests/app/web/test_i18n.py checks each is still what its service says.
 SERVICE_MESSAGES = (

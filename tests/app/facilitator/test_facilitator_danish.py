@@ -81,3 +81,23 @@ def test_the_browser_language_is_enough(facilitator: TestClient) -> None:
     assert 'data-picked-text="({n} valgt)"' in danish
     english = facilitator.get("/facilitator/demo-days", headers={"Accept-Language": "en"}).text
     assert "Plan a new demo day" in english and 'data-picked-text="({n} picked)"' in english
+
+
+def test_a_forms_problems_are_said_in_danish(facilitator: TestClient) -> None:
+    _danish(facilitator)
+    refused = facilitator.post(
+        "/facilitator/demo-days",
+        data={
+            "csrf_token": csrf(facilitator, "/facilitator/demo-days"),
+            "name": "",
+            "rounds": "three",
+            "max_per_company": "2",
+            "provider": ["x"],
+        },
+    )
+    text = html.unescape(refused.text)
+    assert refused.status_code == 422
+    assert "Giv demodagen et navn." in text and "Vælg mindst én SMV." in text and "Ukendt leverandør" in text
+    # The field's name inside the sentence is Danish too, and what was typed is shown as typed.
+    assert "Runder skal være et helt tal, ikke »three«." in text
+    assert "must be a whole number" not in text
