@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
+
+from app.web.i18n import Said
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class AppError(Exception):
-    """An expected failure; `status` is what the client gets, `errors` lists per-field problems."""
+    """An expected failure; `status` is what the client gets, `errors` lists per-field problems.
+
+    `said`, when the error was made with `saying`, keeps the message and its values, so that a page can say the
+    detail in its reader's language (the API's `detail` is the English)."""
 
     status: int = 500
 
@@ -18,11 +23,19 @@ class AppError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        said: Said | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.headers = headers
+        self.said = said
+
+    @classmethod
+    def saying(cls, message: str, /, **values: object) -> Self:
+        """The error whose detail is `message % values`: an English message id (marked with N_) and its values."""
+        said = Said(message, values)
+        return cls(said.say(), said=said)
 
 
 class NotFound(AppError):

@@ -18,7 +18,7 @@ from app.engagements import service as engagements
 from app.engagements.schemas import DeclineReason, EngagementMove, EngagementRead
 from app.models import EngagementStage, Person, Role
 from app.web.i18n import N_
-from app.web.rendering import flash, render, translate
+from app.web.rendering import flash, render, say_problem, translate
 from app.web.security import CsrfDep, require_roles
 
 router = APIRouter(prefix="/engagements", include_in_schema=False)
@@ -108,6 +108,6 @@ def report_step(
         return back
     except AppError as exc:  # another company's or provider's engagement: the same 404 as a missing one
         session.rollback()
-        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+        return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
     flash(request, "ok", translate(request, STEP_SAVED))
     return back

@@ -38,6 +38,7 @@ from app.engagements.schemas import (
     TrainingStatus,
 )
 from app.models import Engagement, EngagementEvent, EngagementStage, MatchStatus, PairingPlan, Person, Role, utcnow
+from app.web.i18n import N_, Said
 from matching.ranking.competences import competence_gap
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def get_engagement(session: Session, *, scope: EngagementScope, engagement_id: i
     """The engagement, if the scope admits it; one it does not is a 404 like a missing one."""
     engagement = EngagementRepository(session).get(engagement_id)
     if engagement is None or not scope.admits(engagement):
-        raise NotFound(f"no engagement {engagement_id}")
+        raise NotFound.saying(N_("no engagement %(id)s"), id=engagement_id)
     return engagement
 
 
@@ -262,12 +263,20 @@ def introduce_match(session: Session, *, actor: Actor, data: EngagementFromMatch
     if match is None or need is None or (actor.kind == "sme" and need.company_id != actor.scope.company_id):
         raise NotFound(f"no match {data.match_id}")
     if match.status is not MatchStatus.approved:
-        raise Conflict(f"match {match.id} is {match.status}; only an approved match is introduced")
+        raise Conflict.saying(
+            N_("match %(id)s is %(status)s; only an approved match is introduced"),
+            id=match.id,
+            status=Said(match.status),
+        )
     existing = repository.of_technology(
         tenant=actor.scope.tenant, company_id=need.company_id, technology_id=match.technology_id
     )
     if existing is not None and existing.stage not in ENDED:
-        raise Conflict(f"company {need.company_id} is already engaged with this offering: engagement {existing.id}")
+        raise Conflict.saying(
+            N_("company %(company)s is already engaged with this offering: engagement %(engagement)s"),
+            company=need.company_id,
+            engagement=existing.id,
+        )
     return _new(
         session,
         actor=actor,
@@ -355,19 +364,26 @@ def _reason(move: EngagementMove) -> str | None:
     return None
 
 
-def _refusal(engagement: Engagement, *, actor: Actor, stage: EngagementStage, note: str | None) -> str | None:
+def _refusal(engagement: Engagement, *, actor: Actor, stage: EngagementStage, note: str | None) -> Said | None:
     """Why the actor may not move the engagement to `stage`, or None."""
     current = engagement.stage
     if stage is current:
-        return f"the engagement is already {stage}"
+        return Said(N_("the engagement is already %(stage)s"), {"stage": Said(stage)})
     if current in ENDED:
         if actor.kind != "facilitator":
-            return f"the engagement has ended ({current}); a facilitator may reopen it"
+            return Said(
+                N_("the engagement has ended (%(stage)s); a facilitator may reopen it"), {"stage": Said(current)}
+            )
         if note is None:
-            return f"reopening an engagement that ended ({current}) needs a note saying why"
+            return Said(
+                N_("reopening an engagement that ended (%(stage)s) needs a note saying why"), {"stage": Said(current)}
+            )
         return None
     if actor.kind != "facilitator" and stage in OPEN_STAGES and _ORDER[stage] < _ORDER[current]:
-        return f"an SME or provider reports steps forward; a facilitator may move it back to {stage}"
+        return Said(
+            N_("an SME or provider reports steps forward; a facilitator may move it back to %(stage)s"),
+            {"stage": Said(stage)},
+        )
     return None
 
 
@@ -378,7 +394,7 @@ def move(session: Session, *, actor: Actor, engagement_id: int, data: Engagement
     _check_version(engagement, data.expected_version)
     refusal = _refusal(engagement, actor=actor, stage=data.stage, note=data.note)
     if refusal is not None:
-        raise Conflict(f"engagement {engagement.id}: {refusal}")
+        raise Conflict.saying(N_("engagement %(id)s: %(refusal)s"), id=engagement.id, refusal=refusal)
     before = engagement.stage
     furthest = engagement.furthest_stage
     if data.stage in _ORDER and _ORDER[data.stage] > _ORDER[furthest]:
@@ -432,15 +448,21 @@ def _plain(value: Any) -> Any:
 
 def _check_version(engagement: Engagement, expected: int) -> None:
     if expected != engagement.version:
-        raise Conflict(
-            f"engagement {engagement.id} changed since it was shown (version {expected}, now {engagement.version}); "
-            "reload it and try again"
+        raise Conflict.saying(
+            N_(
+                "engagement %(id)s changed since it was shown (version %(shown)s, now %(now)s); reload it and try again"
+            ),
+            id=engagement.id,
+            shown=expected,
+            now=engagement.version,
         )
 
 
 def _write(session: Session, engagement: Engagement, *, version: int, values: dict[str, Any]) -> None:
     if not EngagementRepository(session).compare_and_set(engagement, version=version, values=values):
-        raise Conflict(f"engagement {engagement.id} was changed by someone else meanwhile; reload it and try again")
+        raise Conflict.saying(
+            N_("engagement %(id)s was changed by someone else meanwhile; reload it and try again"), id=engagement.id
+        )
 
 
 def _record(

@@ -4,8 +4,7 @@ A problem is said (`Said`) when shown, so the page can say it in its language.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date
 
 from pydantic import ValidationError
@@ -13,26 +12,11 @@ from pydantic import ValidationError
 from app.engagements.schemas import EngagementMove, EngagementUpdate, TrainingStatus
 from app.models import EngagementStage
 from app.pairing.schemas import MAX_ROUNDS, PairIn, PairingPlanCreate, PairingRevisionCreate
-from app.web.i18n import N_, as_written
+from app.web.i18n import N_, Said
 from matching.pairing.optimiser import FAIRNESS_MODES
 
 Form = Mapping[str, str]
 MAX_TABLES = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Said:
-    """A message for a person: an English message id and its values; a value may be a Said of its own."""
-
-    message: str
-    values: Mapping[str, object] = field(default_factory=dict)
-
-    def say(self, gettext: Callable[[str], str] = as_written) -> str:
-        """The message in `gettext`'s language (English by default)."""
-        text = gettext(self.message)
-        if not self.values:
-            return text
-        return text % {k: v.say(gettext) if isinstance(v, Said) else v for k, v in self.values.items()}
 
 
 class FormProblem(ValueError):

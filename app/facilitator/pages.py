@@ -39,7 +39,7 @@ from app.programme import exports as programme_exports
 from app.programme import service as programme
 from app.programme.plots import PLOTS, STAGE_WORDS, plot_png
 from app.web.i18n import N_
-from app.web.rendering import SECURITY_HEADERS, flash, language_of, render, translate
+from app.web.rendering import SECURITY_HEADERS, flash, language_of, render, say_problem, translate
 from app.web.security import CsrfDep, FacilitatorDep, PageError
 from matching.pairing.optimiser import FAIRNESS_MODES
 from matching.ranking.bands import strength
@@ -131,7 +131,7 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _problem(request: Request, exc: AppError) -> HTMLResponse:
-    return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+    return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
 
 
 def _said(request: Request, exc: forms.FormProblem) -> list[str]:
@@ -150,7 +150,7 @@ def facilitator_plan(plan_id: PlanId, person: FacilitatorDep, session: SessionDe
     try:
         return pairing.get_plan(session, plan_id=plan_id, tenant=person.tenant)
     except AppError as exc:
-        raise PageError(exc.detail, status=exc.status) from exc
+        raise PageError(exc.said or exc.detail, status=exc.status) from exc
 
 
 PlanDep = Annotated[PairingPlan, Depends(facilitator_plan)]
@@ -500,7 +500,7 @@ def _change_engagement(request: Request, session: SessionDep, back: str, change:
         session.rollback()
         if exc.status == 404:
             return _problem(request, exc)
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         return _redirect(back)
     flash(request, "ok", done)
     return _redirect(back)

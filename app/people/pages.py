@@ -16,7 +16,7 @@ from app.people import service as people
 from app.people.passwords import HashingBusy
 from app.people.throttle import SignInThrottled
 from app.web.i18n import N_
-from app.web.rendering import flash, language_of, render, translate
+from app.web.rendering import flash, language_of, render, say_problem, translate
 from app.web.security import (
     CsrfDep,
     PasswordsDep,
@@ -116,9 +116,7 @@ def _login(
             headers=exc.headers,
         )
     except people.SignInFailed as exc:
-        return render(
-            request, "people/login.html", {**context, "error": translate(request, exc.detail)}, status_code=401
-        )
+        return render(request, "people/login.html", {**context, "error": say_problem(request, exc)}, status_code=401)
     sign_in(request, session, person)
     if target and may_open(request.app, target.split("?")[0], person):
         return _redirect(target)
@@ -216,7 +214,7 @@ def change_password(
         )
     except AppError as exc:  # a wrong current password, a short new one, or the hash queue full (503)
         session.rollback()
-        context = {**context, "error": translate(request, exc.detail)}
+        context = {**context, "error": say_problem(request, exc)}
         return render(request, "people/account.html", context, status_code=exc.status, headers=exc.headers)
     flash(request, "ok", translate(request, PASSWORD_CHANGED))
     return _redirect("/account")
@@ -235,7 +233,7 @@ def choose_language(
     try:
         people.set_language(session, person=person, language=language)
     except AppError as exc:
-        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+        return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
     return _redirect(_safe_next(next) or home_of(person))
 
 
@@ -288,7 +286,7 @@ def invite(
         session.rollback()
         context = {
             **_invitations_context(session, person),
-            "error": translate(request, exc.detail),
+            "error": say_problem(request, exc),
             "form": {"role": role, "email": email},
         }
         return render(request, "people/invitations.html", context, status_code=exc.status)
@@ -325,7 +323,7 @@ def invitation_page(token: str, request: Request, _visitor: VisitorDep, session:
     try:
         invitation = people.open_invitation(session, token=token)
     except AppError as exc:
-        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+        return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
     return render(request, "people/accept.html", _accept_context(session, invitation, token))
 
 
@@ -355,7 +353,7 @@ def accept_invitation(
     try:
         invitation = people.open_invitation(session, token=token)
     except AppError as exc:
-        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+        return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
     context = {**_accept_context(session, invitation, token), "username": username, "email": email}
     if password != password_again:
         return render(
@@ -377,7 +375,7 @@ def accept_invitation(
     except AppError as exc:
         session.rollback()
         return render(
-            request, "people/accept.html", {**context, "error": translate(request, exc.detail)}, status_code=exc.status
+            request, "people/accept.html", {**context, "error": say_problem(request, exc)}, status_code=exc.status
         )
     # Whoever was signed in in this browser is not the new person: sign in afresh.
     sign_out(request, session)

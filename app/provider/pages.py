@@ -17,7 +17,7 @@ from app.models import Person, Role
 from app.provider import service as providers
 from app.review.service import Verdict
 from app.web.forms import form_problem, optional_int
-from app.web.rendering import flash, render, translate
+from app.web.rendering import flash, render, say_problem, translate
 from app.web.security import CsrfDep, ProviderDep, require_roles
 
 router = APIRouter(prefix="/provider", include_in_schema=False)
@@ -31,7 +31,7 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _problem(request: Request, exc: AppError) -> Response:
-    return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+    return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -21,7 +21,7 @@ from app.review.repository import QueueFilters, QueueSort, ReviewRepository
 from app.review.schemas import constraint_warnings
 from app.web.highlight import highlight, term_stems
 from app.web.i18n import N_
-from app.web.rendering import flash, render, translate, translate_plural
+from app.web.rendering import flash, render, say_problem, translate, translate_plural
 from app.web.security import CsrfDep, CuratorDep, curator_actor
 from matching.retrieval import texts as matching_text
 
@@ -88,7 +88,7 @@ def _redirect(url: str) -> RedirectResponse:
 
 def _problem(request: Request, curator: Person, exc: AppError) -> Response:
     """The error page, with the service's message in the page's language where the catalogue has it."""
-    context = {"curator": curator, "message": translate(request, exc.detail)}
+    context = {"curator": curator, "message": say_problem(request, exc)}
     return render(request, "error.html", context, status_code=exc.status)
 
 
@@ -104,7 +104,7 @@ def queue_page(request: Request, curator: CuratorDep, session: SessionDep) -> Re
             session, tenant=tenant, filters=filters, sort=sort, limit=per_page, offset=(page - 1) * per_page
         )
     except AppError as exc:
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         rows, total = [], 0
     repository = ReviewRepository(session)
     pages = max(math.ceil(total / per_page), 1)
@@ -210,7 +210,7 @@ def decide(
         return _redirect(here)
     except AppError as exc:
         session.rollback()
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         return _redirect(here)
     done = translate(request, _DONE[request_.action])
     flash(request, "ok", translate(request, "Match %(id)s: %(done)s.") % {"id": match_id, "done": done})
@@ -256,7 +256,7 @@ def bulk(
         return _redirect(back)
     except AppError as exc:
         session.rollback()
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         return _redirect(back)
     done = sum(o.done for o in outcomes)
     skipped = [o for o in outcomes if not o.done]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict, NotFound, ValidationProblem
 from app.models import Match, MatchFeedback, MatchStatus, ReviewDecision, utcnow
 from app.review.repository import QueueFilters, QueueSort, ReviewRepository
+from app.web.i18n import N_, Said
 from app.webhooks.service import enqueue_event
 
 logger = logging.getLogger(__name__)
@@ -128,18 +129,18 @@ def snapshot(match: Match) -> dict[str, Any]:
 def _refusal(match: Match, action: Action) -> str | None:
     """Why `action` cannot apply to the match as it is now, or None."""
     if action is Action.reopen and match.status is MatchStatus.proposed:
-        return "the match is not decided; nothing to reopen"
+        return N_("the match is not decided; nothing to reopen")
     if action is Action.approve and match.status is MatchStatus.approved:
-        return "the match is already approved"
+        return N_("the match is already approved")
     if action is Action.reject and match.status is MatchStatus.rejected:
-        return "the match is already rejected"
+        return N_("the match is already rejected")
     return None
 
 
 def get_match(session: Session, *, tenant: str, match_id: int) -> Match:
     match = ReviewRepository(session).match(match_id, tenant=tenant)
     if match is None:
-        raise NotFound(f"no match {match_id}")
+        raise NotFound.saying(N_("no match %(id)s"), id=match_id)
     return match
 
 
@@ -170,7 +171,9 @@ def record_feedback(
     if verdict not in VERDICTS[party]:
         raise ValidationProblem.field(("body", "verdict"), f"{party} cannot answer {verdict}")
     if match.status is not MatchStatus.approved:
-        raise Conflict(f"match {match.id} is {match.status}; only a released match is answered")
+        raise Conflict.saying(
+            N_("match %(id)s is %(status)s; only a released match is answered"), id=match.id, status=Said(match.status)
+        )
     return ReviewRepository(session).add_feedback(
         MatchFeedback(
             tenant=tenant,
@@ -206,13 +209,15 @@ def _apply(session: Session, *, actor: Actor, match: Match, request: DecisionReq
     repository = ReviewRepository(session)
     version = match.review_version
     if request.expected_version is not None and request.expected_version != version:
-        raise Conflict(
-            f"match {match.id} changed since it was shown (version {request.expected_version}, now {version}); "
-            "reload it and decide again"
+        raise Conflict.saying(
+            N_("match %(id)s changed since it was shown (version %(shown)s, now %(now)s); reload it and decide again"),
+            id=match.id,
+            shown=request.expected_version,
+            now=version,
         )
     refusal = _refusal(match, request.action)
     if refusal is not None:
-        raise Conflict(f"match {match.id}: {refusal}")
+        raise Conflict.saying(N_("match %(id)s: %(refusal)s"), id=match.id, refusal=Said(refusal))
     before = snapshot(match)
     values: dict[str, Any] = {
         "status": _TARGET[request.action],
@@ -224,7 +229,9 @@ def _apply(session: Session, *, actor: Actor, match: Match, request: DecisionReq
         values["explanation"] = {**(match.explanation or {}), "summary": request.summary}
         values["explanation_edited"] = True
     if not repository.compare_and_set(match, version=version, values=values):
-        raise Conflict(f"match {match.id} was decided by someone else meanwhile; reload it and decide again")
+        raise Conflict.saying(
+            N_("match %(id)s was decided by someone else meanwhile; reload it and decide again"), id=match.id
+        )
     decision = repository.add_decision(
         ReviewDecision(
             tenant=actor.tenant,

@@ -21,7 +21,7 @@ from app.models import Person, Role
 from app.sme import service as sme
 from app.web.forms import form_problem, optional_int
 from app.web.i18n import LANGUAGES, N_
-from app.web.rendering import flash, render, translate
+from app.web.rendering import flash, render, say_problem, translate
 from app.web.security import CsrfDep, SmeDep, require_roles, sign_out
 from matching.types import REGIONS
 
@@ -38,7 +38,7 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _problem(request: Request, exc: AppError) -> Response:
-    return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+    return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
 
 
 def _choices() -> dict[str, object]:
@@ -225,7 +225,7 @@ def _answer(request: Request, session: SessionDep, need_id: int, answer: Callabl
         session.rollback()
         if exc.status in (403, 404):
             return _problem(request, exc)
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         return _redirect(f"/sme/needs/{need_id}")
     flash(request, "ok", translate(request, done))
     return _redirect(f"/sme/needs/{need_id}")
@@ -297,7 +297,7 @@ def erase_data(
         session.rollback()
         if exc.status in (403, 404):
             return _problem(request, exc)
-        flash(request, "error", translate(request, exc.detail))
+        flash(request, "error", say_problem(request, exc))
         return _redirect("/sme/data")
     # The company's members went with it, this one included.
     sign_out(request, session)

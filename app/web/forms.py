@@ -6,7 +6,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from app.core.errors import AppError
-from app.web.rendering import translate
+from app.web.rendering import say_problem, translate
 
 
 class FormProblem(ValueError):
@@ -40,5 +40,5 @@ def form_problem(request: Request, exc: Exception) -> str:
     if isinstance(exc, FormProblem):
         return f"{translate(request, exc.field)}: {translate(request, exc.message)}"
     if isinstance(exc, AppError):
-        return translate(request, exc.detail)
+        return say_problem(request, exc)
     return translate(request, "The form could not be read.")

@@ -7,6 +7,8 @@ compiled .mo file can fall behind its .po. English is the message ids themselves
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -85,6 +87,22 @@ def N_(message: str) -> str:
 def as_written(message: str) -> str:
     """No translation: the message as written, in English (what the API says; a page passes its gettext)."""
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A message for a person, said when shown: an English message id and its values (a value may be a Said
+    of its own, or a code the catalogue words, like a stage). The API says it in English; a page in its language."""
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def say(self, gettext: Callable[[str], str] = as_written) -> str:
+        """The message in `gettext`'s language (English by default)."""
+        text = gettext(self.message)
+        if not self.values:
+            return text
+        return text % {k: v.say(gettext) if isinstance(v, Said) else v for k, v in self.values.items()}
 
 
 # Messages the services make (in English, as the API says them) that the pages show translated.

@@ -6,6 +6,7 @@ the pages, so there the two would import each other.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from app.core.problems import validation_problem
 from app.core.settings import Settings
 from app.people.passwords import Passwords
 from app.people.throttle import SignInThrottle
-from app.web.i18n import N_
+from app.web.i18n import N_, Said
 from app.web.security import CsrfFailed, PageError, RoleForbidden, SignInRequired, home_of, session_secret
 
 STATIC = Path(__file__).parent / "static"
@@ -72,7 +73,8 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     from app.web.rendering import render, translate
 
     assert isinstance(exc, PageError)
-    return render(request, "error.html", {"message": translate(request, exc.message)}, status_code=exc.status)
+    said = exc.message if isinstance(exc.message, Said) else Said(exc.message)
+    return render(request, "error.html", {"message": said.say(partial(translate, request))}, status_code=exc.status)
 
 
 def page_routers() -> list[object]:

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
+from app.core.errors import AppError
 from app.web.i18n import LANGUAGES, N_, page_language, translations
 from app.web.security import CSRF_FIELD, HOMES, csrf_token
 from matching.language.wording import category_label
@@ -104,6 +105,14 @@ def language_of(request: Request) -> str:
 def translate(request: Request, message: str) -> str:
     """`message` in the request's language: for flash messages and errors made in Python."""
     return translations(language_of(request)).gettext(message)
+
+
+def say_problem(request: Request, exc: AppError) -> str:
+    """An error's detail in the request's language: said from its message and values where it keeps them,
+    else the English detail translated when the catalogue has it."""
+    if exc.said is not None:
+        return exc.said.say(partial(translate, request))
+    return translate(request, exc.detail)
 
 
 def translate_plural(request: Request, singular: str, plural: str, count: int) -> str:

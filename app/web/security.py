@@ -28,6 +28,7 @@ from app.people import service as people
 from app.people.passwords import Passwords
 from app.people.throttle import SignInThrottle
 from app.review.service import Actor
+from app.web.i18n import Said
 
 SECRET_FILE = "session_secret"
 SESSION_TOKEN = "sid"
@@ -101,7 +102,7 @@ class PageError(Exception):
     """Raised by a page's dependency (the record it names is missing, another tenant's): the error page
     with this message, translated, and this status."""
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(self, message: str | Said, *, status: int) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

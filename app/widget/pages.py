@@ -15,7 +15,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError, NotReady
 from app.core.settings import Settings
 from app.models import ApiKey, SubmissionStatus
-from app.web.rendering import flash, render, render_bare, translate
+from app.web.rendering import flash, render, render_bare, say_problem, translate
 from app.web.security import CsrfDep, CuratorDep, VisitorDep, client_address
 from app.widget import service as widget
 from app.widget import tokens
@@ -244,7 +244,7 @@ def mark_submission(
         widget.mark(session, tenant=curator.tenant, submission_id=submission_id, status=SubmissionStatus(status))
     except AppError as exc:
         session.rollback()
-        return render(request, "error.html", {"message": translate(request, exc.detail)}, status_code=exc.status)
+        return render(request, "error.html", {"message": say_problem(request, exc)}, status_code=exc.status)
     if status == SubmissionStatus.reviewed:
         flash(request, "ok", translate(request, "Marked reviewed."))
     else:

@@ -34,6 +34,19 @@ def test_the_queue_and_a_match_speak_danish_to_a_danish_browser(site: TestClient
         headers=DANISH,
     )
     assert f"Match {first}: godkendt." in unescape(decided.text)
+    # A refusal from the service is said in Danish on the page, its status word included; the API says English.
+    again = site.post(
+        f"/review/matches/{first}/decision",
+        data={"action": "approve", "csrf_token": csrf(site, f"/review/matches/{first}")},
+        headers=DANISH,
+    )
+    assert f"match {first}: matchet er allerede godkendt" in unescape(again.text)
+    reopened = site.post(
+        f"/review/matches/{first}/decision",
+        data={"action": "approve", "version": "0", "csrf_token": csrf(site, f"/review/matches/{first}")},
+        headers=DANISH,
+    )
+    assert f"match {first} er ændret, siden det blev vist (version 0, nu 1)" in unescape(reopened.text)
     token = csrf(site, "/review")
     bulk = site.post(
         "/review/bulk",

@@ -51,16 +51,11 @@ def test_the_danish_catalogue_covers_every_message_of_the_template(path: Path) -
     assert untranslated == [], f"add these to app/web/locale/da/LC_MESSAGES/messages.po: {untranslated}"
 
 
-# The Python of the pages: what it passes to translate() or translate_plural(), or marks with N_.
+# Every module that marks messages (N_) or shows them (translate, translate_plural): pages, services whose
+# errors and words a page says, forms, plots.
+MARKS = ("N_(", "translate(request", "translate_plural(request")
 TRANSLATED_PYTHON = sorted(
-    [
-        *APP.glob("*/pages.py"),
-        APP / "web" / "install.py",
-        APP / "web" / "rendering.py",
-        APP / "engagements" / "schemas.py",
-        APP / "programme" / "plots.py",
-        APP / "pairing" / "exports.py",
-    ]
+    path for path in APP.rglob("*.py") if any(mark in path.read_text(encoding="utf-8") for mark in MARKS)
 )
 KEYWORDS = {"translate": (2,), "translate_plural": (2, 3), "N_": None}
 
