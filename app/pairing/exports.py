@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app import models
 from app.core.spreadsheets import Sheet, csv_text, workbook_bytes
 from app.pairing.service import FAIRNESS_WORDS, Assigned, Names, engine_plan, names, ordered, totals, totals_summary
-from app.web.i18n import DEFAULT_LANGUAGE, N_, gettext
+from app.web.i18n import DEFAULT_LANGUAGE, N_, gettext, translations
 from matching.pairing.heatmap import HeatmapWords, heatmap_png
 
 COLUMNS = (
@@ -143,7 +143,6 @@ PRINT_WORDS = {
     "plan": N_("Demo-day plan %(id)s"),
     "slots": N_("%(minutes)s-minute rounds"),
     "revision": N_("Revision %(number)s of %(made)s UTC"),
-    "held": N_("%(pairs)s demonstrations in %(rounds)s round(s)"),
     "covered": N_("%(covered)s of %(companies)s SMEs with a demo"),
     "bold": N_("locked pairs in bold"),
     "heatmap": N_("Heat map of scores and chosen pairs"),
@@ -210,7 +209,9 @@ def export_html(session: Session, plan: models.PairingPlan, *, language: str = D
     day = f"{day_words(plan.event_date, language)} &middot; " if plan.event_date else ""
     slots = w["slots"] % {"minutes": plan.slot_minutes} + " &middot; " if plan.slot_minutes else ""
     made = w["revision"] % {"number": revision.number, "made": f"{revision.created_at:%Y-%m-%d %H:%M}"}
-    held = w["held"] % {"pairs": figures.pairs, "rounds": figures.rounds}
+    held = translations(language).ngettext(
+        "%(pairs)s demonstrations in %(rounds)s round", "%(pairs)s demonstrations in %(rounds)s rounds", figures.rounds
+    ) % {"pairs": figures.pairs, "rounds": figures.rounds}
     covered = w["covered"] % {"covered": figures.covered_companies, "companies": len(plan.company_ids)}
     meta = f"{day}{slots}{made} &middot; {held} &middot; {covered} &middot; {w['bold']}"
     return (

@@ -57,7 +57,7 @@ MARKS = ("N_(", "translate(request", "translate_plural(request")
 TRANSLATED_PYTHON = sorted(
     path for path in APP.rglob("*.py") if any(mark in path.read_text(encoding="utf-8") for mark in MARKS)
 )
-KEYWORDS = {"translate": (2,), "translate_plural": (2, 3), "N_": None}
+KEYWORDS = {"translate": (2,), "translate_plural": (2, 3), "ngettext": (1, 2), "N_": None}
 
 
 def _python_ids(path: Path) -> set[str]:
