@@ -103,9 +103,10 @@ def _run(job: Job, say: Callable[[str], str]) -> PlanRun:
         label=_label(job, say),
         state=state,
         progress=job.progress,
-        message=job.message
+        # The optimiser's steps are plain message ids (app.pairing.service), said in the reader's language.
+        message=say(job.message)
         if job.status is JobStatus.running
-        else (say(WAITING) if state == "running" else job.message),
+        else (say(WAITING) if state == "running" else say(job.message)),
         seconds=_seconds(job.started_at, job.finished_at),
         time_limit=TIME_LIMIT_SECONDS,
         plan_id=int(job.result["plan_id"]) if job.result and "plan_id" in job.result else None,

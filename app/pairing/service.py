@@ -469,11 +469,12 @@ def create_plan(
 ) -> models.PairingPlan:
     """Score every company against every provider with the engine, optimise, store revision 1.
 
-    `progress` is told each step (a job reports it to whoever polls it)."""
+    `progress` is told each step (a job reports it to whoever polls it), in words without values, so that a page
+    can say them in its language (the time limit and the sizes are on the page already)."""
     report = progress or (lambda _fraction, _message: None)
-    report(0.05, "checking the companies and providers")
+    report(0.05, N_("checking the companies and providers"))
     check_plan(session, data=data, settings=settings, tenant=tenant)
-    report(0.1, f"scoring {len(data.company_ids)} companies against {len(data.provider_ids)} providers")
+    report(0.1, N_("scoring every SME against every provider"))
     scores = _score_matrix(session, matcher=matcher, company_ids=data.company_ids, provider_ids=data.provider_ids)
     capacity = {p: data.capacities.get(p, data.default_capacity or 0) for p in data.provider_ids}
     plan = models.PairingPlan(
@@ -495,9 +496,9 @@ def create_plan(
     )
     must = [(p.company_id, p.provider_id) for p in data.must_pairs]
     problem = _problem(plan, scores=scores, must=must, never=[(p.company_id, p.provider_id) for p in data.never_pairs])
-    report(0.5, f"optimising the day (at most {TIME_LIMIT_SECONDS:g} s)")
+    report(0.5, N_("optimising the day"))
     result = _solve(lambda: pairing.plan_demo_day(problem, time_limit=TIME_LIMIT_SECONDS))
-    report(0.9, "storing the plan")
+    report(0.9, N_("storing the plan"))
     revision = _revision(
         1,
         result,
@@ -529,7 +530,7 @@ def plan_job(session: Session, context: JobContext) -> dict[str, Any]:
 def revise_job(session: Session, context: JobContext) -> dict[str, Any]:
     """A queued revision (the demo-day pages): re-optimised and stored like a waited-for one."""
     data = PairingRevisionCreate.model_validate(context.payload["revision"])
-    context.report(0.5, f"re-optimising the day (at most {TIME_LIMIT_SECONDS:g} s)")
+    context.report(0.5, N_("re-optimising the day"))
     plan = revise_plan(session, plan_id=int(context.payload["plan_id"]), data=data, tenant=context.tenant)
     return {"plan_id": plan.id}
 

@@ -7,7 +7,7 @@ from functools import partial
 
 from app.facilitator import runs
 from app.jobs import service as jobs
-from app.models import Job
+from app.models import Job, JobStatus
 from app.pairing.schemas import PairingTotals
 from app.pairing.service import totals_summary
 from app.web.i18n import gettext
@@ -63,3 +63,12 @@ def test_a_runs_label_is_made_in_the_readers_language() -> None:
     # A revision queued before labels were made when shown keeps the label it was queued with.
     queued_before = Job(kind=jobs.REVISE, payload={"plan_id": 3, "label": "Revision 2 of Spring demo day"})
     assert runs._label(queued_before, DANISH) == "Revision 2 of Spring demo day"
+
+
+def test_a_runs_progress_is_said_in_the_readers_language() -> None:
+    running = Job(kind=jobs.PLAN, payload={"name": "Forårets demodag"}, status=JobStatus.running)
+    running.message, running.progress = "optimising the day", 0.5
+    assert runs._run(running, DANISH).message == "optimerer dagen"
+    assert runs._run(running, str).message == "optimising the day"
+    waiting = Job(kind=jobs.PLAN, payload={}, status=JobStatus.queued, message="")
+    assert runs._run(waiting, DANISH).message == "venter på en ledig proces"
