@@ -300,7 +300,7 @@ def from_plan(
     """One engagement per pair of the plan's current revision; pairs that already have one keep it."""
     _staff_only(actor, "create engagements from a plan")
     if plan.tenant != actor.scope.tenant:
-        raise NotFound(f"no pairing plan with id {plan.id}")
+        raise NotFound.saying(N_("no pairing plan with id %(id)s"), id=plan.id)
     repository = EngagementRepository(session)
     existing = repository.of_pairs(tenant=plan.tenant, plan_id=plan.id)
     stage = EngagementStage(data.stage)

@@ -55,7 +55,7 @@ def get_plan(session: Session, *, plan_id: int, tenant: str | None = None) -> mo
     """The plan; another tenant's is a 404 like a missing one."""
     plan = PairingRepository(session).get(plan_id)
     if plan is None or (tenant is not None and plan.tenant != tenant):
-        raise NotFound(f"no pairing plan with id {plan_id}")
+        raise NotFound.saying(N_("no pairing plan with id %(id)s"), id=plan_id)
     return plan
 
 
@@ -282,7 +282,7 @@ def revision_of(plan: models.PairingPlan, number: int) -> models.PairingRevision
     for revision in plan.revisions:
         if revision.number == number:
             return revision
-    raise NotFound(f"pairing plan {plan.id} has no revision {number}")
+    raise NotFound.saying(N_("pairing plan %(id)s has no revision %(number)s"), id=plan.id, number=number)
 
 
 def revision_detail(session: Session, plan: models.PairingPlan, *, number: int) -> PairingRevisionDetail:

@@ -17,6 +17,7 @@ from app.core.settings import Settings
 from app.keys.service import authenticate
 from app.matches import service as matches
 from app.models import ApiKey, SubmissionStatus, WidgetSubmission
+from app.web.i18n import N_
 from app.widget.repository import WidgetSubmissionRepository
 from matching.matcher import Matcher
 
@@ -151,6 +152,6 @@ def mark(session: Session, *, tenant: str, submission_id: int, status: Submissio
     """A curator marks a sending reviewed (the sender was contacted) or back to pending."""
     submission = WidgetSubmissionRepository(session).get(submission_id, tenant=tenant)
     if submission is None:
-        raise NotFound(f"no widget sending with id {submission_id}")
+        raise NotFound.saying(N_("no widget sending with id %(id)s"), id=submission_id)
     submission.status = status
     return submission

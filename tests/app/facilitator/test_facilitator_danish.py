@@ -101,3 +101,9 @@ def test_a_forms_problems_are_said_in_danish(facilitator: TestClient) -> None:
     # The field's name inside the sentence is Danish too, and what was typed is shown as typed.
     assert "Runder skal være et helt tal, ikke »three«." in text
     assert "must be a whole number" not in text
+
+
+def test_a_missing_plan_is_said_in_danish(facilitator: TestClient) -> None:
+    _danish(facilitator)
+    missing = facilitator.get("/facilitator/demo-days/999999")
+    assert missing.status_code == 404 and "ingen demodagsplan med id 999999" in html.unescape(missing.text)
