@@ -34,6 +34,19 @@ class AdoptReason(enum.StrEnum):
     partly_solved = "partly_solved"
 
 
+# A match's and an engagement's stages as words as the staff's pages and the dashboard's funnel
+# show them (English message ids, N_; in English each is its code).
+STAGE_WORDS = {
+    "proposed": N_("proposed"),
+    "approved": N_("approved"),
+    "introduced": N_("introduced"),
+    "met": N_("met"),
+    "demonstrated": N_("demonstrated"),
+    "pilot": N_("pilot"),
+    "adopted": N_("adopted"),
+    "declined": N_("declined"),
+}
+
 # English message ids (N_): the API says them as they are, the facilitator's pages translate them where shown.
 DECLINE_LABELS: dict[DeclineReason, str] = {
     DeclineReason.not_relevant: N_("The offering does not solve the need"),

@@ -23,6 +23,7 @@ from app.engagements import service as engagements
 from app.engagements.repository import EngagementFilters, EngagementScope
 from app.engagements.schemas import (
     DECLINE_LABELS,
+    STAGE_WORDS,
     AdoptReason,
     DeclineReason,
     EngagementUpdate,
@@ -37,9 +38,9 @@ from app.pairing.schemas import PairingAssignmentRead, PairingPlanRead, PairingT
 from app.people import service as people
 from app.programme import exports as programme_exports
 from app.programme import service as programme
-from app.programme.plots import PLOTS, STAGE_WORDS, plot_png
+from app.programme.plots import PLOTS, plot_png
 from app.web.i18n import N_
-from app.web.rendering import SECURITY_HEADERS, flash, language_of, render, say_problem, translate
+from app.web.rendering import SECURITY_HEADERS, flash, language_of, render, say_problem, translate, words_of
 from app.web.security import CsrfDep, FacilitatorDep, PageError
 from matching.pairing.optimiser import FAIRNESS_MODES
 from matching.ranking.bands import strength
@@ -136,8 +137,7 @@ def _problem(request: Request, exc: AppError) -> HTMLResponse:
 
 def _said(request: Request, exc: forms.FormProblem) -> list[str]:
     """A form's problems in the page's language."""
-    say = partial(translate, request)
-    return [problem.say(say) for problem in exc.problems]
+    return [problem.say(words_of(request)) for problem in exc.problems]
 
 
 def _error(request: Request, message: str, status: int) -> HTMLResponse:
@@ -236,7 +236,7 @@ def start_demo_day(
 
 @router.get("/demo-days/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: int, request: Request, person: FacilitatorDep, session: SessionDep) -> Response:
-    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=partial(translate, request))
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=words_of(request))
     if run is None:
         return _error(request, N_("No such optimiser run."), 404)
     if run.state == "done":
@@ -249,7 +249,7 @@ def run_page(run_id: int, request: Request, person: FacilitatorDep, session: Ses
 @router.get("/demo-days/runs/{run_id}/status")
 def run_status(run_id: int, request: Request, person: FacilitatorDep, session: SessionDep) -> dict[str, Any]:
     """What the progress page polls: the run's state and progress, the plan when done, the error if it failed."""
-    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=partial(translate, request))
+    run = runs.get_run(session, run_id=run_id, tenant=person.tenant, say=words_of(request))
     if run is None:
         return {"state": "unknown"}
     return {
@@ -281,7 +281,7 @@ def _grid(plan: PairingPlanRead, provider_names: dict[int, str]) -> dict[str, An
 
 def _summary(request: Request, plan: PairingPlan) -> Callable[[PairingTotals], str]:
     """A revision's totals in the page's words (the API's `summary` is English)."""
-    say = partial(translate, request)
+    say = words_of(request)
     return partial(pairing.totals_summary, fairness=plan.fairness, companies=len(plan.company_ids), say=say)
 
 

@@ -160,7 +160,8 @@ def export_html(session: Session, plan: models.PairingPlan, *, language: str = D
     """A printable page: per provider its SMEs by round, per SME its providers by round, each with the offering.
     Its words are in `language` (the facilitator's page language; the API's page is English)."""
     found = names(session, plan)
-    w = {key: gettext(language, message) for key, message in PRINT_WORDS.items()}
+    say = partial(gettext, language)
+    w = {key: say(message) for key, message in PRINT_WORDS.items()}
     revision = plan.current
     by_provider: dict[int, list[Assigned]] = defaultdict(list)
     by_company: dict[int, list[Assigned]] = defaultdict(list)
@@ -204,7 +205,6 @@ def export_html(session: Session, plan: models.PairingPlan, *, language: str = D
     )
     title = escape(plan.name or w["plan"] % {"id": plan.id})
     figures = totals(revision, plan)
-    say = partial(gettext, language)
     summary = totals_summary(figures, fairness=plan.fairness, companies=len(plan.company_ids), say=say)
     day = f"{day_words(plan.event_date, language)} &middot; " if plan.event_date else ""
     slots = w["slots"] % {"minutes": plan.slot_minutes} + " &middot; " if plan.slot_minutes else ""
@@ -252,8 +252,8 @@ def heatmap(session: Session, plan: models.PairingPlan, language: str = DEFAULT_
             score=say(N_("match score")),
             chosen=say(N_("chosen pair")),
             locked=say(N_("locked pair")),
-            providers=say(N_("technology providers (%(count)s)")).replace("%(count)s", "{count}"),
-            companies=say(N_("SMEs (%(count)s)")).replace("%(count)s", "{count}"),
+            providers=say(N_("technology providers (%(count)s)")),
+            companies=say(N_("SMEs (%(count)s)")),
         ),
     )
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from app.engagements.schemas import STAGE_WORDS
 from app.programme.schemas import CountRow, ProgrammePicture
 from app.web.i18n import DEFAULT_LANGUAGE, N_, gettext
 from matching.language.wording import category_label, sector_label
@@ -20,17 +21,6 @@ NOTHING = N_("nothing in this period")
 # The rows of needs without a category (not indexed yet) or a sector (app.programme.service).
 NOT_INDEXED = N_("not indexed")
 NO_SECTOR = N_("unknown")
-# A match's and an engagement's stages as words (the funnel's bars, and the facilitator's pages).
-STAGE_WORDS = {
-    "proposed": N_("proposed"),
-    "approved": N_("approved"),
-    "introduced": N_("introduced"),
-    "met": N_("met"),
-    "demonstrated": N_("demonstrated"),
-    "pilot": N_("pilot"),
-    "adopted": N_("adopted"),
-    "declined": N_("declined"),
-}
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
@@ -57,14 +47,18 @@ def _empty(axes: Any, text: str) -> None:
 BarNames = Callable[[Sequence[CountRow], str], list[str]]
 
 
-def category_names(rows: Sequence[CountRow], language: str) -> list[str]:
-    """The rows' categories in `language`; the needs not indexed yet say so."""
-    return [gettext(language, NOT_INDEXED) if r.key == "unknown" else category_label(r.key, language) for r in rows]
+def _names(label: Callable[[str, str], str], unknown: str) -> BarNames:
+    """Rows named by `label(key, language)`, the row of needs without a key by the message `unknown`."""
+
+    def names(rows: Sequence[CountRow], language: str) -> list[str]:
+        return [gettext(language, unknown) if r.key == "unknown" else label(r.key, language) for r in rows]
+
+    return names
 
 
-def sector_names(rows: Sequence[CountRow], language: str) -> list[str]:
-    """The rows' sectors in `language`; the needs without a sector say so."""
-    return [gettext(language, NO_SECTOR) if r.key == "unknown" else sector_label(r.key, language) for r in rows]
+# The rows' categories (the needs not indexed yet say so) and sectors (the needs without one say so).
+category_names = _names(category_label, NOT_INDEXED)
+sector_names = _names(sector_label, NO_SECTOR)
 
 
 def _bars(rows: Sequence[CountRow], *, title: str, xlabel: str, language: str, names: BarNames) -> bytes:

@@ -6,7 +6,6 @@ the pages, so there the two would import each other.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -70,11 +69,11 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:
-    from app.web.rendering import render, translate
+    from app.web.rendering import render, words_of
 
     assert isinstance(exc, PageError)
     said = exc.message if isinstance(exc.message, Said) else Said(exc.message)
-    return render(request, "error.html", {"message": said.say(partial(translate, request))}, status_code=exc.status)
+    return render(request, "error.html", {"message": said.say(words_of(request))}, status_code=exc.status)
 
 
 def page_routers() -> list[object]:

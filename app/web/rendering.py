@@ -107,11 +107,16 @@ def translate(request: Request, message: str) -> str:
     return translations(language_of(request)).gettext(message)
 
 
+def words_of(request: Request) -> Callable[[str], str]:
+    """The request's gettext: what `Said.say` and the builders of sentences take to speak its language."""
+    return translations(language_of(request)).gettext
+
+
 def say_problem(request: Request, exc: AppError) -> str:
     """An error's detail in the request's language: said from its message and values where it keeps them,
     else the English detail translated when the catalogue has it."""
     if exc.said is not None:
-        return exc.said.say(partial(translate, request))
+        return exc.said.say(words_of(request))
     return translate(request, exc.detail)
 
 

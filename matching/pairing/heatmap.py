@@ -15,13 +15,13 @@ _MAX_LABELS = 80
 
 @dataclass(frozen=True, slots=True)
 class HeatmapWords:
-    """The picture's words, English unless the caller gives its reader's; `{count}` stands for a number."""
+    """The picture's words, English unless the caller gives its reader's; `%(count)s` stands for a number."""
 
     score: str = "match score"
     chosen: str = "chosen pair"
     locked: str = "locked pair"
-    providers: str = "technology providers ({count})"
-    companies: str = "SMEs ({count})"
+    providers: str = "technology providers (%(count)s)"
+    companies: str = "SMEs (%(count)s)"
 
 
 def heatmap_png(
@@ -94,8 +94,8 @@ def heatmap_png(
     if n_companies <= _MAX_LABELS:
         axes.set_yticks(range(n_companies))
         axes.set_yticklabels([_label(company_labels, c) for c in scores.companies], fontsize=7)
-    axes.set_xlabel(words.providers.format(count=n_providers))
-    axes.set_ylabel(words.companies.format(count=n_companies))
+    axes.set_xlabel(words.providers % {"count": n_providers})
+    axes.set_ylabel(words.companies % {"count": n_companies})
     axes.set_title(title)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
